@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The `tenantscope` command. Every setting has a flag and an environment variable; flags win.
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { startServer } from './server.js';
+import { isTenantscopeError } from './errors.js';
+import { rootLogger } from './log.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Options shared by every command that opens the store. */
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--config <file>', 'tenant registry (YAML)').env('TENANTSCOPE_CONFIG').default('fixtures/tenants.yaml'))
+    .addOption(new Option('--data-dir <dir>', 'embedded ClickHouse (chDB) data directory').env('TENANTSCOPE_DATA_DIR').default('./data'))
+    .addOption(new Option('--clickhouse-url <url>', 'ClickHouse server URL (absent: embedded chDB)').env('TENANTSCOPE_CLICKHOUSE_URL'))
+    .addOption(new Option('--clickhouse-user <name>', 'ClickHouse user').env('TENANTSCOPE_CLICKHOUSE_USER'))
+    .addOption(new Option('--clickhouse-password <secret>', 'ClickHouse password').env('TENANTSCOPE_CLICKHOUSE_PASSWORD'))
+    .addOption(new Option('--clickhouse-database <name>', 'ClickHouse database').env('TENANTSCOPE_CLICKHOUSE_DATABASE'));
+}
+
+interface ServeFlags {
+  config: string;
+  dataDir: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+  host: string;
+  otlpHttpPort: number;
+  otlpGrpcPort: number;
+  apiPort: number;
+  maxRequestBytes?: number;
+}
+
+const program = new Command('tenantscope')
+  .description('Tenant-aware observability and compliance auditor')
+  .version('0.1.0');
+
+storeOptions(program.command('serve').description('run the OTLP receiver and the API'))
+  .addOption(new Option('--host <address>', 'listen address').env('TENANTSCOPE_HOST').default('0.0.0.0'))
+  .addOption(new Option('--otlp-http-port <port>', 'OTLP/HTTP port').env('TENANTSCOPE_OTLP_HTTP_PORT').default(4318).argParser(port))
+  .addOption(new Option('--otlp-grpc-port <port>', 'OTLP/gRPC port (served once the gRPC receiver exists)').env('TENANTSCOPE_OTLP_GRPC_PORT').default(4317).argParser(port))
+  .addOption(new Option('--api-port <port>', 'API port').env('TENANTSCOPE_API_PORT').default(8080).argParser(port))
+  .addOption(new Option('--max-request-bytes <n>', 'largest OTLP body, after decompression (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
+  .action(async (flags: ServeFlags) => {
+    const server = await startServer({
+      configPath: flags.config,
+      dataDir: flags.dataDir,
+      host: flags.host,
+      otlpHttpPort: flags.otlpHttpPort,
+      otlpGrpcPort: flags.otlpGrpcPort,
+      apiPort: flags.apiPort,
+      clickhouseUrl: flags.clickhouseUrl,
+      clickhouseUser: flags.clickhouseUser,
+      clickhousePassword: flags.clickhousePassword,
+      clickhouseDatabase: flags.clickhouseDatabase,
+      maxRequestBytes: flags.maxRequestBytes,
+    });
+    const stop = (signal: string) => {
+      rootLogger.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          rootLogger.error({ err: String(e) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (isTenantscopeError(e)) {
+    process.stderr.write(`tenantscope: ${e.code}: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tenantscope: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+// The tenant registry's public surface; other modules import from here, not from the files
+// behind it, so the loader's internals can change freely.
+
+export { DEFAULT_SETTINGS, formatPath, formatProblem, loadRegistry, parseRegistry } from './registry.js';
+export {
+  CONTROLS,
+  DATA_CLASSES,
+  PII_CLASSES,
+  TIER_NAMES,
+  TOKEN_KINDS,
+  type Control,
+  type DataClass,
+  type PiiClass,
+  type Principal,
+  type Quotas,
+  type Registry,
+  type RegistryProblem,
+  type RetentionDays,
+  type Settings,
+  type SloObjective,
+  type TenantRecord,
+  type Tier,
+  type TierName,
+  type TokenKind,
+  type TokenRecord,
+} from './types.js';

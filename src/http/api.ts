@@ -1,0 +1,69 @@
+// The API server: health and per-tenant reads. Every tenant read goes through
+// `requireTenantRead`, so scope is decided in one place for all routes.
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Registry } from '../config/index.js';
+import type { Store } from '../store/types.js';
+import { usageReport } from '../reports/usage.js';
+import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
+import { authenticate, requireTenantRead } from './auth.js';
+import type { Logger } from '../log.js';
+
+export interface ApiOptions {
+  registry: Registry;
+  store: Store;
+  log: Logger;
+}
+
+/** Error body of every API route: stable code, status and message. */
+export interface ApiErrorBody {
+  error: { code: string; status: number; message: string };
+}
+
+function sendError(reply: FastifyReply, err: TenantscopeError): FastifyReply {
+  const body: ApiErrorBody = { error: { code: err.code, status: err.status, message: err.message } };
+  return reply.code(err.status).type('application/json').send(body);
+}
+
+/** Parse a window bound: RFC 3339 time or integer milliseconds since the epoch. */
+export function parseTimeParam(name: string, value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw tsError('TS_ERR_BAD_QUERY', [name, 'give it once']);
+  if (/^\d{1,16}$/.test(value)) return Number(value);
+  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value)) {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw tsError('TS_ERR_BAD_QUERY', [name, `expected an RFC 3339 time (2026-11-01T00:00:00Z) or epoch milliseconds, got ${JSON.stringify(value.slice(0, 40))}`]);
+}
+
+/** Build the API app (not yet listening). */
+export function buildApiApp(opts: ApiOptions): FastifyInstance {
+  const { registry, store, log } = opts;
+  const app = Fastify({ logger: false, return503OnClosing: true });
+
+  app.setErrorHandler((error, _req, reply) => {
+    if (isTenantscopeError(error)) return sendError(reply, error);
+    const fe = error as { statusCode?: number; message: string };
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return sendError(reply, tsError('TS_ERR_BAD_QUERY', ['request', fe.message]));
+    log.error({ err: fe.message }, 'unexpected error in API');
+    return sendError(reply, tsError('TS_ERR_INTERNAL', [fe.message]));
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, tsError('TS_ERR_NOT_FOUND', [req.method, req.url.split('?')[0]!.slice(0, 200)])));
+
+  app.get('/healthz', async () => {
+    await store.query('SELECT 1 AS ok');
+    return { status: 'ok', store: store.kind, tenants: registry.tenants().length };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/usage', async (req) => {
+    const principal = authenticate(registry, req);
+    const tenantId = req.params.id;
+    requireTenantRead(registry, principal, tenantId, ['read', 'admin']);
+    const fromMs = parseTimeParam('from', req.query.from);
+    const toMs = parseTimeParam('to', req.query.to);
+    if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
+    return usageReport(store, tenantId, { fromMs, toMs });
+  });
+
+  return app;
+}

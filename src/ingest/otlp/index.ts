@@ -1,0 +1,54 @@
+// Public surface of OTLP decoding and reply encoding. Callers pick the decoder by the request's
+// Content-Type and get the same rows from either encoding (types.ts).
+//
+// Decoding contract:
+// - undecodable input throws TS_ERR_OTLP_DECODE with the field path and (protobuf) byte offset
+//   in the message and in `context.path` / `context.offset`;
+// - an AnyValue nested deeper than MAX_ANYVALUE_DEPTH throws TS_ERR_OTLP_NESTING;
+// - individually invalid items (bad or missing ids) land in `invalid` and count as rejected;
+// - resource envelopes left without items are dropped (PROTOCOL.md §2.5 allows it), so every
+//   group has at least one item.
+
+import { decodeJson } from './decode-json.js';
+import { decodeProtobuf } from './decode-proto.js';
+import type { Encoding } from './encode.js';
+import type { AnyDecoded, DecodedLogs, DecodedMetrics, DecodedTraces, Signal } from './types.js';
+import { tsError } from '../../errors.js';
+
+export type * from './types.js';
+export { MAX_ANYVALUE_DEPTH } from './flatten.js';
+export { decodeJson } from './decode-json.js';
+export { decodeProtobuf } from './decode-proto.js';
+export {
+  encodeExportResponse,
+  encodeStatus,
+  decodeStatus,
+  decodeExportResponse,
+  type Encoding,
+  type StatusBody,
+  type StatusDetail,
+  type BadRequestDetail,
+  type RetryInfoDetail,
+  type DecodedStatus,
+} from './encode.js';
+
+/** Decode an OTLP Export*ServiceRequest body of `signal` in `encoding` into grouped rows. */
+export function decodeOtlp(signal: 'traces', body: Uint8Array, encoding: Encoding): DecodedTraces;
+export function decodeOtlp(signal: 'metrics', body: Uint8Array, encoding: Encoding): DecodedMetrics;
+export function decodeOtlp(signal: 'logs', body: Uint8Array, encoding: Encoding): DecodedLogs;
+export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding): AnyDecoded;
+export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding): AnyDecoded {
+  if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs') {
+    throw tsError('TS_ERR_INTERNAL', [`decodeOtlp called with unknown signal ${JSON.stringify(signal)}`]);
+  }
+  if (encoding === 'protobuf') return decodeProtobuf(signal, body);
+  if (encoding === 'json') return decodeJson(signal, body);
+  throw tsError('TS_ERR_INTERNAL', [`decodeOtlp called with unknown encoding ${JSON.stringify(encoding)}`]);
+}
+
+/** Number of decoded (accepted) items: spans, data points or log records; `invalid` excluded. */
+export function countItems(decoded: AnyDecoded): number {
+  let n = 0;
+  for (const g of decoded.groups) n += g.items.length;
+  return n;
+}

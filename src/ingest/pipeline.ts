@@ -1,0 +1,141 @@
+// Wires the ingest stages for one decoded OTLP request: tenancy -> rows -> writer, plus the
+// usage rows that make accepted and rejected volume per tenant visible. Data flows one way;
+// this module knows the stages, the stages do not know each other.
+import { randomUUID } from 'node:crypto';
+import type { Principal, Registry } from '../config/index.js';
+import type { AnyDecoded, LogRecord, MetricPoint, PartialSuccess, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import { assignTenants, type Rejection } from './tenancy.js';
+import { logRows, metricRows, spanRows, usageRows, type EncodedRows, type RowContext, type UsageRow } from './rows.js';
+import type { BatchWriter } from './writer.js';
+import type { TableName } from '../store/types.js';
+import type { Logger } from '../log.js';
+
+export type Encoding = 'protobuf' | 'json';
+
+export interface IngestRequest {
+  principal: Principal;
+  decoded: AnyDecoded;
+  encoding: Encoding;
+}
+
+/** Per-request result, for the reply and for self-metrics. */
+export interface IngestResult extends PartialSuccess {
+  accepted: number;
+  /** Accepted records per tenant. */
+  perTenant: Record<string, number>;
+}
+
+const TABLE: Record<Signal, TableName & ('spans' | 'logs' | 'metric_points')> = {
+  traces: 'spans',
+  logs: 'logs',
+  metrics: 'metric_points',
+};
+
+/** Usage rows of a token without a tenant of its own are kept this long. */
+const FALLBACK_USAGE_RETENTION_DAYS = 400;
+
+export class IngestPipeline {
+  constructor(
+    private readonly registry: Registry,
+    private readonly writer: BatchWriter,
+    private readonly log: Logger,
+  ) {}
+
+  /** Store what the principal may write, reject the rest; resolves once stored. */
+  async ingest(req: IngestRequest): Promise<IngestResult> {
+    const { principal, decoded, encoding } = req;
+    const table = TABLE[decoded.signal];
+    const batchId = randomUUID();
+    const now = Date.now();
+    const { slices, rejections } = assignTenants(principal, decoded.groups as ResourceGroup<unknown>[], this.registry);
+    const usage: UsageRow[] = [];
+    const writes: Promise<void>[] = [];
+    const perTenant: Record<string, number> = {};
+    let accepted = 0;
+    const messages: string[] = [];
+
+    for (const slice of slices) {
+      const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId };
+      const enc = encodeRows(decoded.signal, ctx, slice.groups);
+      if (enc.unstorable > 0) {
+        rejections.push({
+          tenantId: slice.tenant.id,
+          claimedTenant: '',
+          reason: 'invalid',
+          records: enc.unstorable,
+          message: `${enc.unstorable} record(s) carry a timestamp after 2262-04-11, which cannot be stored`,
+        });
+      }
+      writes.push(this.writer.write(table, enc.text, enc.rows));
+      accepted += enc.rows;
+      perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
+      usage.push(this.usage(now, table, slice.tenant.id, 'accepted', '', '', enc.rows, Buffer.byteLength(enc.text), encoding, principal, '', batchId));
+    }
+
+    if (decoded.invalid.length > 0) {
+      const first = decoded.invalid[0]!;
+      rejections.push({
+        tenantId: this.chargedTenant(principal),
+        claimedTenant: '',
+        reason: 'invalid',
+        records: decoded.invalid.length,
+        message: `${decoded.invalid.length} invalid record(s), first at ${first.path}: ${first.reason}`,
+      });
+    }
+    for (const r of rejections) {
+      messages.push(r.message);
+      usage.push(this.usage(now, table, r.tenantId, 'rejected', r.reason, r.claimedTenant, r.records, 0, encoding, principal, r.message, batchId));
+      if (r.reason !== 'invalid') {
+        this.log.warn({ tenant: r.tenantId, claimed: r.claimedTenant, reason: r.reason, records: r.records, token: principal.name }, 'ingest rejected');
+      }
+    }
+    const usageText = usageRows(usage);
+    writes.push(this.writer.write('ingest_usage', usageText, usage.length));
+    await Promise.all(writes);
+
+    const rejected = rejections.reduce((a, r) => a + r.records, 0);
+    return { accepted, rejected, perTenant, errorMessage: summarize(messages) };
+  }
+
+  private chargedTenant(p: Principal): string {
+    return p.tenants === 'all' ? '' : ([...p.tenants][0] ?? '');
+  }
+
+  private usage(
+    timeMs: number,
+    signal: UsageRow['signal'],
+    tenantId: string,
+    outcome: UsageRow['outcome'],
+    reason: string,
+    claimedTenant: string,
+    records: number,
+    bytes: number,
+    encoding: Encoding,
+    principal: Principal,
+    detail: string,
+    batchId: string,
+  ): UsageRow {
+    const retentionDays = this.registry.tenant(tenantId)?.retentionDays.audit_events ?? FALLBACK_USAGE_RETENTION_DAYS;
+    return { tenantId, timeMs, signal, outcome, reason, claimedTenant, records, bytes, encoding, tokenName: principal.name, detail, retentionDays, batchId };
+  }
+}
+
+function encodeRows(signal: Signal, ctx: RowContext, groups: ResourceGroup<unknown>[]): EncodedRows {
+  switch (signal) {
+    case 'traces':
+      return spanRows(ctx, groups as ResourceGroup<SpanRecord>[]);
+    case 'logs':
+      return logRows(ctx, groups as ResourceGroup<LogRecord>[]);
+    case 'metrics':
+      return metricRows(ctx, groups as ResourceGroup<MetricPoint>[]);
+  }
+}
+
+// Partial-success messages go back to the client: distinct, short, and bounded in size.
+function summarize(messages: string[]): string {
+  const distinct = [...new Set(messages)];
+  const text = distinct.slice(0, 5).join('; ') + (distinct.length > 5 ? `; and ${distinct.length - 5} more` : '');
+  return text.length > 2000 ? `${text.slice(0, 1997)}...` : text;
+}
+
+export type { Rejection };

@@ -1,0 +1,92 @@
+// Tenancy at ingest: which tenant each resource's data belongs to, decided from the token.
+// One place decides it (Loki's "validation" idea): the token names the tenant(s) it may
+// write for; a `tenant.id` resource attribute may only confirm that, never widen it.
+//  - single-tenant token: no tenant.id -> the token's tenant; tenant.id of another tenant ->
+//    the resource is rejected (isolation violation), the rest of the request is kept;
+//  - multi-tenant token (a shared collector): tenant.id is required and must be one of the
+//    token's tenants; without it the resource is rejected as missing tenant context.
+import type { Principal, Registry, TenantRecord } from '../config/index.js';
+import type { ResourceGroup } from './otlp/types.js';
+
+export const TENANT_ATTRIBUTE = 'tenant.id';
+
+export type RejectReason = 'tenant_mismatch' | 'tenant_missing' | 'tenant_unknown' | 'invalid';
+
+/** Records refused for one reason, attributed to the tenant that sent them. */
+export interface Rejection {
+  /** The tenant charged with the rejection (the token's tenant when there is one). */
+  tenantId: string;
+  /** What the data claimed (`tenant.id`), "" when absent. */
+  claimedTenant: string;
+  reason: RejectReason;
+  records: number;
+  message: string;
+}
+
+/** Resource groups accepted for one tenant. */
+export interface TenantSlice<T> {
+  tenant: TenantRecord;
+  groups: ResourceGroup<T>[];
+  records: number;
+}
+
+export interface TenancyResult<T> {
+  slices: TenantSlice<T>[];
+  rejections: Rejection[];
+}
+
+/** Assign each resource group to a tenant the principal may write for, or reject it. */
+export function assignTenants<T>(principal: Principal, groups: ResourceGroup<T>[], registry: Registry): TenancyResult<T> {
+  const byTenant = new Map<string, TenantSlice<T>>();
+  const rejections: Rejection[] = [];
+  const own = principal.tenants === 'all' ? undefined : [...principal.tenants];
+  const single = own && own.length === 1 ? own[0] : undefined;
+  const chargeTo = single ?? own?.[0] ?? '';
+
+  for (const group of groups) {
+    const n = group.items.length;
+    if (n === 0) continue;
+    const claimed = group.resource.attributes[TENANT_ATTRIBUTE] ?? '';
+    let tenantId: string | undefined;
+    if (claimed === '') {
+      if (single !== undefined) tenantId = single;
+      else {
+        rejections.push({
+          tenantId: chargeTo,
+          claimedTenant: '',
+          reason: 'tenant_missing',
+          records: n,
+          message: `resource without a ${TENANT_ATTRIBUTE} attribute sent with a token for several tenants (${principal.name})`,
+        });
+        continue;
+      }
+    } else if (principal.tenants === 'all' || principal.tenants.has(claimed)) {
+      tenantId = claimed;
+    } else {
+      rejections.push({
+        tenantId: chargeTo,
+        claimedTenant: claimed,
+        reason: 'tenant_mismatch',
+        records: n,
+        message: `resource ${TENANT_ATTRIBUTE}=${JSON.stringify(claimed.slice(0, 64))} is not a tenant this token writes for`,
+      });
+      continue;
+    }
+    const tenant = registry.tenant(tenantId);
+    if (!tenant) {
+      rejections.push({
+        tenantId: chargeTo,
+        claimedTenant: claimed,
+        reason: 'tenant_unknown',
+        records: n,
+        message: `tenant ${JSON.stringify(tenantId.slice(0, 64))} is not in the registry`,
+      });
+      continue;
+    }
+    let slice = byTenant.get(tenant.id);
+    if (!slice) byTenant.set(tenant.id, (slice = { tenant, groups: [], records: 0 }));
+    slice.groups.push(group);
+    slice.records += n;
+  }
+  return { slices: [...byTenant.values()], rejections };
+}

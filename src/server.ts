@@ -1,0 +1,80 @@
+// Starts the service: registry, store (migrated), ingest pipeline, and the two listeners
+// (OTLP/HTTP and the API). Used by `tenantscope serve` and, in-process, by the tests.
+import type { AddressInfo } from 'node:net';
+import { loadRegistry, type Registry } from './config/index.js';
+import { migrate, openStore, type Store } from './store/index.js';
+import { BatchWriter, DEFAULT_WRITER_OPTIONS, type WriterOptions } from './ingest/writer.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { buildOtlpHttpApp } from './http/otlp.js';
+import { buildApiApp } from './http/api.js';
+import { stageLogger } from './log.js';
+
+export interface ServeOptions {
+  configPath: string;
+  dataDir: string;
+  host: string;
+  otlpHttpPort: number;
+  /** Accepted now; served once the gRPC receiver exists. */
+  otlpGrpcPort: number;
+  apiPort: number;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+  /** Overrides the registry's `settings.max_request_bytes`. */
+  maxRequestBytes?: number;
+  writer?: Partial<WriterOptions>;
+}
+
+export interface RunningServer {
+  otlpHttpUrl: string;
+  apiUrl: string;
+  registry: Registry;
+  store: Store;
+  /** Stop listening, flush queued rows, close the store. */
+  close(): Promise<void>;
+}
+
+/** Start tenantscope; resolves once both listeners accept connections. */
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const log = stageLogger('server');
+  const registry = loadRegistry(opts.configPath);
+  const store = await openStore({
+    dataDir: opts.dataDir,
+    clickhouse: opts.clickhouseUrl
+      ? { url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
+      : undefined,
+  });
+  const applied = await migrate(store);
+  log.info({ store: store.kind, location: store.location, migrationsApplied: applied }, 'store ready');
+
+  const writer = new BatchWriter(store, stageLogger('writer'), { ...DEFAULT_WRITER_OPTIONS, ...opts.writer });
+  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'));
+  const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
+  const otlp = buildOtlpHttpApp({ registry, pipeline, log: stageLogger('otlp-http'), maxRequestBytes });
+  const api = buildApiApp({ registry, store, log: stageLogger('api') });
+
+  await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
+  await api.listen({ host: opts.host, port: opts.apiPort });
+  const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
+  const otlpHttpUrl = url(otlp.server.address() as AddressInfo);
+  const apiUrl = url(api.server.address() as AddressInfo);
+  log.info({ otlpHttpUrl, apiUrl, tenants: registry.tenants().length, grpcPort: opts.otlpGrpcPort }, 'tenantscope serving');
+
+  let closing: Promise<void> | undefined;
+  return {
+    otlpHttpUrl,
+    apiUrl,
+    registry,
+    store,
+    close() {
+      closing ??= (async () => {
+        await otlp.close();
+        await api.close();
+        await writer.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// The embedded store: chDB (ClickHouse in-process) on a data directory.
+//
+// chDB binds one data directory per process and its synchronous calls block the event loop,
+// so this store uses only the async calls and refuses a second directory in one process.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Session, drainPending } from 'chdb';
+import { tsError } from '../errors.js';
+import type { InsertResult, Params, Store, TableName } from './types.js';
+
+// Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
+// JS) and NaN/Inf as strings rather than null.
+const CONNECTION_ARGS = [
+  '--output_format_json_quote_64bit_integers=1',
+  '--output_format_json_quote_denormals=1',
+];
+
+let openPath: string | undefined;
+
+export class ChdbStore implements Store {
+  readonly kind = 'chdb' as const;
+  readonly location: string;
+  private session: Session | undefined;
+
+  private constructor(path: string, session: Session) {
+    this.location = path;
+    this.session = session;
+  }
+
+  /** Open (creating if needed) the chDB data directory at `dataDir`. */
+  static async open(dataDir: string): Promise<ChdbStore> {
+    const path = resolve(dataDir);
+    if (openPath !== undefined && openPath !== path) {
+      throw tsError('TS_ERR_STORE', [`chDB already has ${openPath} open in this process; close it before opening ${path}`]);
+    }
+    mkdirSync(path, { recursive: true });
+    await drainPending();
+    const session = new Session(path, { connectionArgs: CONNECTION_ARGS });
+    openPath = path;
+    return new ChdbStore(path, session);
+  }
+
+  private get s(): Session {
+    if (!this.session) throw tsError('TS_ERR_STORE', [`chDB store at ${this.location} is closed`]);
+    return this.session;
+  }
+
+  async exec(sql: string, params?: Params): Promise<void> {
+    try {
+      if (params) await this.s.queryBindAsync(sql, params, { format: 'TSV' });
+      else await this.s.queryAsync(sql, { format: 'TSV' });
+    } catch (e) {
+      throw storeError(e, sql);
+    }
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]> {
+    let text: string;
+    try {
+      const r = params
+        ? await this.s.queryBindAsync(sql, params, { format: 'JSONEachRow' })
+        : await this.s.queryAsync(sql, { format: 'JSONEachRow' });
+      text = r.text();
+    } catch (e) {
+      throw storeError(e, sql);
+    }
+    return parseJsonEachRow<T>(text);
+  }
+
+  async insertJsonEachRow(table: TableName, body: Buffer, rows: number): Promise<InsertResult> {
+    if (rows === 0) return { rows: 0 };
+    try {
+      await this.s.insert({ table, values: body, format: 'JSONEachRow' });
+    } catch (e) {
+      throw storeError(e, `INSERT INTO ${table}`);
+    }
+    return { rows };
+  }
+
+  async close(): Promise<void> {
+    if (!this.session) return;
+    this.session.close();
+    this.session = undefined;
+    await drainPending();
+    openPath = undefined;
+  }
+}
+
+/** Parse JSONEachRow text into objects. */
+export function parseJsonEachRow<T>(text: string): T[] {
+  const out: T[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) out.push(JSON.parse(text.slice(start, end)) as T);
+    start = end + 1;
+  }
+  return out;
+}
+
+function storeError(e: unknown, what: string): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  const err = tsError('TS_ERR_STORE', [`${what.slice(0, 120)}: ${msg.split('\n')[0]}`], { cause: msg });
+  return err;
+}

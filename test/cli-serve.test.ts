@@ -1,0 +1,140 @@
+// `tenantscope serve` as an operator runs it: settings from flags and environment, a refusal
+// to start on an invalid registry, and a restart on the same data directory that keeps data.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromRoot } from '../src/paths.js';
+import { bearer } from './support/server.js';
+import { protobufTraces } from './support/otlp.js';
+
+const CLI = fromRoot('dist', 'src', 'cli.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-cli-'));
+
+interface Serving {
+  child: ChildProcess;
+  otlpHttpUrl: string;
+  apiUrl: string;
+  log: string[];
+}
+
+function run(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: fromRoot(),
+    env: { ...process.env, TENANTSCOPE_LOG_LEVEL: 'info', TENANTSCOPE_TEST: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+// Waits for the structured "tenantscope serving" log line and reads the bound URLs from it.
+function serve(args: string[], env: Record<string, string> = {}): Promise<Serving> {
+  const child = run(['serve', ...args], env);
+  const log: string[] = [];
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${log.join('\n')}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        log.push(line);
+        try {
+          const j = JSON.parse(line) as { msg?: string; otlpHttpUrl?: string; apiUrl?: string };
+          if (j.msg === 'tenantscope serving') {
+            clearTimeout(timer);
+            resolve({ child, otlpHttpUrl: j.otlpHttpUrl!, apiUrl: j.apiUrl!, log });
+          }
+        } catch {
+          /* not a JSON log line */
+        }
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${log.join('\n')}`));
+    });
+  });
+}
+
+function stop(s: Serving): Promise<number | null> {
+  return new Promise((resolve) => {
+    s.child.removeAllListeners('exit');
+    s.child.on('exit', (code) => resolve(code));
+    s.child.kill('SIGTERM');
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+test.after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+test('serve refuses to start on an invalid registry and names the file, path and line', async () => {
+  const bad = join(dataDir, 'bad-tenants.yaml');
+  writeFileSync(bad, 'version: 1\ntenants:\n  - id: Not_A_Valid_Id\n    tier: platinum\n');
+  const { code, stderr } = await exitOf(run(['serve', '--config', bad, '--data-dir', join(dataDir, 'never')]));
+  assert.is(code, 2);
+  assert.match(stderr, /TS_ERR_CONFIG/);
+  assert.match(stderr, /bad-tenants\.yaml/);
+  assert.match(stderr, /tenants\[0\]/);
+  assert.match(stderr, /:3|line 3/);
+});
+
+test('a bad port flag is refused with a message naming the flag', async () => {
+  const { code, stderr } = await exitOf(run(['serve', '--api-port', 'eighty']));
+  assert.not.equal(code, 0);
+  assert.match(stderr, /api-port/);
+});
+
+test('settings come from environment variables, and a restart on the same data directory keeps the data', async () => {
+  const env = {
+    TENANTSCOPE_CONFIG: 'fixtures/tenants.yaml',
+    TENANTSCOPE_DATA_DIR: join(dataDir, 'store'),
+    TENANTSCOPE_OTLP_HTTP_PORT: '0',
+    TENANTSCOPE_API_PORT: '0',
+    TENANTSCOPE_HOST: '127.0.0.1',
+  };
+  const first = await serve([], env);
+  const res = await fetch(`${first.otlpHttpUrl}/v1/traces`, {
+    method: 'POST',
+    body: protobufTraces({ spans: 7 }),
+    headers: { 'content-type': 'application/x-protobuf', ...bearer('demo-ingest-stark-logistics') },
+  });
+  assert.is(res.status, 200);
+  assert.is(await stop(first), 0, 'SIGTERM shuts down cleanly');
+  assert.ok(first.log.some((l) => l.includes('"migrationsApplied":[1')), 'first start applies the migrations');
+
+  const second = await serve([], env);
+  try {
+    assert.ok(second.log.some((l) => l.includes('"migrationsApplied":[]')), 'second start applies nothing');
+    const u = await fetch(`${second.apiUrl}/api/v1/tenants/stark-logistics/usage`, { headers: bearer('demo-read-stark-logistics') });
+    assert.is(((await u.json()) as { spans: { count: number } }).spans.count, 7);
+  } finally {
+    await stop(second);
+  }
+});
+
+test('flags win over environment variables', async () => {
+  const s = await serve(['--api-port', '0', '--otlp-http-port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, 'flags')], {
+    TENANTSCOPE_API_PORT: '1',
+    TENANTSCOPE_DATA_DIR: join(dataDir, 'env-loses'),
+  });
+  try {
+    assert.ok(s.log.some((l) => l.includes(join(dataDir, 'flags'))), 'the flag data dir is used');
+    assert.is((await fetch(`${s.apiUrl}/healthz`)).status, 200);
+  } finally {
+    await stop(s);
+  }
+});
+
+test.run();
