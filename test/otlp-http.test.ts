@@ -63,6 +63,7 @@ exampleTest('the OTLP example trace is accepted with an empty success body and s
   assert.is(s!.scope_name, 'my.library');
   assert.is(s!.scope_version, '1.0.0');
   assert.equal(s!.scope_attributes, { 'my.scope.attribute': 'some scope attribute' });
+  assert.is(s!.retention_days, 30, "acme-dist keeps spans 30 days");
 });
 
 exampleTest('the OTLP example metrics are stored as one point per data point with every value', async () => {
@@ -103,6 +104,7 @@ exampleTest('the OTLP example metrics are stored as one point per data point wit
   assert.is(exp.positive_offset, 1);
   assert.equal(exp.positive_bucket_counts, ['0', '2']);
   assert.is(exp.max, 5);
+  assert.is(counter.retention_days, 30, 'hooli-wholesale sets no metric retention: the shared tier minimum applies');
 });
 
 exampleTest('the OTLP example log keeps every AnyValue kind of its attributes', async () => {

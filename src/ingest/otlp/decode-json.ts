@@ -15,6 +15,9 @@ import { tsError } from '../../errors.js';
 import {
   MAX_ANYVALUE_DEPTH,
   arrayJson,
+  flattenBool,
+  flattenBytes,
+  flattenDouble,
   jsonElement,
   kvlistJson,
   nestingError,
@@ -245,7 +248,7 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 function bytesBase64(v: unknown, leaf: string): string {
   const s = str(v, leaf);
   if (!BASE64.test(s) || s.length % 4 === 1) fail(pathOf(leaf), `expected base64, got ${describe(v)}`);
-  return Buffer.from(s, 'base64').toString('base64');
+  return flattenBytes(Buffer.from(s, 'base64'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +341,7 @@ function anyValue(v: unknown, depth: number): string {
         break;
       case 'boolValue':
       case 'bool_value':
-        out = bool(x, 'boolValue') ? 'true' : 'false';
+        out = flattenBool(bool(x, 'boolValue'));
         kind = 'bool';
         break;
       case 'intValue':
@@ -348,7 +351,7 @@ function anyValue(v: unknown, depth: number): string {
         break;
       case 'doubleValue':
       case 'double_value':
-        out = String(double(x, 'doubleValue'));
+        out = flattenDouble(double(x, 'doubleValue'));
         kind = 'double';
         break;
       case 'bytesValue':
@@ -1160,12 +1163,101 @@ function logRecord(o: Obj, sc: Scope, out: LogRecord[]): void {
 
 // ---------------------------------------------------------------------------------------------
 
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** End of the JSON string starting at `i` (a quote), or -(offset of the fault) - 1. */
+function scanString(t: string, i: number): number {
+  for (i++; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c < 0x20) return -i - 1;
+    if (c === 0x5c) {
+      const e = t[i + 1];
+      if (e === 'u') {
+        if (!/^[0-9a-fA-F]{4}$/.test(t.slice(i + 2, i + 6))) return -i - 1;
+        i += 5;
+      } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+      else return -i - 1;
+    }
+  }
+  return -t.length - 1;
+}
+
+const JSON_SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
+/**
+ * Offset of the first JSON syntax error in `t` (-1 if none is found). V8 reports a position for
+ * some errors only; this runs on the error path alone, iteratively, so deep input is fine.
+ */
+function jsonErrorOffset(t: string): number {
+  const stack: number[] = []; // 0 = object, 1 = array
+  let i = 0;
+  let wantValue = true;
+  const n = t.length;
+  for (;;) {
+    while (i < n && isWs(t.charCodeAt(i))) i++;
+    if (wantValue) {
+      if (i >= n) return i;
+      const c = t[i];
+      if (c === '{' || c === '[') {
+        i++;
+        while (i < n && isWs(t.charCodeAt(i))) i++;
+        if (t[i] === (c === '{' ? '}' : ']')) {
+          i++;
+          wantValue = false;
+          continue;
+        }
+        stack.push(c === '{' ? 0 : 1);
+        if (c === '[') continue;
+      } else if (c === '"') {
+        const e = scanString(t, i);
+        if (e < 0) return -e - 1;
+        i = e;
+        wantValue = false;
+        continue;
+      } else {
+        JSON_SCALAR.lastIndex = i;
+        const m = JSON_SCALAR.exec(t);
+        if (!m || m[0].length === 0) return i;
+        i += m[0].length;
+        wantValue = false;
+        continue;
+      }
+    } else {
+      if (stack.length === 0) return i < n ? i : -1;
+      const top = stack[stack.length - 1];
+      const c = t[i];
+      if ((top === 0 && c === '}') || (top === 1 && c === ']')) {
+        stack.pop();
+        i++;
+        continue;
+      }
+      if (c !== ',') return i;
+      i++;
+      wantValue = true;
+      if (top === 1) continue;
+      while (i < n && isWs(t.charCodeAt(i))) i++;
+    }
+    // an object member: "key" then ':'
+    if (t[i] !== '"') return i;
+    const e = scanString(t, i);
+    if (e < 0) return -e - 1;
+    i = e;
+    while (i < n && isWs(t.charCodeAt(i))) i++;
+    if (t[i] !== ':') return i;
+    i++;
+    wantValue = true;
+  }
+}
+
 function parseBody(body: Uint8Array): unknown {
   const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let text = b.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let i = 0;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
+  while (i < text.length && isWs(text.charCodeAt(i))) i++;
   // An empty body is an empty request, which PROTOCOL.md §2.5 says to accept.
   if (i === text.length) return {};
   try {
@@ -1173,9 +1265,9 @@ function parseBody(body: Uint8Array): unknown {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const m = /position (\d+)/.exec(msg);
+    const at = m ? Number(m[1]) : jsonErrorOffset(text);
     let where = '';
-    if (m) {
-      const at = Number(m[1]);
+    if (at >= 0) {
       let line = 1;
       let col = 1;
       for (let j = 0; j < at && j < text.length; j++) {
@@ -1184,9 +1276,9 @@ function parseBody(body: Uint8Array): unknown {
           col = 1;
         } else col++;
       }
-      where = ` (line ${line}, column ${col})`;
+      where = ` at character ${at} (line ${line}, column ${col})`;
     }
-    fail('', `invalid JSON: ${msg}${where}`);
+    fail('', `invalid JSON${where}: ${msg}`);
   }
 }
 

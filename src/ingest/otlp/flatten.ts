@@ -4,7 +4,8 @@
 // The decoders walk their own input (bytes or parsed JSON) and call these helpers for the leaf
 // formatting and for assembling arrays/kvlists. Both walkers recurse once per nesting level, and
 // both check `depth > maxDepth` *before* descending, so the recursion depth is bounded by the
-// limit rather than by the input: a 200 KB protobuf can nest 100,000 levels (2 bytes a level).
+// limit rather than by the input: each protobuf level costs only a few bytes (two keys and two
+// lengths), so a request well under the size limit can nest 100,000 levels.
 
 import type { LogBodyKind } from './types.js';
 import { tsError, type TenantscopeError } from '../../errors.js';
@@ -67,11 +68,6 @@ export function flattenBytes(bytes: Uint8Array, start = 0, end = bytes.length): 
   return b.toString('base64', start, end);
 }
 
-/** True for the kinds whose flattened form is already JSON (so it is embedded, not quoted). */
-export function isCompositeKind(kind: LogBodyKind): boolean {
-  return kind === 'array' || kind === 'kvlist';
-}
-
 /** How a flattened value appears inside an enclosing array/kvlist: scalars quoted, composites raw. */
 export function jsonElement(flat: string, kind: LogBodyKind): string {
   return kind === 'array' || kind === 'kvlist' ? flat : JSON.stringify(flat);
@@ -91,17 +87,14 @@ export function arrayJson(elements: readonly string[], count: number = elements.
  */
 export function kvlistJson(keys: readonly string[], elements: readonly string[], count: number = keys.length): string {
   if (count === 0) return '{}';
-  let dup: Map<string, number> | null = null;
-  if (count > 1) {
-    // Duplicates are rare, so the Map is only built once one has been seen.
-    for (let i = 1; i < count && dup === null; i++) {
-      for (let j = 0; j < i; j++) {
-        if (keys[j] === keys[i]) {
-          dup = new Map();
-          break;
-        }
+  // Repeated keys are rare: small lists are checked pairwise and only get a Map if one is found.
+  let dup: Map<string, number> | null = count > 32 ? new Map() : null;
+  for (let i = 1; i < count && dup === null; i++) {
+    for (let j = 0; j < i; j++) {
+      if (keys[j] === keys[i]) {
+        dup = new Map();
+        break;
       }
-      if (count > 32 && dup === null) dup = new Map();
     }
   }
   if (dup === null) {
