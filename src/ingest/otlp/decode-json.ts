@@ -15,6 +15,7 @@ import { tsError } from '../../errors.js';
 import {
   MAX_ANYVALUE_DEPTH,
   arrayJson,
+  emptyMetricPoint,
   flattenBool,
   flattenBytes,
   flattenDouble,
@@ -778,39 +779,6 @@ function link(o: Obj): SpanLink {
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
-function newPoint(sc: Scope, type: MetricType): MetricPoint {
-  return {
-    scope: sc,
-    metricName: '',
-    metricDescription: '',
-    metricUnit: '',
-    metricType: type,
-    temporality: 0,
-    isMonotonic: false,
-    attributes: {},
-    startTimeUnixNano: '0',
-    timeUnixNano: '0',
-    flags: 0,
-    value: 0,
-    intValue: '',
-    count: '0',
-    sum: type === 'summary' ? 0 : null,
-    min: null,
-    max: null,
-    bucketCounts: [],
-    explicitBounds: [],
-    scale: 0,
-    zeroCount: '0',
-    zeroThreshold: 0,
-    positiveOffset: 0,
-    positiveBucketCounts: [],
-    negativeOffset: 0,
-    negativeBucketCounts: [],
-    quantiles: [],
-    quantileValues: [],
-    exemplars: [],
-  };
-}
 
 const METRIC_DATA: Record<string, { type: MetricType; field: string }> = {
   gauge: { type: 'gauge', field: 'gauge' },
@@ -852,7 +820,7 @@ function metric(o: Obj, sc: Scope, out: MetricPoint[]): void {
           const list = messages(dv, 'dataPoints');
           for (let i = 0; i < list.length; i++) {
             enter('dataPoints', i);
-            const p = newPoint(sc, d.type);
+            const p = emptyMetricPoint(sc, d.type);
             if (dataPoint(element(list[i], 'dataPoints'), p)) points.push(p);
             sp--;
           }

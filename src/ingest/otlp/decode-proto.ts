@@ -36,6 +36,7 @@ import { tsError } from '../../errors.js';
 import {
   MAX_ANYVALUE_DEPTH,
   arrayJson,
+  emptyMetricPoint,
   flattenBool,
   flattenBytes,
   flattenDouble,
@@ -1217,39 +1218,6 @@ let mTemporality = 0;
 let mMonotonic = false;
 let mPointIndex = 0;
 
-function newPoint(scope: Scope, type: MetricType): MetricPoint {
-  return {
-    scope,
-    metricName: '',
-    metricDescription: '',
-    metricUnit: '',
-    metricType: type,
-    temporality: 0,
-    isMonotonic: false,
-    attributes: {},
-    startTimeUnixNano: '0',
-    timeUnixNano: '0',
-    flags: 0,
-    value: 0,
-    intValue: '',
-    count: '0',
-    sum: type === 'summary' ? 0 : null,
-    min: null,
-    max: null,
-    bucketCounts: [],
-    explicitBounds: [],
-    scale: 0,
-    zeroCount: '0',
-    zeroThreshold: 0,
-    positiveOffset: 0,
-    positiveBucketCounts: [],
-    negativeOffset: 0,
-    negativeBucketCounts: [],
-    quantiles: [],
-    quantileValues: [],
-    exemplars: [],
-  };
-}
 
 const METRIC_DATA: Record<number, { type: MetricType; msg: number; field: string }> = {
   5: { type: 'gauge', msg: T_GAUGE, field: 'gauge' },
@@ -1323,7 +1291,7 @@ function decodeMetricData(end: number, type: MetricType, msg: number, scope: Sco
     const tag = readTag(end);
     if (tag === 0x0a) {
       const e = lenEnd(end);
-      const p = newPoint(scope, type);
+      const p = emptyMetricPoint(scope, type);
       pointProblem = '';
       if (type === 'gauge' || type === 'sum') {
         enter('dataPoints', mPointIndex++, T_NUMBER_POINT);

@@ -7,7 +7,7 @@
 // limit rather than by the input: each protobuf level costs only a few bytes (two keys and two
 // lengths), so a request well under the size limit can nest 100,000 levels.
 
-import type { LogBodyKind } from './types.js';
+import type { LogBodyKind, MetricPoint, MetricType, Scope } from './types.js';
 import { tsError, type TenantscopeError } from '../../errors.js';
 
 /** Deepest AnyValue nesting accepted; an attribute's own value is level 1. */
@@ -140,4 +140,39 @@ export function requiredIdProblem(field: string, expected: number, len: number, 
 export function optionalIdProblem(field: string, expected: number, len: number): string {
   if (len === 0 || len === expected) return '';
   return `${field} must be ${expected} bytes or empty, got ${len}`;
+}
+
+/** A metric point with every field at its OTLP default, for both decoders to fill in. */
+export function emptyMetricPoint(scope: Scope, type: MetricType): MetricPoint {
+  return {
+    scope,
+    metricName: '',
+    metricDescription: '',
+    metricUnit: '',
+    metricType: type,
+    temporality: 0,
+    isMonotonic: false,
+    attributes: {},
+    startTimeUnixNano: '0',
+    timeUnixNano: '0',
+    flags: 0,
+    value: 0,
+    intValue: '',
+    count: '0',
+    sum: type === 'summary' ? 0 : null,
+    min: null,
+    max: null,
+    bucketCounts: [],
+    explicitBounds: [],
+    scale: 0,
+    zeroCount: '0',
+    zeroThreshold: 0,
+    positiveOffset: 0,
+    positiveBucketCounts: [],
+    negativeOffset: 0,
+    negativeBucketCounts: [],
+    quantiles: [],
+    quantileValues: [],
+    exemplars: [],
+  };
 }
