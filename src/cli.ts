@@ -4,6 +4,8 @@ import { Command, Option, InvalidArgumentError } from 'commander';
 import { startServer } from './server.js';
 import { isTenantscopeError } from './errors.js';
 import { rootLogger } from './log.js';
+import { migrate, openStore } from './store/index.js';
+import { verifyChain, type VerifyResult } from './ingest/audit/chain.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -28,13 +30,7 @@ function storeOptions(cmd: Command): Command {
     .addOption(new Option('--clickhouse-database <name>', 'ClickHouse database').env('TENANTSCOPE_CLICKHOUSE_DATABASE'));
 }
 
-interface ServeFlags {
-  config: string;
-  dataDir: string;
-  clickhouseUrl?: string;
-  clickhouseUser?: string;
-  clickhousePassword?: string;
-  clickhouseDatabase?: string;
+interface ServeFlags extends StoreFlags {
   host: string;
   otlpHttpPort: number;
   otlpGrpcPort: number;
@@ -78,6 +74,56 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+
+interface AuditVerifyFlags extends StoreFlags {
+  tenant: string;
+  api?: string;
+  token?: string;
+}
+
+interface StoreFlags {
+  config: string;
+  dataDir: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+}
+
+const audit = program.command('audit').description('audit events and their hash chain');
+storeOptions(audit.command('verify').description("recompute a tenant's audit chain and name the first broken link"))
+  .requiredOption('--tenant <id>', 'tenant to verify')
+  .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
+  .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
+  .action(async (flags: AuditVerifyFlags) => {
+    let result: VerifyResult;
+    if (flags.api) {
+      const res = await fetch(`${flags.api.replace(/\/$/, '')}/api/v1/tenants/${encodeURIComponent(flags.tenant)}/audit/verify`, {
+        headers: flags.token ? { authorization: `Bearer ${flags.token}` } : {},
+      });
+      const body = (await res.json()) as VerifyResult | { error: { code: string; message: string } };
+      if ('error' in body) {
+        process.stderr.write(`tenantscope: ${body.error.code}: ${body.error.message}\n`);
+        process.exit(2);
+      }
+      result = body;
+    } else {
+      const store = await openStore({
+        dataDir: flags.dataDir,
+        clickhouse: flags.clickhouseUrl
+          ? { url: flags.clickhouseUrl, username: flags.clickhouseUser, password: flags.clickhousePassword, database: flags.clickhouseDatabase }
+          : undefined,
+      });
+      try {
+        await migrate(store);
+        result = await verifyChain(store, flags.tenant);
+      } finally {
+        await store.close();
+      }
+    }
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.exitCode = result.status === 'ok' ? 0 : 1;
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

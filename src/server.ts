@@ -8,6 +8,9 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
 import { buildApiApp } from './http/api.js';
 import { stageLogger } from './log.js';
+import { ChainWriter } from './ingest/audit/chain.js';
+import { AuditIngest } from './ingest/audit/ingest.js';
+import { nodeId } from './node-id.js';
 
 export interface ServeOptions {
   configPath: string;
@@ -50,8 +53,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const writer = new BatchWriter(store, stageLogger('writer'), { ...DEFAULT_WRITER_OPTIONS, ...opts.writer });
   const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'));
+  const node = nodeId(opts.dataDir);
+  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows));
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
-  const otlp = buildOtlpHttpApp({ registry, pipeline, log: stageLogger('otlp-http'), maxRequestBytes });
+  const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes });
   const api = buildApiApp({ registry, store, log: stageLogger('api') });
 
   await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
@@ -59,7 +64,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
   const otlpHttpUrl = url(otlp.server.address() as AddressInfo);
   const apiUrl = url(api.server.address() as AddressInfo);
-  log.info({ otlpHttpUrl, apiUrl, tenants: registry.tenants().length, grpcPort: opts.otlpGrpcPort }, 'tenantscope serving');
+  log.info({ otlpHttpUrl, apiUrl, node, tenants: registry.tenants().length, grpcPort: opts.otlpGrpcPort }, 'tenantscope serving');
 
   let closing: Promise<void> | undefined;
   return {

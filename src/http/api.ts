@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { usageReport } from '../reports/usage.js';
+import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { authenticate, requireTenantRead } from './auth.js';
 import type { Logger } from '../log.js';
@@ -63,6 +64,12 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     const toMs = parseTimeParam('to', req.query.to);
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
     return usageReport(store, tenantId, { fromMs, toMs });
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', async (req) => {
+    const principal = authenticate(registry, req);
+    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+    return verifyChain(store, req.params.id);
   });
 
   return app;

@@ -1,8 +1,6 @@
 // The OTLP/HTTP receiver: POST /v1/traces, /v1/metrics, /v1/logs in protobuf or JSON, gzip
 // or identity, answered in the request's own encoding (PROTOCOL.md §4): an Export*Response
 // (with partial_success when some records were refused) or a google.rpc.Status for errors.
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from '../config/index.js';
 import { decodeOtlp, encodeExportResponse, encodeStatus } from '../ingest/otlp/index.js';
@@ -10,9 +8,10 @@ import type { Signal } from '../ingest/otlp/types.js';
 import type { Encoding, IngestPipeline, IngestResult } from '../ingest/pipeline.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { authenticate, requireKind } from './auth.js';
+import { inflate } from './body.js';
+import { registerAuditRoute } from './audit.js';
+import type { AuditIngest } from '../ingest/audit/ingest.js';
 import type { Logger } from '../log.js';
-
-const gunzipAsync = promisify(gunzip);
 
 export interface OtlpHttpOptions {
   registry: Registry;
@@ -20,6 +19,8 @@ export interface OtlpHttpOptions {
   log: Logger;
   /** Largest body accepted, compressed or not (OTLP recommends 64 MiB). */
   maxRequestBytes: number;
+  /** Audit event ingest, served as POST /v1/audit on the same port. */
+  audit?: AuditIngest;
   /** Called after each request, for self-metrics. */
   onRequest?: (signal: Signal, encoding: Encoding | 'unknown', status: number, ms: number, result?: IngestResult) => void;
 }
@@ -75,18 +76,6 @@ function sendStatus(reply: FastifyReply, req: FastifyRequest, err: TenantscopeEr
     .send(encodeStatus(encoding, { code: grpcCode(err.status), message: `${err.code}: ${err.message}`, details }));
 }
 
-async function inflate(body: Buffer, contentEncoding: string | undefined, limit: number): Promise<Buffer> {
-  const enc = (contentEncoding ?? 'identity').trim().toLowerCase();
-  if (enc === 'identity' || enc === '') return body;
-  if (enc !== 'gzip') throw tsError('TS_ERR_CONTENT_ENCODING', [JSON.stringify(enc.slice(0, 40))]);
-  try {
-    return await gunzipAsync(body, { maxOutputLength: limit });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tsError('TS_ERR_BODY_TOO_LARGE', [limit]);
-    throw tsError('TS_ERR_GZIP', [err.message]);
-  }
-}
 
 /** Build the OTLP/HTTP receiver app (not yet listening). */
 export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
@@ -111,6 +100,8 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((req, reply) => sendStatus(reply, req, tsError('TS_ERR_NOT_FOUND', [req.method, req.url.split('?')[0]!.slice(0, 200)])));
+
+  if (opts.audit) registerAuditRoute(app, { registry, audit: opts.audit, log, maxRequestBytes });
 
   for (const [path, signal] of Object.entries(PATHS)) {
     app.route({

@@ -2,8 +2,8 @@
 //
 // chDB binds one data directory per process and its synchronous calls block the event loop,
 // so this store uses only the async calls and refuses a second directory in one process.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
 import type { InsertResult, Params, Store, TableName } from './types.js';
@@ -35,7 +35,14 @@ export class ChdbStore implements Store {
     }
     mkdirSync(path, { recursive: true });
     await drainPending();
-    const session = new Session(path, { connectionArgs: CONNECTION_ARGS });
+    let session: Session;
+    try {
+      session = new Session(path, { connectionArgs: CONNECTION_ARGS });
+    } catch (e) {
+      const owner = lockOwner(path);
+      if (owner !== undefined) throw tsError('TS_ERR_STORE_LOCKED', [`${path} (pid ${owner})`]);
+      throw storeError(e, `open ${path}`);
+    }
     openPath = path;
     return new ChdbStore(path, session);
   }
@@ -83,6 +90,25 @@ export class ChdbStore implements Store {
     this.session = undefined;
     await drainPending();
     openPath = undefined;
+  }
+}
+
+// chDB reports a data directory held by another process only as "Failed to create
+// connection"; the engine's status file names the holder's pid while it runs.
+function lockOwner(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(path, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/PID:\s*(\d+)/.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
   }
 }
 

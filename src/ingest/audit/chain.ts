@@ -1,0 +1,254 @@
+// The per-tenant audit hash chain. Each event stores prev_hash and
+// hash = SHA-256(canonical(event) + "\n" + prev_hash), where canonical() is JSON with sorted
+// keys over exactly the stored fields (including segment and sequence number), so
+// verification can recompute every hash from the rows alone.
+//
+// Every writing node appends to its own segment per tenant (segment_id = the node's id), so
+// nodes never contend for one head; a segment starts from an empty prev_hash and
+// verification walks every segment. Appends of one tenant are serialised on this node and the
+// head only moves once the rows are stored, so a failed insert never leaves a gap.
+import { createHash } from 'node:crypto';
+import type { Store } from '../../store/types.js';
+import type { AuditEvent, ChainedAuditEvent } from './types.js';
+
+/** The canonical text hashed for an event: sorted-key JSON of its stored fields. */
+export function canonicalEvent(e: ChainedAuditEvent): string {
+  const attrs: Record<string, string> = {};
+  for (const k of Object.keys(e.attributes).sort()) attrs[k] = e.attributes[k]!;
+  // Keys listed in sorted order by hand: the shape is fixed, and sorting at run time would
+  // only re-derive this order.
+  return JSON.stringify({
+    action: e.action,
+    actor: { id: e.actorId, tenant_id: e.actorTenantId, type: e.actorType },
+    attributes: attrs,
+    flags: [...e.flags].sort(),
+    id: e.eventId,
+    outcome: e.outcome,
+    region: e.region,
+    segment_id: e.segmentId,
+    seq: e.seq,
+    source_ip: e.sourceIp,
+    target: { id: e.targetId, tenant_id: e.targetTenantId, type: e.targetType },
+    tenant_id: e.tenantId,
+    ticket: e.ticket,
+    time_ns: e.timeNs,
+  });
+}
+
+/** The hash of an event given its predecessor's hash. */
+export function eventHash(e: ChainedAuditEvent): string {
+  return createHash('sha256').update(canonicalEvent(e)).update('\n').update(e.prevHash).digest('hex');
+}
+
+const str = JSON.stringify;
+
+/** Encode chained events as `audit_events` JSONEachRow rows. */
+export function auditRows(events: ChainedAuditEvent[], retentionDays: number, tokenName: string): string {
+  let text = '';
+  for (const e of events) {
+    text +=
+      `{"tenant_id":${str(e.tenantId)},"segment_id":${str(e.segmentId)},"seq":${e.seq},"event_id":${str(e.eventId)},"time":${e.timeNs}` +
+      `,"actor_id":${str(e.actorId)},"actor_type":${str(e.actorType)},"actor_tenant_id":${str(e.actorTenantId)},"action":${str(e.action)}` +
+      `,"target_type":${str(e.targetType)},"target_id":${str(e.targetId)},"target_tenant_id":${str(e.targetTenantId)}` +
+      `,"outcome":${str(e.outcome)},"region":${str(e.region)},"source_ip":${str(e.sourceIp)},"ticket":${str(e.ticket)}` +
+      `,"attributes":${str(e.attributes)},"flags":${str(e.flags)},"prev_hash":${str(e.prevHash)},"hash":${str(e.hash)}` +
+      `,"token_name":${str(tokenName)},"retention_days":${retentionDays}}\n`;
+  }
+  return text;
+}
+
+interface Head {
+  seq: number;
+  hash: string;
+}
+
+/** Appends events to this node's chain segment of each tenant. */
+export class ChainWriter {
+  private readonly heads = new Map<string, Head>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    /** This node's segment id. */
+    readonly segmentId: string,
+  ) {}
+
+  /**
+   * Chain `events` (all of one tenant) after the segment head and hand them to `persist`;
+   * the head moves only when `persist` resolves. Appends of one tenant run one at a time.
+   */
+  append(tenantId: string, events: AuditEvent[], persist: (chained: ChainedAuditEvent[]) => Promise<void>): Promise<ChainedAuditEvent[]> {
+    const prior = this.locks.get(tenantId) ?? Promise.resolve();
+    const run = prior.then(async () => {
+      const head = await this.head(tenantId);
+      let { seq, hash } = head;
+      const chained = events.map((e) => {
+        const c: ChainedAuditEvent = { ...e, segmentId: this.segmentId, seq: ++seq, prevHash: hash, hash: '' };
+        c.hash = eventHash(c);
+        hash = c.hash;
+        return c;
+      });
+      await persist(chained);
+      this.heads.set(tenantId, { seq, hash });
+      return chained;
+    });
+    const settled = run.catch(() => undefined);
+    this.locks.set(tenantId, settled);
+    void settled.then(() => {
+      if (this.locks.get(tenantId) === settled) this.locks.delete(tenantId);
+    });
+    return run;
+  }
+
+  private async head(tenantId: string): Promise<Head> {
+    const known = this.heads.get(tenantId);
+    if (known) return known;
+    const rows = await this.store.query<{ seq: string; hash: string }>(
+      `SELECT seq, hash FROM audit_events
+        WHERE tenant_id = {tenant:String} AND segment_id = {segment:String}
+        ORDER BY seq DESC LIMIT 1`,
+      { tenant: tenantId, segment: this.segmentId },
+    );
+    const head = rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: '' };
+    this.heads.set(tenantId, head);
+    return head;
+  }
+}
+
+export interface SegmentHead {
+  segment_id: string;
+  events: number;
+  head_seq: number;
+  head_hash: string;
+}
+
+export interface BrokenLink {
+  segment_id: string;
+  seq: number;
+  event_id: string;
+  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'missing_events';
+  expected_hash: string;
+  found_hash: string;
+  detail: string;
+}
+
+/** What `audit verify` answers. */
+export type VerifyResult =
+  | { tenant: string; status: 'ok'; events: number; segments: SegmentHead[] }
+  | { tenant: string; status: 'broken'; events: number; segments: SegmentHead[]; broken: BrokenLink };
+
+interface AuditRow {
+  tenant_id: string;
+  segment_id: string;
+  seq: string;
+  event_id: string;
+  time_ns: string;
+  actor_id: string;
+  actor_type: string;
+  actor_tenant_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  target_tenant_id: string;
+  outcome: string;
+  region: string;
+  source_ip: string;
+  ticket: string;
+  attributes: Record<string, string>;
+  flags: string[];
+  prev_hash: string;
+  hash: string;
+}
+
+function fromRow(r: AuditRow): ChainedAuditEvent {
+  return {
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    timeNs: r.time_ns,
+    actorId: r.actor_id,
+    actorType: r.actor_type,
+    actorTenantId: r.actor_tenant_id,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    targetTenantId: r.target_tenant_id,
+    outcome: r.outcome,
+    region: r.region,
+    sourceIp: r.source_ip,
+    ticket: r.ticket,
+    attributes: r.attributes,
+    flags: r.flags as ChainedAuditEvent['flags'],
+    segmentId: r.segment_id,
+    seq: Number(r.seq),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+const PAGE = 10_000;
+
+/** Recompute every segment of a tenant's chain; name the first broken link, if any. */
+export async function verifyChain(store: Store, tenantId: string): Promise<VerifyResult> {
+  const segmentRows = await store.query<{ segment_id: string }>(
+    'SELECT DISTINCT segment_id FROM audit_events WHERE tenant_id = {tenant:String} ORDER BY segment_id',
+    { tenant: tenantId },
+  );
+  const segments: SegmentHead[] = [];
+  let total = 0;
+  for (const { segment_id } of segmentRows) {
+    let prevHash = '';
+    let prevSeq = 0;
+    let events = 0;
+    for (;;) {
+      const rows = await store.query<AuditRow>(
+        `SELECT *, toString(toUnixTimestamp64Nano(time)) AS time_ns FROM audit_events
+          WHERE tenant_id = {tenant:String} AND segment_id = {segment:String} AND seq > {after:UInt64}
+          ORDER BY seq LIMIT ${PAGE}`,
+        { tenant: tenantId, segment: segment_id, after: prevSeq },
+      );
+      for (const row of rows) {
+        const e = fromRow(row);
+        const head = (): SegmentHead => ({ segment_id, events, head_seq: prevSeq, head_hash: prevHash });
+        const broken = (b: Omit<BrokenLink, 'segment_id' | 'seq' | 'event_id'>): VerifyResult => ({
+          tenant: tenantId,
+          status: 'broken',
+          events: total + events,
+          segments: [...segments, head()],
+          broken: { segment_id, seq: e.seq, event_id: e.eventId, ...b },
+        });
+        if (e.seq !== prevSeq + 1) {
+          return broken({
+            reason: 'missing_events',
+            expected_hash: prevHash,
+            found_hash: e.prevHash,
+            detail: `events ${prevSeq + 1}..${e.seq - 1} of segment ${segment_id} are missing before event ${e.eventId}`,
+          });
+        }
+        if (e.prevHash !== prevHash) {
+          return broken({
+            reason: 'prev_hash_mismatch',
+            expected_hash: prevHash,
+            found_hash: e.prevHash,
+            detail: `event ${e.eventId} does not link to the event before it`,
+          });
+        }
+        const recomputed = eventHash(e);
+        if (recomputed !== e.hash) {
+          return broken({
+            reason: 'hash_mismatch',
+            expected_hash: recomputed,
+            found_hash: e.hash,
+            detail: `event ${e.eventId} was changed after it was stored`,
+          });
+        }
+        prevHash = e.hash;
+        prevSeq = e.seq;
+        events++;
+      }
+      if (rows.length < PAGE) break;
+    }
+    segments.push({ segment_id, events, head_seq: prevSeq, head_hash: prevHash });
+    total += events;
+  }
+  return { tenant: tenantId, status: 'ok', events: total, segments };
+}

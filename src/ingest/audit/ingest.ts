@@ -1,0 +1,106 @@
+// Audit ingest for one request: split and validate each event on its own, give it the
+// token's tenant, redact its attributes, chain it, store it. Valid events are stored even when
+// others in the same request are not; the result says which is which, by index.
+import type { Principal, Registry, TenantRecord } from '../../config/index.js';
+import { tsError } from '../../errors.js';
+import { normalize, schemaErrors, splitBody, type AuditBodyFormat } from './parse.js';
+import { auditRows, type ChainWriter } from './chain.js';
+import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
+
+/** Redacts an attribute map in place and counts what it replaced (the redaction stage). */
+export interface AuditAttributeRedactor {
+  redactAuditAttributes(tenant: TenantRecord, attributes: Record<string, string>): void;
+}
+
+/** Stores JSONEachRow text in a table and resolves once it is durable (the writer). */
+export type RowSink = (table: 'audit_events', text: string, rows: number) => Promise<void>;
+
+export type AuditEventResult =
+  | { index: number; status: 'stored'; id: string; segment_id: string; seq: number; hash: string; flags: AuditFlag[] }
+  | { index: number; status: 'rejected'; errors: string[] };
+
+/** What POST /v1/audit answers. */
+export interface AuditIngestResult {
+  accepted: number;
+  rejected: number;
+  events: AuditEventResult[];
+}
+
+export class AuditIngest {
+  constructor(
+    private readonly registry: Registry,
+    private readonly chain: ChainWriter,
+    private readonly sink: RowSink,
+    private readonly redactor?: AuditAttributeRedactor,
+  ) {}
+
+  /** Validate, chain and store the events of one request body. */
+  async ingest(principal: Principal, body: Buffer, format: AuditBodyFormat): Promise<AuditIngestResult> {
+    const raw = splitBody(body, format);
+    const results: AuditEventResult[] = [];
+    const byTenant = new Map<string, { tenant: TenantRecord; events: AuditEvent[]; indexes: number[] }>();
+
+    for (const r of raw) {
+      if ('parseError' in r) {
+        results.push({ index: r.index, status: 'rejected', errors: [r.parseError] });
+        continue;
+      }
+      const errors = schemaErrors(r.value);
+      if (errors) {
+        results.push({ index: r.index, status: 'rejected', errors });
+        continue;
+      }
+      const input = r.value as AuditEventInput;
+      const tenantId = this.tenantOf(principal, input);
+      if (typeof tenantId !== 'string') {
+        results.push({ index: r.index, status: 'rejected', errors: [tenantId.error] });
+        continue;
+      }
+      const tenant = this.registry.tenant(tenantId);
+      if (!tenant) {
+        results.push({ index: r.index, status: 'rejected', errors: [`tenant ${JSON.stringify(tenantId)} is not in the registry`] });
+        continue;
+      }
+      const event = normalize(input, tenant.id);
+      if (typeof event === 'string') {
+        results.push({ index: r.index, status: 'rejected', errors: [event] });
+        continue;
+      }
+      this.redactor?.redactAuditAttributes(tenant, event.attributes);
+      let group = byTenant.get(tenant.id);
+      if (!group) byTenant.set(tenant.id, (group = { tenant, events: [], indexes: [] }));
+      group.events.push(event);
+      group.indexes.push(r.index);
+    }
+
+    if (byTenant.size === 0) {
+      const first = results.find((x): x is Extract<AuditEventResult, { status: 'rejected' }> => x.status === 'rejected');
+      throw tsError('TS_ERR_AUDIT_INVALID', [first ? `event ${first.index}: ${first.errors.join('; ')}` : 'the request holds no events'], { results });
+    }
+
+    await Promise.all(
+      [...byTenant.values()].map(async ({ tenant, events, indexes }) => {
+        const chained = await this.chain.append(tenant.id, events, (c) =>
+          this.sink('audit_events', auditRows(c, tenant.retentionDays.audit_events, principal.name), c.length),
+        );
+        chained.forEach((c, i) =>
+          results.push({ index: indexes[i]!, status: 'stored', id: c.eventId, segment_id: c.segmentId, seq: c.seq, hash: c.hash, flags: c.flags }),
+        );
+      }),
+    );
+    results.sort((a, b) => a.index - b.index);
+    const accepted = results.filter((r) => r.status === 'stored').length;
+    return { accepted, rejected: results.length - accepted, events: results };
+  }
+
+  // The event's tenant is the token's. A token for several tenants must name one of them as
+  // the target's tenant; nothing in the event can widen what the token may write.
+  private tenantOf(p: Principal, e: AuditEventInput): string | { error: string } {
+    if (p.tenants === 'all') return { error: 'this token cannot write audit events' };
+    const own = [...p.tenants];
+    if (own.length === 1) return own[0]!;
+    const named = e.target.tenant_id ?? '';
+    if (p.tenants.has(named)) return named;
+    return { error: `/target/tenant_id: a token for several tenants must name one of its tenants here` };
+  }
+}
