@@ -15,6 +15,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { fromRoot } from '../src/paths.js';
 import { decodeOtlp } from '../src/ingest/otlp/index.js';
 import { spanRows } from '../src/ingest/rows.js';
@@ -90,8 +91,22 @@ function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function startServer(dataDir: string): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', fromRoot('fixtures', 'tenants.yaml'), '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--api-port', '0'], {
+// The demo registry plus generated tenants up to 50, each with its own identifiers, so the
+// redaction stage scans for 49 other tenants' names on every value, as a busy platform would.
+function fiftyTenantRegistry(dir: string): string {
+  const doc = parseYaml(readFileSync(fromRoot('fixtures', 'tenants.yaml'), 'utf8')) as { tenants: Array<Record<string, unknown>> };
+  const template = doc.tenants[0]!;
+  for (let i = doc.tenants.length; i < 50; i++) {
+    const id = `tenant-${String(i).padStart(2, '0')}`;
+    doc.tenants.push({ ...template, id, name: `Generated Tenant ${i}`, identifiers: [id, `GEN${i}CO`, `${id}.example.net`, `CUST-${70000 + i}`] });
+  }
+  const file = join(dir, 'tenants-50.yaml');
+  writeFileSync(file, stringifyYaml(doc));
+  return file;
+}
+
+async function startServer(dataDir: string, config: string, redaction: boolean): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--api-port', '0', '--redaction', redaction ? 'on' : 'off'], {
     env: { ...process.env, TENANTSCOPE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -137,44 +152,63 @@ async function main(): Promise<void> {
   const tenants = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
 
   const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-bench-'));
-  const server = await startServer(join(dataDir, 'server'));
-  const url = new URL(server.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const config = fiftyTenantRegistry(dataDir);
 
-  // Warm-up: JIT, first parts, connection pool.
-  for (let i = 0; i < CLIENTS; i++) await send(agent, url, bodies[i % BODIES]!, `demo-ingest-${tenants[i % tenants.length]}`);
+  interface Run {
+    rate: number;
+    requests: number;
+    failures: number;
+    elapsed: number;
+    latencies: number[];
+    rss: number;
+  }
+  async function runService(redaction: boolean): Promise<Run> {
+    const server = await startServer(join(dataDir, redaction ? 'server-redaction' : 'server-plain'), config, redaction);
+    const url = new URL(server.url);
+    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    // Warm-up: JIT, first parts, connection pool.
+    for (let i = 0; i < CLIENTS; i++) await send(agent, url, bodies[i % BODIES]!, `demo-ingest-${tenants[i % tenants.length]}`);
+    const latencies: number[] = [];
+    let spans = 0;
+    let failures = 0;
+    const deadline = performance.now() + DURATION_S * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        let n = c;
+        while (performance.now() < deadline) {
+          const body = bodies[n++ % BODIES]!;
+          const t0 = performance.now();
+          const status = await send(agent, url, body, `demo-ingest-${tenants[c % tenants.length]}`);
+          latencies.push(performance.now() - t0);
+          if (status === 200) spans += SPANS;
+          else failures++;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    const rss = peakRssMb(server.pid);
+    agent.destroy();
+    await server.stop();
+    latencies.sort((a, b) => a - b);
+    return { rate: spans / elapsed, requests: latencies.length, failures, elapsed, latencies, rss };
+  }
 
-  const latencies: number[] = [];
-  let spans = 0;
-  let failures = 0;
-  const deadline = performance.now() + DURATION_S * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      let n = c;
-      while (performance.now() < deadline) {
-        const body = bodies[n++ % BODIES]!;
-        const t0 = performance.now();
-        const status = await send(agent, url, body, `demo-ingest-${tenants[c % tenants.length]}`);
-        latencies.push(performance.now() - t0);
-        if (status === 200) spans += SPANS;
-        else failures++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const rss = peakRssMb(server.pid);
-  agent.destroy();
-  await server.stop();
-  latencies.sort((a, b) => a - b);
+  function report(title: string, r: Run): void {
+    console.log(`\n== ${title} ==`);
+    console.log(`clients ${CLIENTS}, ${SPANS} spans/request, ${(avgBytes / 1024).toFixed(1)} KiB/request, ${r.elapsed.toFixed(1)} s, 50 tenants in the registry`);
+    console.log(`requests        ${r.requests} (${r.failures} failed)`);
+    console.log(`throughput      ${Math.round(r.rate).toLocaleString('en')} spans/s, ${((r.requests - r.failures) / r.elapsed).toFixed(1)} requests/s, ${((avgBytes * (r.requests - r.failures)) / r.elapsed / 1048576).toFixed(1)} MiB/s`);
+    console.log(`latency         p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p90 ${percentile(r.latencies, 90).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms, max ${r.latencies[r.latencies.length - 1]!.toFixed(1)} ms`);
+    console.log(`server peak RSS ${r.rss.toFixed(0)} MiB`);
+  }
 
-  const serviceRate = spans / elapsed;
-  console.log('\n== tenantscope OTLP/HTTP ingest (protobuf, embedded chDB) ==');
-  console.log(`clients ${CLIENTS}, ${SPANS} spans/request, ${(avgBytes / 1024).toFixed(1)} KiB/request, ${elapsed.toFixed(1)} s`);
-  console.log(`requests        ${latencies.length} (${failures} failed)`);
-  console.log(`throughput      ${Math.round(serviceRate).toLocaleString('en')} spans/s, ${((latencies.length - failures) / elapsed).toFixed(1)} requests/s, ${((avgBytes * (latencies.length - failures)) / elapsed / 1048576).toFixed(1)} MiB/s`);
-  console.log(`latency         p50 ${percentile(latencies, 50).toFixed(1)} ms, p90 ${percentile(latencies, 90).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms`);
-  console.log(`server peak RSS ${rss.toFixed(0)} MiB`);
+  const withRedaction = await runService(true);
+  report('tenantscope OTLP/HTTP ingest, redaction on (protobuf, embedded chDB)', withRedaction);
+  const plain = await runService(false);
+  report('tenantscope OTLP/HTTP ingest, redaction off', plain);
+  console.log(`\nredaction cost   ${((1 - withRedaction.rate / plain.rate) * 100).toFixed(1)}% of the ingest rate`);
+  const serviceRate = withRedaction.rate;
 
   // The physical limit: the same rows, already encoded, inserted straight into chDB in
   // batches of the size the server's writer forms.

@@ -36,6 +36,8 @@ interface ServeFlags extends StoreFlags {
   otlpGrpcPort: number;
   apiPort: number;
   maxRequestBytes?: number;
+  redaction: 'on' | 'off';
+  redactionKey?: string;
 }
 
 const program = new Command('tenantscope')
@@ -47,6 +49,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--otlp-http-port <port>', 'OTLP/HTTP port').env('TENANTSCOPE_OTLP_HTTP_PORT').default(4318).argParser(port))
   .addOption(new Option('--otlp-grpc-port <port>', 'OTLP/gRPC port (served once the gRPC receiver exists)').env('TENANTSCOPE_OTLP_GRPC_PORT').default(4317).argParser(port))
   .addOption(new Option('--api-port <port>', 'API port').env('TENANTSCOPE_API_PORT').default(8080).argParser(port))
+  .addOption(new Option('--redaction <on|off>', 'redact cross-tenant identifiers, secrets and PII before storage').env('TENANTSCOPE_REDACTION').choices(['on', 'off']).default('on'))
+  .addOption(new Option('--redaction-key <secret>', 'shared secret for redaction markers (same on every node); default: a key kept in the data dir').env('TENANTSCOPE_REDACTION_KEY'))
   .addOption(new Option('--max-request-bytes <n>', 'largest OTLP body, after decompression (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
   .action(async (flags: ServeFlags) => {
     const server = await startServer({
@@ -61,6 +65,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       clickhousePassword: flags.clickhousePassword,
       clickhouseDatabase: flags.clickhouseDatabase,
       maxRequestBytes: flags.maxRequestBytes,
+      redaction: flags.redaction !== 'off',
+      redactionKey: flags.redactionKey,
     });
     const stop = (signal: string) => {
       rootLogger.info({ signal }, 'shutting down');

@@ -11,6 +11,9 @@ import { stageLogger } from './log.js';
 import { ChainWriter } from './ingest/audit/chain.js';
 import { AuditIngest } from './ingest/audit/ingest.js';
 import { nodeId } from './node-id.js';
+import { Redactor } from './ingest/redact/index.js';
+import { RedactionStage } from './ingest/redact-stage.js';
+import { redactionKey } from './ingest/redaction-key.js';
 
 export interface ServeOptions {
   configPath: string;
@@ -24,6 +27,10 @@ export interface ServeOptions {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** Redact cross-tenant identifiers, secrets and PII before storage (default true). */
+  redaction?: boolean;
+  /** Shared secret for redaction markers (all nodes of a deployment); default: a key in the data dir. */
+  redactionKey?: string;
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
   writer?: Partial<WriterOptions>;
@@ -52,9 +59,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   log.info({ store: store.kind, location: store.location, migrationsApplied: applied }, 'store ready');
 
   const writer = new BatchWriter(store, stageLogger('writer'), { ...DEFAULT_WRITER_OPTIONS, ...opts.writer });
-  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'));
+  const redaction = opts.redaction === false ? undefined : new RedactionStage(new Redactor(registry, redactionKey(opts.dataDir, opts.redactionKey)));
+  if (!redaction) log.warn('redaction is switched off: cross-tenant identifiers, secrets and PII are stored as sent');
+  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction);
   const node = nodeId(opts.dataDir);
-  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows));
+  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction);
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
   const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes });
   const api = buildApiApp({ registry, store, log: stageLogger('api') });

@@ -3,9 +3,8 @@
 // chain and names the first broken link when a stored event is changed or deleted.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
-import { fromRoot } from '../src/paths.js';
+import { cliResult as cli } from './support/cli.js';
 import { ChainWriter } from '../src/ingest/audit/chain.js';
 import { AuditIngest } from '../src/ingest/audit/ingest.js';
 
@@ -204,17 +203,6 @@ test('audit verify is open to read, auditor and admin tokens within their tenant
   assert.is((await verify('acme-dist', 'demo-read-hooli-wholesale')).status, 403);
   assert.is((await verify('acme-dist', 'demo-ingest-acme-dist')).status, 403);
 });
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('tenantscope audit verify --api answers ok for an intact chain and exits 1 naming a broken one', async () => {
   const ok = await cli(['audit', 'verify', '--tenant', 'initech-retail', '--api', server.apiUrl, '--token', 'demo-read-initech-retail']);

@@ -2,87 +2,21 @@
 // to start on an invalid registry, and a restart on the same data directory that keeps data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromRoot } from '../src/paths.js';
+import { cliResult, serveCli as serve, stopCli as stop } from './support/cli.js';
 import { bearer } from './support/server.js';
 import { protobufTraces } from './support/otlp.js';
 
-const CLI = fromRoot('dist', 'src', 'cli.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-cli-'));
-
-interface Serving {
-  child: ChildProcess;
-  otlpHttpUrl: string;
-  apiUrl: string;
-  log: string[];
-}
-
-function run(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
-    cwd: fromRoot(),
-    env: { ...process.env, TENANTSCOPE_LOG_LEVEL: 'info', TENANTSCOPE_TEST: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-// Waits for the structured "tenantscope serving" log line and reads the bound URLs from it.
-function serve(args: string[], env: Record<string, string> = {}): Promise<Serving> {
-  const child = run(['serve', ...args], env);
-  const log: string[] = [];
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${log.join('\n')}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        log.push(line);
-        try {
-          const j = JSON.parse(line) as { msg?: string; otlpHttpUrl?: string; apiUrl?: string };
-          if (j.msg === 'tenantscope serving') {
-            clearTimeout(timer);
-            resolve({ child, otlpHttpUrl: j.otlpHttpUrl!, apiUrl: j.apiUrl!, log });
-          }
-        } catch {
-          /* not a JSON log line */
-        }
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${log.join('\n')}`));
-    });
-  });
-}
-
-function stop(s: Serving): Promise<number | null> {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.on('exit', (code) => resolve(code));
-    s.child.kill('SIGTERM');
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
 
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('serve refuses to start on an invalid registry and names the file, path and line', async () => {
   const bad = join(dataDir, 'bad-tenants.yaml');
   writeFileSync(bad, 'version: 1\ntenants:\n  - id: Not_A_Valid_Id\n    tier: platinum\n');
-  const { code, stderr } = await exitOf(run(['serve', '--config', bad, '--data-dir', join(dataDir, 'never')]));
+  const { code, stderr } = await cliResult(['serve', '--config', bad, '--data-dir', join(dataDir, 'never')]);
   assert.is(code, 2);
   assert.match(stderr, /TS_ERR_CONFIG/);
   assert.match(stderr, /bad-tenants\.yaml/);
@@ -91,7 +25,7 @@ test('serve refuses to start on an invalid registry and names the file, path and
 });
 
 test('a bad port flag is refused with a message naming the flag', async () => {
-  const { code, stderr } = await exitOf(run(['serve', '--api-port', 'eighty']));
+  const { code, stderr } = await cliResult(['serve', '--api-port', 'eighty']);
   assert.not.equal(code, 0);
   assert.match(stderr, /api-port/);
 });

@@ -9,6 +9,7 @@ import { logRows, metricRows, spanRows, usageRows, type EncodedRows, type RowCon
 import type { BatchWriter } from './writer.js';
 import type { TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
+import type { RedactionStage } from './redact-stage.js';
 
 export type Encoding = 'protobuf' | 'json';
 
@@ -23,6 +24,8 @@ export interface IngestResult extends PartialSuccess {
   accepted: number;
   /** Accepted records per tenant. */
   perTenant: Record<string, number>;
+  /** Values redacted per tenant and class (counts only). */
+  redactions: Record<string, Record<string, number>>;
 }
 
 const TABLE: Record<Signal, TableName & ('spans' | 'logs' | 'metric_points')> = {
@@ -39,6 +42,8 @@ export class IngestPipeline {
     private readonly registry: Registry,
     private readonly writer: BatchWriter,
     private readonly log: Logger,
+    /** Absent when redaction is switched off. */
+    private readonly redaction?: RedactionStage,
   ) {}
 
   /** Store what the principal may write, reject the rest; resolves once stored. */
@@ -51,11 +56,20 @@ export class IngestPipeline {
     const usage: UsageRow[] = [];
     const writes: Promise<void>[] = [];
     const perTenant: Record<string, number> = {};
+    const redactions: Record<string, Record<string, number>> = {};
     let accepted = 0;
     const messages: string[] = [];
 
     for (const slice of slices) {
       const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId };
+      if (this.redaction) {
+        const red = this.redaction.telemetry(slice.tenant, decoded.signal, slice.groups, now);
+        if (red.rows > 0) {
+          writes.push(this.writer.write('redactions', red.text, red.rows));
+          const mine = (redactions[slice.tenant.id] ??= {});
+          for (const [cls, n] of Object.entries(red.byClass)) mine[cls] = (mine[cls] ?? 0) + n;
+        }
+      }
       const enc = encodeRows(decoded.signal, ctx, slice.groups);
       if (enc.unstorable > 0) {
         rejections.push({
@@ -94,7 +108,7 @@ export class IngestPipeline {
     await Promise.all(writes);
 
     const rejected = rejections.reduce((a, r) => a + r.records, 0);
-    return { accepted, rejected, perTenant, errorMessage: summarize(messages) };
+    return { accepted, rejected, perTenant, redactions, errorMessage: summarize(messages) };
   }
 
   private chargedTenant(p: Principal): string {

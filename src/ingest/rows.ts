@@ -194,3 +194,25 @@ export function usageRows(rows: UsageRow[]): string {
   }
   return text;
 }
+
+/** One `redactions` row: how many values of a class were redacted in a field, never the values. */
+export interface RedactionRow {
+  tenantId: string;
+  minuteMs: number;
+  dataClass: string;
+  field: string;
+  cls: string;
+  count: number;
+  retentionDays: number;
+}
+
+/** Encode redaction counts as `redactions` JSONEachRow text. */
+export function redactionRows(rows: RedactionRow[]): string {
+  let text = '';
+  for (const r of rows) {
+    text +=
+      `{"tenant_id":${str(r.tenantId)},"minute":${Math.floor(r.minuteMs / 60_000) * 60},"data_class":${str(r.dataClass)}` +
+      `,"field":${str(r.field)},"class":${str(r.cls)},"count":${r.count},"retention_days":${r.retentionDays}}\n`;
+  }
+  return text;
+}

@@ -6,14 +6,11 @@ import { tsError } from '../../errors.js';
 import { normalize, schemaErrors, splitBody, type AuditBodyFormat } from './parse.js';
 import { auditRows, type ChainWriter } from './chain.js';
 import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
-
-/** Redacts an attribute map in place and counts what it replaced (the redaction stage). */
-export interface AuditAttributeRedactor {
-  redactAuditAttributes(tenant: TenantRecord, attributes: Record<string, string>): void;
-}
+import type { RedactionStage } from '../redact-stage.js';
+import { RedactionTally } from '../redact/index.js';
 
 /** Stores JSONEachRow text in a table and resolves once it is durable (the writer). */
-export type RowSink = (table: 'audit_events', text: string, rows: number) => Promise<void>;
+export type RowSink = (table: 'audit_events' | 'redactions', text: string, rows: number) => Promise<void>;
 
 export type AuditEventResult =
   | { index: number; status: 'stored'; id: string; segment_id: string; seq: number; hash: string; flags: AuditFlag[] }
@@ -31,14 +28,15 @@ export class AuditIngest {
     private readonly registry: Registry,
     private readonly chain: ChainWriter,
     private readonly sink: RowSink,
-    private readonly redactor?: AuditAttributeRedactor,
+    /** Absent when redaction is switched off. */
+    private readonly redaction?: RedactionStage,
   ) {}
 
   /** Validate, chain and store the events of one request body. */
   async ingest(principal: Principal, body: Buffer, format: AuditBodyFormat): Promise<AuditIngestResult> {
     const raw = splitBody(body, format);
     const results: AuditEventResult[] = [];
-    const byTenant = new Map<string, { tenant: TenantRecord; events: AuditEvent[]; indexes: number[] }>();
+    const byTenant = new Map<string, { tenant: TenantRecord; events: AuditEvent[]; indexes: number[]; tally: RedactionTally }>();
 
     for (const r of raw) {
       if ('parseError' in r) {
@@ -66,9 +64,9 @@ export class AuditIngest {
         results.push({ index: r.index, status: 'rejected', errors: [event] });
         continue;
       }
-      this.redactor?.redactAuditAttributes(tenant, event.attributes);
       let group = byTenant.get(tenant.id);
-      if (!group) byTenant.set(tenant.id, (group = { tenant, events: [], indexes: [] }));
+      if (!group) byTenant.set(tenant.id, (group = { tenant, events: [], indexes: [], tally: new RedactionTally() }));
+      this.redaction?.auditAttributes(tenant, event.attributes, group.tally);
       group.events.push(event);
       group.indexes.push(r.index);
     }
@@ -79,9 +77,13 @@ export class AuditIngest {
     }
 
     await Promise.all(
-      [...byTenant.values()].map(async ({ tenant, events, indexes }) => {
+      [...byTenant.values()].map(async ({ tenant, events, indexes, tally }) => {
+        const redacted = this.redaction?.rows(tenant, tally, Date.now());
         const chained = await this.chain.append(tenant.id, events, (c) =>
-          this.sink('audit_events', auditRows(c, tenant.retentionDays.audit_events, principal.name), c.length),
+          Promise.all([
+            this.sink('audit_events', auditRows(c, tenant.retentionDays.audit_events, principal.name), c.length),
+            redacted && redacted.rows > 0 ? this.sink('redactions', redacted.text, redacted.rows) : undefined,
+          ]).then(() => undefined),
         );
         chained.forEach((c, i) =>
           results.push({ index: indexes[i]!, status: 'stored', id: c.eventId, segment_id: c.segmentId, seq: c.seq, hash: c.hash, flags: c.flags }),

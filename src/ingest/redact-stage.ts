@@ -1,0 +1,58 @@
+// The redaction stage as the pipeline sees it: redact one tenant's decoded records in place
+// and turn what was redacted into `redactions` rows (counts only). Keeps the pipeline and the
+// audit ingest ignorant of how scanning works.
+import type { TenantRecord } from '../config/index.js';
+import type { LogRecord, MetricPoint, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import { Redactor, RedactionTally, type RedactionCount } from './redact/index.js';
+import { redactionRows, type RedactionRow } from './rows.js';
+
+export interface RedactionOutcome {
+  /** `redactions` rows (JSONEachRow) and their number. */
+  text: string;
+  rows: number;
+  /** Redactions per class, e.g. { tenant_identifier: 2, jwt: 1 }. */
+  byClass: Record<string, number>;
+}
+
+const NONE: RedactionOutcome = { text: '', rows: 0, byClass: {} };
+
+export class RedactionStage {
+  constructor(private readonly redactor: Redactor) {}
+
+  /** Redact a tenant's telemetry of one signal in place. */
+  telemetry(tenant: TenantRecord, signal: Signal, groups: ResourceGroup<unknown>[], nowMs: number): RedactionOutcome {
+    const tally = new RedactionTally();
+    if (signal === 'traces') this.redactor.redactSpans(tenant, groups as ResourceGroup<SpanRecord>[], tally);
+    else if (signal === 'logs') this.redactor.redactLogs(tenant, groups as ResourceGroup<LogRecord>[], tally);
+    else this.redactor.redactMetrics(tenant, groups as ResourceGroup<MetricPoint>[], tally);
+    return outcome(tenant, tally.entries(), nowMs);
+  }
+
+  /** Redact an audit event's attributes in place. */
+  auditAttributes(tenant: TenantRecord, attributes: Record<string, string>, tally: RedactionTally): void {
+    this.redactor.redactAttributes(tenant, attributes, 'audit_events', 'audit.attributes', tally);
+  }
+
+  /** Rows for what a tally counted. */
+  rows(tenant: TenantRecord, tally: RedactionTally, nowMs: number): RedactionOutcome {
+    return outcome(tenant, tally.entries(), nowMs);
+  }
+}
+
+function outcome(tenant: TenantRecord, counts: RedactionCount[], nowMs: number): RedactionOutcome {
+  if (counts.length === 0) return NONE;
+  const byClass: Record<string, number> = {};
+  const rows: RedactionRow[] = counts.map((c) => {
+    byClass[c.cls] = (byClass[c.cls] ?? 0) + c.count;
+    return {
+      tenantId: tenant.id,
+      minuteMs: nowMs,
+      dataClass: c.dataClass,
+      field: c.field,
+      cls: c.cls,
+      count: c.count,
+      retentionDays: tenant.retentionDays.audit_events,
+    };
+  });
+  return { text: redactionRows(rows), rows: rows.length, byClass };
+}

@@ -1,0 +1,479 @@
+// Redaction of decoded telemetry before it is stored: other tenants' identifiers, secrets and
+// the PII classes a tenant enables become `[REDACTED:<class>:<hmac8>]`, where hmac8 is the first
+// 8 hex digits of HMAC-SHA256 over the raw hit under a key derived per tenant from the master
+// key. Equal values stay joinable within a tenant and differ across tenants; the raw value is
+// never kept, logged, counted or put in an error.
+//
+// Hand-written around two single-pass scanners (identifiers.ts, patterns.ts) because the work
+// that matters here is specific to OTLP rows: decoders share Scope/Resource objects between
+// items (each attributes object is redacted and counted once per call), flattened arrays and
+// kvlists are JSON text that must stay valid JSON (string literals are decoded, scanned and
+// re-encoded, and a value under a secret-looking key is replaced whole), and field paths must
+// have bounded cardinality.
+//
+// Per value: a fast path (one DFA walk over the identifiers plus one literal pre-check regex)
+// settles the common clean value; only values that fail it get the combined pattern scan.
+// Overlapping hits of different classes merge into one marker, whose class is the most severe
+// of them (secrets, then other tenants' identifiers, then PII).
+
+import { createHmac } from 'node:crypto';
+import type { Registry, TenantRecord } from '../../config/types.js';
+import { tsError } from '../../errors.js';
+import { setAttribute } from '../otlp/flatten.js';
+import type { Attributes, LogRecord, MetricPoint, ResourceGroup, SpanRecord } from '../otlp/types.js';
+import { IdentifierMatcher } from './identifiers.js';
+import { mayContainPattern, patternSetFor, type PatternClass, type PatternSet } from './patterns.js';
+
+/** What a redaction hid; ordered from most to least severe (the merge priority). */
+export const REDACTION_CLASSES = [
+  'private_key',
+  'secret_attribute',
+  'jwt',
+  'bearer_token',
+  'cloud_key',
+  'api_key',
+  'password',
+  'card_number',
+  'tenant_identifier',
+  'iban',
+  'email',
+  'phone',
+  'ip_address',
+] as const;
+/** A redaction class (the `class` column of the `redactions` table). */
+export type RedactionClass = (typeof REDACTION_CLASSES)[number];
+
+/** The data classes whose rows are redacted. */
+export type RedactedDataClass = 'spans' | 'logs' | 'metric_points' | 'audit_events';
+
+/** How many values of one class were redacted in one field; never the values themselves. */
+export interface RedactionCount {
+  dataClass: RedactedDataClass;
+  field: string;
+  cls: RedactionClass;
+  count: number;
+}
+
+/** Redaction counts of one tenant, keyed by data class, field and class. */
+export class RedactionTally {
+  readonly #counts = new Map<string, RedactionCount>();
+  #total = 0;
+
+  /** Count `n` redactions of `cls` in `field` of `dataClass`. */
+  add(dataClass: RedactedDataClass, field: string, cls: RedactionClass, n = 1): void {
+    if (!(n > 0)) return;
+    const key = `${dataClass}\u0000${cls}\u0000${field}`;
+    const c = this.#counts.get(key);
+    if (c === undefined) this.#counts.set(key, { dataClass, field, cls, count: n });
+    else c.count += n;
+    this.#total += n;
+  }
+
+  /** Add every count of another tally to this one. */
+  merge(other: RedactionTally): void {
+    for (const c of other.entries()) this.add(c.dataClass, c.field, c.cls, c.count);
+  }
+
+  /** The counts, as copies, in first-counted order. */
+  entries(): RedactionCount[] {
+    return [...this.#counts.values()].map((c) => ({ ...c }));
+  }
+
+  /** All redactions counted. */
+  total(): number {
+    return this.#total;
+  }
+}
+
+/** Longest attribute-key part of a field path, so paths stay bounded. */
+export const MAX_FIELD_KEY = 64;
+
+/** `prefix.key` with the key cut to MAX_FIELD_KEY code units (never inside a surrogate pair). */
+export function fieldPath(prefix: string, key: string): string {
+  if (key.length <= MAX_FIELD_KEY) return `${prefix}.${key}`;
+  let end = MAX_FIELD_KEY;
+  const c = key.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${prefix}.${key.slice(0, end)}`;
+}
+
+const SECRET_KEY_NAMES = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'authorization',
+  'api_key',
+  'apikey',
+  'api-key',
+  'cookie',
+  'set-cookie',
+  'credential',
+  'credentials',
+  'private_key',
+  'private-key',
+];
+const SECRET_KEYS = new Set(SECRET_KEY_NAMES);
+const secretKeyCache = new Map<string, boolean>();
+
+/**
+ * Whether an attribute key names a secret: its last dotted segment (case-insensitive) is one
+ * of SECRET_KEY_NAMES, or ends with one after `_` or `-` (`db_password`, `x-api-key`).
+ */
+export function isSecretKey(key: string): boolean {
+  let v = secretKeyCache.get(key);
+  if (v !== undefined) return v;
+  const seg = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
+  v = SECRET_KEYS.has(seg);
+  for (let i = 0; !v && i < SECRET_KEY_NAMES.length; i++) {
+    const name = SECRET_KEY_NAMES[i]!;
+    const sep = seg.charCodeAt(seg.length - name.length - 1);
+    v = seg.length > name.length && seg.endsWith(name) && (sep === 0x5f || sep === 0x2d);
+  }
+  if (secretKeyCache.size >= 10_000) secretKeyCache.clear();
+  secretKeyCache.set(key, v);
+  return v;
+}
+
+const MARKER = /\[REDACTED:[a-z_]+:[0-9a-f]{8}\]/g;
+const WHOLE_MARKER = /^\[REDACTED:[a-z_]+:[0-9a-f]{8}\]$/;
+/** JSON text nested inside JSON string values is followed this deep, then scanned as text. */
+const MAX_JSON_DEPTH = 3;
+const CLASS_INDEX = new Map<RedactionClass, number>(REDACTION_CLASSES.map((c, i) => [c, i]));
+
+interface TenantState {
+  readonly id: string;
+  readonly key: Buffer;
+  readonly patterns: PatternSet;
+}
+
+interface Hit {
+  start: number;
+  end: number;
+  rank: number;
+}
+
+interface Frame {
+  obj: boolean;
+  /** Every value in this container is a secret (it sits under a secret-looking key). */
+  secret: boolean;
+  expectKey: boolean;
+  keySecret: boolean;
+}
+
+/** Redacts one registry's tenants' records in place and counts what it hid. */
+export class Redactor {
+  readonly #matcher: IdentifierMatcher;
+  readonly #master: Buffer;
+  readonly #keys = new Map<string, Buffer>();
+  readonly #states = new WeakMap<TenantRecord, TenantState>();
+  /** Redactions per class for the value being processed (flushed into a tally per field). */
+  readonly #counts = new Int32Array(REDACTION_CLASSES.length);
+  #counted = 0;
+
+  constructor(registry: Registry, masterKey: Buffer) {
+    if (!Buffer.isBuffer(masterKey) || masterKey.length < 16) {
+      throw tsError('TS_ERR_CONFIG', ['the redaction master key must be at least 16 bytes']);
+    }
+    this.#matcher = IdentifierMatcher.forRegistry(registry);
+    this.#master = Buffer.from(masterKey);
+  }
+
+  /** The marker for `raw` of class `cls` in `tenant`'s data. */
+  marker(tenant: TenantRecord, cls: RedactionClass, raw: string): string {
+    return markerFor(this.#keyOf(tenant.id), cls, raw);
+  }
+
+  /** `value` with every hit replaced by its marker; counts go to `field` in `tally`. */
+  redactString(tenant: TenantRecord, value: string, dataClass: RedactedDataClass, field: string, tally: RedactionTally): string {
+    const out = this.#value(this.#state(tenant), value, 0);
+    this.#flush(tally, dataClass, field, '');
+    return out;
+  }
+
+  /** Redact every value of `attrs` in place; fields are `<fieldPrefix>.<key>`. */
+  redactAttributes(tenant: TenantRecord, attrs: Attributes, dataClass: RedactedDataClass, fieldPrefix: string, tally: RedactionTally): void {
+    this.#attrs(this.#state(tenant), attrs, dataClass, fieldPrefix, tally, undefined);
+  }
+
+  /** Redact an audit event's attributes in place (fields `audit.attributes.<key>`). */
+  redactAuditAttributes(tenant: TenantRecord, attrs: Attributes, tally: RedactionTally): void {
+    this.redactAttributes(tenant, attrs, 'audit_events', 'audit.attributes', tally);
+  }
+
+  /** Redact spans in place: attributes of resource, scope, span, events, links; names; status. */
+  redactSpans(tenant: TenantRecord, groups: ResourceGroup<SpanRecord>[], tally: RedactionTally): void {
+    const st = this.#state(tenant);
+    const seen = new Set<Attributes>();
+    for (const g of groups) {
+      this.#attrs(st, g.resource.attributes, 'spans', 'resource.attributes', tally, seen);
+      for (const span of g.items) {
+        this.#attrs(st, span.scope.attributes, 'spans', 'scope.attributes', tally, seen);
+        span.name = this.#field(st, span.name, 'spans', 'span.name', tally);
+        this.#attrs(st, span.attributes, 'spans', 'span.attributes', tally, seen);
+        for (const ev of span.events) {
+          ev.name = this.#field(st, ev.name, 'spans', 'span.events.name', tally);
+          this.#attrs(st, ev.attributes, 'spans', 'span.events.attributes', tally, seen);
+        }
+        for (const link of span.links) this.#attrs(st, link.attributes, 'spans', 'span.links.attributes', tally, seen);
+        if (span.statusMessage.length > 0) span.statusMessage = this.#field(st, span.statusMessage, 'spans', 'span.status_message', tally);
+      }
+    }
+  }
+
+  /** Redact log records in place: resource, scope and record attributes, and the body. */
+  redactLogs(tenant: TenantRecord, groups: ResourceGroup<LogRecord>[], tally: RedactionTally): void {
+    const st = this.#state(tenant);
+    const seen = new Set<Attributes>();
+    for (const g of groups) {
+      this.#attrs(st, g.resource.attributes, 'logs', 'resource.attributes', tally, seen);
+      for (const rec of g.items) {
+        this.#attrs(st, rec.scope.attributes, 'logs', 'scope.attributes', tally, seen);
+        // Bytes bodies are base64 of binary data: text patterns found there would be chance.
+        if (rec.bodyKind !== 'bytes' && rec.bodyKind !== 'empty' && rec.bodyKind !== 'bool') {
+          rec.body = this.#field(st, rec.body, 'logs', 'log.body', tally);
+        }
+        this.#attrs(st, rec.attributes, 'logs', 'log.attributes', tally, seen);
+      }
+    }
+  }
+
+  /** Redact metric points in place: resource, scope, point and exemplar attributes. */
+  redactMetrics(tenant: TenantRecord, groups: ResourceGroup<MetricPoint>[], tally: RedactionTally): void {
+    const st = this.#state(tenant);
+    const seen = new Set<Attributes>();
+    for (const g of groups) {
+      this.#attrs(st, g.resource.attributes, 'metric_points', 'resource.attributes', tally, seen);
+      for (const p of g.items) {
+        this.#attrs(st, p.scope.attributes, 'metric_points', 'scope.attributes', tally, seen);
+        this.#attrs(st, p.attributes, 'metric_points', 'metric.attributes', tally, seen);
+        for (const ex of p.exemplars) this.#attrs(st, ex.filteredAttributes, 'metric_points', 'metric.exemplars.attributes', tally, seen);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #keyOf(tenantId: string): Buffer {
+    let key = this.#keys.get(tenantId);
+    if (key === undefined) {
+      key = createHmac('sha256', this.#master).update(`tenantscope/redaction/${tenantId}`).digest();
+      this.#keys.set(tenantId, key);
+    }
+    return key;
+  }
+
+  #state(tenant: TenantRecord): TenantState {
+    let st = this.#states.get(tenant);
+    if (st === undefined) {
+      st = { id: tenant.id, key: this.#keyOf(tenant.id), patterns: patternSetFor(tenant.piiClasses) };
+      this.#states.set(tenant, st);
+    }
+    return st;
+  }
+
+  #field(st: TenantState, value: string, dataClass: RedactedDataClass, field: string, tally: RedactionTally): string {
+    if (value.length === 0) return value;
+    const out = this.#value(st, value, 0);
+    if (this.#counted > 0) this.#flush(tally, dataClass, field, '');
+    return out;
+  }
+
+  #attrs(
+    st: TenantState,
+    attrs: Attributes,
+    dataClass: RedactedDataClass,
+    prefix: string,
+    tally: RedactionTally,
+    seen: Set<Attributes> | undefined,
+  ): void {
+    if (seen !== undefined) {
+      if (seen.has(attrs)) return;
+      seen.add(attrs);
+    }
+    for (const key of Object.keys(attrs)) {
+      const v = attrs[key]!;
+      if (typeof v !== 'string' || v.length === 0) continue;
+      const out = isSecretKey(key) ? this.#whole(st, v, 0) : this.#value(st, v, 0);
+      if (this.#counted > 0) this.#flush(tally, dataClass, prefix, key);
+      if (out !== v) setAttribute(attrs, key, out);
+    }
+  }
+
+  #flush(tally: RedactionTally, dataClass: RedactedDataClass, prefixOrField: string, key: string): void {
+    if (this.#counted === 0) return;
+    const field = key === '' ? prefixOrField : fieldPath(prefixOrField, key);
+    const counts = this.#counts;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i]! > 0) {
+        tally.add(dataClass, field, REDACTION_CLASSES[i]!, counts[i]!);
+        counts[i] = 0;
+      }
+    }
+    this.#counted = 0;
+  }
+
+  #mark(st: TenantState, rank: number, raw: string): string {
+    this.#counts[rank]!++;
+    this.#counted++;
+    return markerFor(st.key, REDACTION_CLASSES[rank]!, raw);
+  }
+
+  /** A value under a secret-looking key: all of it (every scalar, if it is JSON). */
+  #whole(st: TenantState, v: string, depth: number): string {
+    if (WHOLE_MARKER.test(v)) return v;
+    if (looksLikeJson(v)) {
+      const out = this.#json(st, v, depth, true);
+      if (out !== undefined) return out;
+    }
+    return this.#mark(st, SECRET_ATTRIBUTE, v);
+  }
+
+  #value(st: TenantState, s: string, depth: number): string {
+    if (s.length === 0) return s;
+    if (depth < MAX_JSON_DEPTH && looksLikeJson(s)) {
+      // Raw JSON text is a superset of its decoded strings unless a \u escape hides a character.
+      if (!mayContainPattern(s) && !this.#matcher.mayOccur(s) && !s.includes('\\u')) return s;
+      const out = this.#json(st, s, depth, false);
+      if (out !== undefined) return out;
+    }
+    return this.#plain(st, s);
+  }
+
+  #plain(st: TenantState, s: string): string {
+    const ids = this.#matcher.find(s);
+    const pats = mayContainPattern(s) ? st.patterns.scan(s) : undefined;
+    let hits: Hit[] | undefined;
+    for (const h of ids) if (h.owner !== st.id) (hits ??= []).push({ start: h.start, end: h.end, rank: TENANT_IDENTIFIER });
+    if (pats !== undefined) for (const h of pats) (hits ??= []).push({ start: h.start, end: h.end, rank: CLASS_INDEX.get(h.cls as PatternClass)! });
+    if (hits === undefined) return s;
+    if (s.includes('[REDACTED:')) {
+      const markers = [...s.matchAll(MARKER)].map((m) => [m.index!, m.index! + m[0].length] as const);
+      hits = hits.filter((h) => !markers.some(([a, b]) => h.start < b && a < h.end));
+      if (hits.length === 0) return s;
+    }
+    hits.sort((a, b) => a.start - b.start || b.end - a.end);
+    let out = '';
+    let last = 0;
+    for (let i = 0; i < hits.length; ) {
+      const start = hits[i]!.start;
+      let end = hits[i]!.end;
+      let rank = hits[i]!.rank;
+      // Overlapping hits become one marker: no fragment of any of them survives.
+      for (i++; i < hits.length && hits[i]!.start < end; i++) {
+        end = Math.max(end, hits[i]!.end);
+        rank = Math.min(rank, hits[i]!.rank);
+      }
+      out += s.slice(last, start) + this.#mark(st, rank, s.slice(start, end));
+      last = end;
+    }
+    return out + s.slice(last);
+  }
+
+  /**
+   * Redact the string literals of JSON text, keeping everything else byte for byte; undefined
+   * when `text` is not JSON. Keys are scanned like values; values under a secret-looking key
+   * (and, with `whole`, all values) are replaced whole, numbers included.
+   */
+  #json(st: TenantState, text: string, depth: number, whole: boolean): string | undefined {
+    try {
+      JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const stack: Frame[] = [];
+    let out = '';
+    let last = 0;
+    const n = text.length;
+    const valueSecret = (): boolean => {
+      const top = stack[stack.length - 1];
+      return top === undefined ? whole : top.secret || (top.obj && top.keySecret);
+    };
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x7b || c === 0x5b) {
+        stack.push({ obj: c === 0x7b, secret: valueSecret(), expectKey: c === 0x7b, keySecret: false });
+        i++;
+      } else if (c === 0x7d || c === 0x5d) {
+        stack.pop();
+        i++;
+      } else if (c === 0x3a) {
+        stack[stack.length - 1]!.expectKey = false;
+        i++;
+      } else if (c === 0x2c) {
+        const top = stack[stack.length - 1]!;
+        if (top.obj) {
+          top.expectKey = true;
+          top.keySecret = false;
+        }
+        i++;
+      } else if (c === 0x22) {
+        let j = i + 1;
+        let escaped = false;
+        for (;;) {
+          const d = text.charCodeAt(j);
+          if (d === 0x22) break;
+          if (d === 0x5c) {
+            escaped = true;
+            j += 2;
+          } else j++;
+        }
+        const decoded = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        const top = stack[stack.length - 1];
+        let red: string;
+        if (top !== undefined && top.obj && top.expectKey) {
+          top.keySecret = isSecretKey(decoded);
+          red = this.#value(st, decoded, depth + 1);
+        } else if (valueSecret()) {
+          red = decoded.length === 0 ? decoded : this.#whole(st, decoded, depth + 1);
+        } else {
+          red = this.#value(st, decoded, depth + 1);
+        }
+        if (red !== decoded) {
+          out += text.slice(last, i) + JSON.stringify(red);
+          last = j + 1;
+        }
+        i = j + 1;
+      } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+        i++;
+      } else {
+        let j = i + 1;
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d === 0x2c || d === 0x5d || d === 0x7d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) break;
+          j++;
+        }
+        // A secret is a secret even when it was sent as a number (PINs, numeric passwords).
+        if (c !== 0x74 && c !== 0x66 && c !== 0x6e && valueSecret()) {
+          out += text.slice(last, i) + JSON.stringify(this.#mark(st, SECRET_ATTRIBUTE, text.slice(i, j)));
+          last = j;
+        }
+        i = j;
+      }
+    }
+    return last === 0 ? text : out + text.slice(last);
+  }
+}
+
+const TENANT_IDENTIFIER = CLASS_INDEX.get('tenant_identifier')!;
+const SECRET_ATTRIBUTE = CLASS_INDEX.get('secret_attribute')!;
+
+function markerFor(key: Buffer, cls: RedactionClass, raw: string): string {
+  return `[REDACTED:${cls}:${createHmac('sha256', key).update(raw, 'utf8').digest('hex').slice(0, 8)}]`;
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Whether `s` is shaped like a JSON array or object (whether it parses is checked later). */
+function looksLikeJson(s: string): boolean {
+  let a = 0;
+  let b = s.length - 1;
+  while (a < b && isBlank(s.charCodeAt(a))) a++;
+  while (b > a && isBlank(s.charCodeAt(b))) b--;
+  const c0 = s.charCodeAt(a);
+  const c1 = s.charCodeAt(b);
+  return (c0 === 0x7b && c1 === 0x7d) || (c0 === 0x5b && c1 === 0x5d);
+}
