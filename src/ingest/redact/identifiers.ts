@@ -1,15 +1,17 @@
 // One pass over a value finds every tenant identifier in it: an Aho–Corasick automaton over all
 // identifiers of all tenants, compiled into a dense DFA (one table lookup per character, case
 // folding baked into the character-class table). Hand-written because a regex alternation of
-// a few hundred literals is slower and cannot report all overlapping candidates, and the npm
-// Aho–Corasick packages are case-sensitive, allocate per character, or lack token boundaries.
+// a few hundred literals reports one match per position and backtracks through the rest, and
+// a general Aho–Corasick package would still need case folding, token boundaries and the
+// longest-per-end rule layered on top; the typed-array DFA is small and allocation-free.
 //
 // Matching rules: case-insensitive (simple per-code-unit lower-casing); an identifier matches
 // only as a whole token — the characters just outside it must be non-alphanumeric or the
 // string edge (letters and digits of any script count as alphanumeric), checked only on the
 // sides where the identifier itself starts/ends with an alphanumeric character. Of overlapping
-// matches the leftmost-longest wins, whoever owns it, so a tenant's own "acme-dist.example.com"
-// shields the "example.com" another tenant might have registered.
+// matches ending at one place the longest is reported; the redactor then drops another tenant's
+// hit that lies inside one of the tenant's own, so a tenant's own "acme-dist.example.com"
+// shields an "example.com" another tenant might have registered.
 
 import type { Registry } from '../../config/types.js';
 
@@ -29,7 +31,7 @@ export class IdentifierMatcher {
   readonly #width: number;
   /** delta[state + cls] = next state, states stored pre-multiplied by `#width`. */
   readonly #delta: Int32Array;
-  /** Per state (pre-multiplied / width): pattern ending exactly here, or -1. */
+  /** Per state number: the pattern ending exactly here, or -1. */
   readonly #match: Int32Array;
   /** Per state: nearest proper suffix state with a pattern, or -1. */
   readonly #dict: Int32Array;
@@ -41,6 +43,7 @@ export class IdentifierMatcher {
   readonly #needEnd: Uint8Array;
   readonly #size: number;
 
+  /** Compile the pairs; identifiers compare case-insensitively and a duplicate keeps its first owner. */
   constructor(entries: Iterable<{ identifier: string; owner: string }>) {
     const pats: string[] = [];
     const owners: string[] = [];
@@ -168,14 +171,19 @@ export class IdentifierMatcher {
     return false;
   }
 
-  /** Whole-token identifier occurrences in `text`: leftmost-longest, non-overlapping, in order. */
+  /**
+   * Whole-token identifier occurrences in `text`, in order of their end: for every position
+   * where some identifier ends on a token boundary, the longest such identifier. Shorter ones
+   * ending at the same place lie inside it, so this covers every occurrence with at most one
+   * hit per character, however many identifiers overlap.
+   */
   find(text: string): IdentifierHit[] {
     const n = text.length;
     if (this.#size === 0 || n === 0) return NO_HITS;
     const cls = this.#cls;
     const delta = this.#delta;
     const firstOut = this.#firstOut;
-    let cand: number[] | undefined;
+    let out: IdentifierHit[] | undefined;
     let s = 0;
     for (let i = 0; i < n; i++) {
       s = delta[s + cls[text.charCodeAt(i)]!]!;
@@ -185,31 +193,17 @@ export class IdentifierMatcher {
       // alphanumeric, none of them can end on a token boundary.
       const endWord = i + 1 < n && isWordAt(text, i + 1);
       if (endWord && isWordAt(text, i)) continue;
+      // The dictionary chain runs from the longest pattern ending here to the shortest.
       for (let t = this.#match[st]! >= 0 ? st : this.#dict[st]!; t >= 0; t = this.#dict[t]!) {
         const p = this.#match[t]!;
         const start = i + 1 - this.#len[p]!;
         if (endWord && this.#needEnd[p] === 1) continue;
         if (this.#needStart[p] === 1 && start > 0 && isWordAt(text, start - 1)) continue;
-        (cand ??= []).push(start, i + 1, p);
+        (out ??= []).push({ start, end: i + 1, owner: this.#owner[p]! });
+        break;
       }
     }
-    if (cand === undefined) return NO_HITS;
-    return this.#leftmostLongest(cand);
-  }
-
-  #leftmostLongest(cand: number[]): IdentifierHit[] {
-    const idx: number[] = [];
-    for (let k = 0; k < cand.length; k += 3) idx.push(k);
-    // Found in order of end; order by start, longer first.
-    idx.sort((a, b) => cand[a]! - cand[b]! || cand[b + 1]! - cand[a + 1]!);
-    const out: IdentifierHit[] = [];
-    let covered = 0;
-    for (const k of idx) {
-      if (cand[k]! < covered) continue;
-      out.push({ start: cand[k]!, end: cand[k + 1]!, owner: this.#owner[cand[k + 2]!]! });
-      covered = cand[k + 1]!;
-    }
-    return out;
+    return out ?? NO_HITS;
   }
 }
 

@@ -18,6 +18,7 @@ export {
   IMPLEMENTED_PII_CLASSES,
   PatternSet,
   cardNetwork,
+  gs1Valid,
   ibanValid,
   isCardNumber,
   isPlaceholder,

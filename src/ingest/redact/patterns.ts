@@ -1,18 +1,20 @@
 // Secret and PII patterns, compiled into ONE alternation per enabled-PII combination, so that a
-// value is scanned once whatever the number of classes. Hand-written because the libraries in
-// this space either scan once per pattern (secretlint, gitleaks ports), carry hundreds of
-// provider rules with their own false-positive profile, or cannot keep a match from crossing a
-// JSON escape; the set here is small, reviewed for linear-time matching, and validated by
-// checksums where a format has one (Luhn + IIN for cards, mod-97 for IBANs).
+// value is scanned once whatever the number of classes. Hand-written because what is needed is
+// narrow: one combined pass per attribute value, matches that never cross a JSON escape, and
+// checksums where a format has one (Luhn + IIN for cards, mod-97 for IBANs). Secret scanners
+// for files and repositories bring hundreds of provider rules, typically run them one by one,
+// and have a false-positive budget meant for a human reviewer, not for every value of a span.
 //
 // Rules every alternative follows:
-// - linear time: each alternative is anchored by a lookbehind at the start of a run or by a
-//   literal prefix, and every repetition inside it is over a class that cannot also match
-//   the next element (or is bounded), so no input makes the engine retry a run quadratically;
+// - linear time: an alternative consumes a literal first character and only then checks its
+//   token boundary behind it, every repetition is bounded, and a repeated element that could
+//   also match what follows it is kept short, so no input makes the engine re-read a run
+//   quadratically (the tests time the usual regex-DoS shapes);
 // - JSON-safe: no part that is replaced can contain `"` or `\`, except whole `\n`-style pairs
 //   inside PEM bodies, so a marker never splits an escape in flattened JSON text;
-// - the part that is replaced is the first capture group that took part in the match, or the
-//   whole match if the alternative has none (e.g. only the password of `scheme://u:p@h`).
+// - what is replaced is the alternative's value group if it has one (only the password of
+//   `scheme://u:p@h`, only the value of `password=...`), else the whole match; a checker may
+//   narrow or widen that range, or reject the candidate.
 //
 // PII classes implemented: email, phone, ip_address, iban. Not implemented, because no
 // pattern tells them apart from ordinary text without a dictionary or a model: person_name,
@@ -50,14 +52,16 @@ type Range = readonly [number, number];
 
 interface Alternative {
   readonly name: string;
+  /** A class matching every character the alternative can start with (retries use it). */
+  readonly first: string;
   readonly cls: PatternClass;
   /** Only compiled in when the tenant enables this PII class. */
   readonly pii?: (typeof IMPLEMENTED_PII_CLASSES)[number];
   readonly src: string;
   /** Accepts or narrows the candidate range; null rejects it. */
-  readonly check?: (text: string, start: number, end: number, m: RegExpExecArray, group: number) => Range | null;
+  readonly check?: (text: string, start: number, end: number, m: RegExpExecArray | undefined) => Range | null;
   /** Overrides `cls` from what was matched (e.g. the key of a key=value pair). */
-  readonly classify?: (m: RegExpExecArray, group: number) => PatternClass;
+  readonly classify?: (m: RegExpExecArray) => PatternClass;
 }
 
 /** `[Pp][Aa]...`: case-insensitive letters inside a case-sensitive regex. */
@@ -83,6 +87,47 @@ export function isPlaceholder(value: string): boolean {
   return PLACEHOLDER.test(value);
 }
 
+/** An ASCII membership table for a regex character class, plus whether it takes non-ASCII. */
+interface CharSet {
+  readonly ascii: Uint8Array;
+  readonly nonAscii: boolean;
+}
+
+function charSet(cls: string): CharSet {
+  const re = new RegExp(`^${cls}$`);
+  return { ascii: Uint8Array.from({ length: 128 }, (_, c) => (re.test(String.fromCharCode(c)) ? 1 : 0)), nonAscii: re.test('\u00e9') };
+}
+
+/**
+ * Where a run of `set` characters starting at `end` stops. The regexes bound their repetitions
+ * (so backtracking stays shallow); a secret longer than the bound is finished here, in linear
+ * time, instead of leaking its tail.
+ */
+function runEnd(text: string, end: number, set: CharSet): number {
+  const n = text.length;
+  while (end < n) {
+    const c = text.charCodeAt(end);
+    if (c < 128 ? set.ascii[c] !== 1 : !set.nonAscii) break;
+    end++;
+  }
+  return end;
+}
+
+const BEARER_SET = charSet(String.raw`[A-Za-z0-9\-._~+/]`);
+const BASIC_SET = charSet(String.raw`[A-Za-z0-9+/]`);
+const ALNUM_SET = charSet(String.raw`[A-Za-z0-9]`);
+const ALNUM_UNDERSCORE_SET = charSet(String.raw`[A-Za-z0-9_]`);
+const ALNUM_DASH_SET = charSet(String.raw`[A-Za-z0-9\-]`);
+const B64URL_SET = charSet(String.raw`[A-Za-z0-9_\-]`);
+const DQ_VALUE_SET = charSet(String.raw`[^"\\\r\n]`);
+const SQ_VALUE_SET = charSet(String.raw`[^'"\\\r\n]`);
+const BARE_VALUE_SET = charSet(String.raw`[^\s"'\\&;,<>(){}\[\]]`);
+const PEM_BODY_NO_DASH_SET = charSet(String.raw`[A-Za-z0-9+/=\s:,.]`);
+
+/** A checker that only finishes a token of `set` characters the regex had to cut short. */
+function finishToken(set: CharSet): (text: string, start: number, end: number) => Range {
+  return (text, start, end) => [start, runEnd(text, end, set)];
+}
 
 function trimTrailingDots(text: string, start: number, end: number): number {
   while (end > start && text.charCodeAt(end - 1) === 0x2e) end--;
@@ -121,6 +166,13 @@ export function cardNetwork(digits: string): string | undefined {
   return undefined;
 }
 
+/** The GS1 (GTIN/EAN) mod-10 check digit, weights 3,1 from the right of the payload. */
+export function gs1Valid(digits: string): boolean {
+  let sum = 0;
+  for (let i = digits.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += (digits.charCodeAt(i) - 48) * w;
+  return (10 - (sum % 10)) % 10 === digits.charCodeAt(digits.length - 1) - 48;
+}
+
 /** Whether `digits` is a plausible payment card number: known IIN and length, and Luhn. */
 export function isCardNumber(digits: string): boolean {
   return cardNetwork(digits) !== undefined && luhnValid(digits);
@@ -131,7 +183,14 @@ const CARD_LAYOUTS = new Set(['4,4,4,4', '4,4,4,4,1', '4,4,4,4,2', '4,4,4,4,3', 
 
 function checkCard(text: string, start: number, end: number): Range | null {
   const raw = text.slice(start, end);
-  if (!/[ -]/.test(raw)) return isCardNumber(raw) ? [start, end] : null;
+  if (!/[ -]/.test(raw)) {
+    // In one piece, only 14-16 digits: 17-19 digits are far more often 64-bit decimal ids
+    // (snowflakes, Datadog trace ids), and 13 digits are EAN-13 barcodes (German ones start
+    // with 40-44, a "Visa" prefix) rather than the extinct 13-digit Visa; a 14-digit number
+    // with a valid GS1 check digit is taken for a GTIN-14. Grouped forms keep every length.
+    if (raw.length < 14 || raw.length > 16 || (raw.length === 14 && gs1Valid(raw))) return null;
+    return isCardNumber(raw) ? [start, end] : null;
+  }
   const sep = /[ -]/.exec(raw)![0];
   const groups = raw.split(sep);
   if (groups.some((g) => g.length === 0 || !/^\d+$/.test(g))) return null;
@@ -185,10 +244,28 @@ function checkIban(text: string, start: number, end: number): Range | null {
 }
 
 function checkIpv4(text: string, start: number, end: number): Range | null {
-  const raw = text.slice(start, end);
-  for (const o of raw.split('.')) if (Number(o) > 255 || (o.length > 1 && o[0] === '0')) return null;
+  // Octets by hand (no split/Number): this runs for every address in every span.
+  let octet = 0;
+  let digits = 0;
+  let leadingZero = false;
+  let first = -1;
+  let rest = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (octet > 255 || (leadingZero && digits > 1)) return null;
+      if (first < 0) first = octet;
+      else rest = rest * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else {
+      if (digits === 0) leadingZero = c === 0x30;
+      octet = octet * 10 + (c - 48);
+      digits++;
+    }
+  }
   // Unspecified, broadcast, loopback and network addresses (x.0.0.0) name no one.
-  if (raw === '0.0.0.0' || raw === '255.255.255.255' || raw.startsWith('127.') || raw.endsWith('.0.0.0')) return null;
+  if (first === 127 || rest === 0 || (first === 255 && rest === 0xffffff)) return null;
   return [start, end];
 }
 
@@ -226,11 +303,11 @@ function checkE164(text: string, start: number, end: number): Range | null {
 
 function checkNanp(text: string, start: number, end: number): Range | null {
   const raw = text.slice(start, end);
-  const m = /^\(?(\d{3})\)?([ .-]?)(\d{3})([ .-])\d{4}$/.exec(raw);
+  const m = /^(?:1[ .-])?(\(?)(\d{3})\)?([ .-]?)(\d{3})([ .-])\d{4}$/.exec(raw);
   if (!m) return null;
   // NANP area codes and exchanges start with 2-9; "123-456-7890"-shaped ids are not numbers.
-  if (m[1]![0]! < '2' || m[3]![0]! < '2') return null;
-  if (raw[0] !== '(' && m[2] !== m[4]) return null;
+  if (m[2]![0]! < '2' || m[4]![0]! < '2') return null;
+  if (m[1] !== '(' && m[3] !== m[5]) return null;
   return [start, end];
 }
 
@@ -244,8 +321,19 @@ function checkEmail(text: string, at: number, end: number): Range | null {
   return [start, end];
 }
 
+function checkJwt(text: string, start: number, end: number): Range | null {
+  // header.payload.signature (the signature may be empty), each part walked to its end.
+  const h = runEnd(text, end, B64URL_SET);
+  if (text.charCodeAt(h) !== 0x2e) return null;
+  const p = runEnd(text, h + 1, B64URL_SET);
+  if (p - h - 1 < 4 || text.charCodeAt(p) !== 0x2e) return null;
+  return [start, runEnd(text, p + 1, B64URL_SET)];
+}
+
 function checkBearer(text: string, start: number, end: number): Range | null {
-  const e = trimTrailingDots(text, start, end);
+  let e = runEnd(text, end, BEARER_SET);
+  for (let pad = 0; pad < 3 && text.charCodeAt(e) === 0x3d; pad++) e++;
+  e = trimTrailingDots(text, start, e);
   const tok = text.slice(start, e);
   // "Bearer authentication" is prose; a credential has digits or punctuation, or is long.
   if (tok.length < 8 || isPlaceholder(tok)) return null;
@@ -253,28 +341,49 @@ function checkBearer(text: string, start: number, end: number): Range | null {
 }
 
 function checkBasic(text: string, start: number, end: number): Range | null {
-  const decoded = Buffer.from(text.slice(start, end), 'base64').toString('latin1');
-  return decoded.includes(':') ? [start, end] : null;
+  let e = runEnd(text, end, BASIC_SET);
+  for (let pad = 0; pad < 2 && text.charCodeAt(e) === 0x3d; pad++) e++;
+  // Only credentials: base64 of "user:password".
+  const decoded = Buffer.from(text.slice(start, e), 'base64').toString('latin1');
+  return decoded.includes(':') ? [start, e] : null;
 }
 
-function checkSecretValue(text: string, start: number, end: number, m: RegExpExecArray, group: number): Range | null {
-  const v = text.slice(start, end);
+function checkSecretValue(text: string, start: number, end: number, m: RegExpExecArray | undefined): Range | null {
+  // Groups: 1 the key, 2 a "quoted", 3 a 'quoted', 4 a bare value; finish the one that matched.
+  const e = runEnd(text, end, m?.[2] !== undefined ? DQ_VALUE_SET : m?.[3] !== undefined ? SQ_VALUE_SET : BARE_VALUE_SET);
+  const v = text.slice(start, e);
   if (isPlaceholder(v)) return null;
-  const key = (m[group + 1] ?? '').toLowerCase();
+  const key = (m?.[1] ?? '').toLowerCase();
   // PWD is the shell's working directory far more often than a password.
   if (key === 'pwd' && v.charCodeAt(0) === 0x2f) return null;
   // "token: expired" is prose; tokens and API keys are long.
   if ((key === 'token' || key.startsWith('api')) && v.length < 8) return null;
-  return [start, end];
+  return [start, e];
 }
 
 function checkNotPlaceholder(text: string, start: number, end: number): Range | null {
   return isPlaceholder(text.slice(start, end)) ? null : [start, end];
 }
 
+const PEM_END = /^-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
+const PEM_ENDS_WITH_END = /-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----$/;
+
 function checkPem(text: string, start: number, end: number): Range | null {
-  // Without an END line the body runs to the first non-body character; blanks are not the key.
+  if (PEM_ENDS_WITH_END.test(text.slice(Math.max(start, end - 80), end))) return [start, end];
+  // The regex took the header and the start of the body; the rest of the body and the END line
+  // are walked here, so a key of any size is one hit.
   let e = end;
+  for (;;) {
+    e = runEnd(text, e, PEM_BODY_NO_DASH_SET);
+    const c = text.charCodeAt(e);
+    if (c === 0x2d && !text.startsWith('-----', e)) e++;
+    else if (c === 0x5c && /[nrt]/.test(text[e + 1] ?? '')) e += 2;
+    else break;
+  }
+  const m = PEM_END.exec(text.slice(e, e + 80));
+  if (m !== null) return [start, e + m[0].length];
+  // No END line (a truncated value): the key runs to the first non-body character, but the
+  // blanks before that are not part of it.
   for (;;) {
     const c = text.charCodeAt(e - 1);
     if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) e--;
@@ -294,7 +403,8 @@ function checkPem(text: string, start: number, end: number): Range | null {
 const KEY_PREFIX = String.raw`(?:[A-Za-z0-9]{1,32}[_.\-]){0,3}`;
 const PW_KEYS = [ci('password'), ci('passwd'), ci('passphrase'), ci('pwd'), `${ci('secret')}(?:[_\\-]?(?:${ci('access')}[_\\-]?)?${ci('key')})?`].join('|');
 const KV_KEYS = [PW_KEYS, ci('token'), `${ci('api')}[_\\-]?${ci('key')}`, ci('apikey')].join('|');
-const KV_VALUE = String.raw`(?:\\?"([^"\\\r\n]{1,512})|'([^'\\\r\n]{1,512})'|([^\s"'\\&;,<>(){}\[\]=][^\s"'\\&;,<>(){}\[\]]{0,511}))`;
+// The value: "quoted", 'quoted' or bare; the checker finishes values longer than the bound.
+const KV_VALUE = String.raw`(?:\\?"([^"\\\r\n]{1,256})|'([^'"\\\r\n]{1,256})|([^\s"'\\&;,<>(){}\[\]=][^\s"'\\&;,<>(){}\[\]]{0,255}))`;
 // A dash is body text ("Proc-Type", "AES-128-CBC") unless it starts the five of an END line.
 const PEM_BODY = String.raw`(?:[A-Za-z0-9+/=\s:,.]|-(?!----)|\\[nrt])`;
 const PEM_LABEL = String.raw`[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----`;
@@ -302,30 +412,32 @@ const LABEL = String.raw`[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?`;
 const B64URL = String.raw`[A-Za-z0-9_\-]`;
 
 const ALTERNATIVES: readonly Alternative[] = [
-  { name: 'pem', cls: 'private_key', check: checkPem, src: String.raw`-----BEGIN${PEM_LABEL}${PEM_BODY}{0,65536}(?:-----END${PEM_LABEL})?` },
-  { name: 'jwt', cls: 'jwt', src: String.raw`e(?<!${B64URL}e)yJ${B64URL}{8,8192}\.${B64URL}{4,65536}\.${B64URL}{0,8192}` },
-  { name: 'bearer', cls: 'bearer_token', check: checkBearer, src: String.raw`[Bb](?<![A-Za-z0-9][Bb])${ci('earer')}[ \t]{1,16}([A-Za-z0-9\-._~+/]{8,8192}={0,3})` },
-  { name: 'basic', cls: 'password', check: checkBasic, src: String.raw`[Bb](?<![A-Za-z0-9][Bb])${ci('asic')}[ \t]{1,16}([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])` },
-  { name: 'url-password', cls: 'password', check: checkNotPlaceholder, src: String.raw`:\/\/[^\s:/?#@"\\]{0,256}:([^\s/?#"\\]{1,256})@` },
+  { name: 'pem', first: '-', cls: 'private_key', check: checkPem, src: String.raw`-----BEGIN${PEM_LABEL}${PEM_BODY}{0,4096}(?:-----END${PEM_LABEL})?` },
+  { name: 'jwt', first: 'e', cls: 'jwt', check: checkJwt, src: String.raw`e(?<!${B64URL}e)yJ${B64URL}{8}` },
+  { name: 'bearer', first: '[Bb]', cls: 'bearer_token', check: checkBearer, src: String.raw`[Bb](?<![A-Za-z0-9][Bb])${ci('earer')}[ \t]{1,16}([A-Za-z0-9\-._~+/]{8,4096})` },
+  { name: 'basic', first: '[Bb]', cls: 'password', check: checkBasic, src: String.raw`[Bb](?<![A-Za-z0-9][Bb])${ci('asic')}[ \t]{1,16}([A-Za-z0-9+/]{8,4096})` },
+  { name: 'url-password', first: ':', cls: 'password', check: checkNotPlaceholder, src: String.raw`:\/\/[^\s:/?#@"\\]{0,256}:([^\s/?#"\\]{1,256})@` },
   {
     name: 'key-value',
+    first: '[:=]',
     cls: 'password',
     check: checkSecretValue,
-    classify: (m, g) => {
-      const k = m[g + 1] ?? '';
+    classify: (m) => {
+      const k = m[1] ?? '';
       return /^[Tt]/.test(k) ? 'bearer_token' : /^[Aa]/.test(k) ? 'api_key' : 'password';
     },
     src: String.raw`[:=](?<=(?<![A-Za-z0-9])${KEY_PREFIX}(${KV_KEYS})(?:\\?["'])?[ \t]{0,16}[:=])[ \t]{0,16}${KV_VALUE}`,
   },
-  { name: 'aws', cls: 'cloud_key', src: String.raw`A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])` },
-  { name: 'google', cls: 'cloud_key', src: String.raw`A(?<!${B64URL}A)Iza${B64URL}{35}(?!${B64URL})` },
-  { name: 'github', cls: 'api_key', src: String.raw`g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36,255}|ithub_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])` },
-  { name: 'slack', cls: 'api_key', src: String.raw`x(?<![A-Za-z0-9]x)ox[baprs]-[A-Za-z0-9\-]{10,255}(?![A-Za-z0-9\-])` },
-  { name: 'stripe', cls: 'api_key', src: String.raw`[sr](?<![A-Za-z0-9_][sr])k_(?:live|test)_[A-Za-z0-9]{16,255}(?![A-Za-z0-9])` },
-  { name: 'card', cls: 'card_number', check: checkCard, src: String.raw`[2-6](?<![A-Za-z0-9_.+\-][2-6])\d{3}(?:[ \-]?\d){9,15}(?![A-Za-z0-9_]|\.\d|[ \-]?\d)` },
-  { name: 'iban', cls: 'iban', pii: 'iban', check: checkIban, src: String.raw`[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])` },
+  { name: 'aws', first: 'A', cls: 'cloud_key', src: String.raw`A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])` },
+  { name: 'google', first: 'A', cls: 'cloud_key', src: String.raw`A(?<!${B64URL}A)Iza${B64URL}{35}(?!${B64URL})` },
+  { name: 'github', first: 'g', cls: 'api_key', check: finishToken(ALNUM_UNDERSCORE_SET), src: String.raw`g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36}|ithub_pat_[A-Za-z0-9_]{22})` },
+  { name: 'slack', first: 'x', cls: 'api_key', check: finishToken(ALNUM_DASH_SET), src: String.raw`x(?<![A-Za-z0-9]x)ox[baprs]-[A-Za-z0-9\-]{10}` },
+  { name: 'stripe', first: '[sr]', cls: 'api_key', check: finishToken(ALNUM_SET), src: String.raw`[sr](?<![A-Za-z0-9_][sr])k_(?:live|test)_[A-Za-z0-9]{16}` },
+  { name: 'card', first: '[2-6]', cls: 'card_number', check: checkCard, src: String.raw`[2-6](?<![A-Za-z0-9_.+\-][2-6])\d{3}(?:[ \-]?\d){9,15}(?![A-Za-z0-9_]|\.\d|[ \-]?\d)` },
+  { name: 'iban', first: '[A-Z]', cls: 'iban', pii: 'iban', check: checkIban, src: String.raw`[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])` },
   {
     name: 'email',
+    first: '@',
     cls: 'email',
     pii: 'email',
     check: checkEmail,
@@ -333,64 +445,157 @@ const ALTERNATIVES: readonly Alternative[] = [
   },
   {
     name: 'ipv6',
+    first: ':',
     cls: 'ip_address',
     pii: 'ip_address',
     check: checkIpv6,
     src: String.raw`:(?<=(?<![0-9A-Za-z:.])[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,40}(?:%[0-9A-Za-z]{1,16})?(?![0-9A-Za-z:.%])`,
   },
   // Not after "Name/": "Chrome/120.0.0.0" in user agents is a version, not an address.
-  { name: 'ipv4', cls: 'ip_address', pii: 'ip_address', check: checkIpv4, src: String.raw`\d(?<![0-9A-Za-z._]\d|[A-Za-z0-9]\/\d)\d{0,2}(?:\.\d{1,3}){3}(?![0-9A-Za-z_]|\.[0-9A-Za-z])` },
-  { name: 'phone-e164', cls: 'phone', pii: 'phone', check: checkE164, src: String.raw`\+(?<![A-Za-z0-9_+.]\+)[1-9]\d{0,2}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d){6,13}(?![0-9A-Za-z_]|[ .\-]?\d)` },
+  { name: 'ipv4', first: '\\d', cls: 'ip_address', pii: 'ip_address', check: checkIpv4, src: String.raw`\d(?<![0-9A-Za-z._]\d|[A-Za-z0-9]\/\d)\d{0,2}(?:\.\d{1,3}){3}(?![0-9A-Za-z_]|\.[0-9A-Za-z])` },
+  { name: 'phone-e164', first: '\\+', cls: 'phone', pii: 'phone', check: checkE164, src: String.raw`\+(?<![A-Za-z0-9_+.]\+)[1-9]\d{0,2}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d){6,13}(?![0-9A-Za-z_]|[ .\-]?\d)` },
   {
     name: 'phone-nanp',
+    first: '[(\\d]',
     cls: 'phone',
     pii: 'phone',
     check: checkNanp,
-    src: String.raw`(?:\((?<![A-Za-z0-9_.\/+\-]\()\d{3}\) ?|\d(?<![A-Za-z0-9_.\/+\-]\d)\d{2}[ .\-])\d{3}[ .\-]\d{4}(?![0-9A-Za-z_]|[.\-]\d)`,
+    // With or without the country code "1-"; the boundary is checked before whichever comes first.
+    src: String.raw`(?:1(?<![A-Za-z0-9_.\/+\-]1)[ .\-](?:\(\d{3}\) ?|\d{3}[ .\-])|\((?<![A-Za-z0-9_.\/+\-]\()\d{3}\) ?|\d(?<![A-Za-z0-9_.\/+\-]\d)\d{2}[ .\-])\d{3}[ .\-]\d{4}(?![0-9A-Za-z_]|[.\-]\d)`,
   },
 ];
 
-/**
- * A cheap superset test: every alternative above needs one of these literals, so a value
- * without any of them cannot match and skips the combined scan.
- */
-const PRECHECK = new RegExp(
-  [
-    '[:=@]',
-    String.raw`\+\d`,
-    '-----BEGIN',
-    'eyJ',
-    ci('bearer'),
-    ci('basic'),
-    'A(?:KIA|SIA|BIA|CCA|3T|Iza)',
-    'gh[pousr]_',
-    'github_pat_',
-    'xox[baprs]-',
-    '[sr]k_(?:live|test)_',
-    String.raw`\d{4}[ \-]?\d{4}`,
-    String.raw`\d{3}[ .\-]\d{4}`,
-    String.raw`\d\.\d{1,3}\.\d`,
-    String.raw`[A-Z]{2}\d\d`,
-  ].join('|'),
-);
+function lowerIs(text: string, at: number, word: string): boolean {
+  if (at + word.length > text.length) return false;
+  for (let k = 0; k < word.length; k++) if ((text.charCodeAt(at + k) | 0x20) !== word.charCodeAt(k)) return false;
+  return true;
+}
 
-/** Whether `text` may contain a secret or PII pattern (false means it certainly does not). */
+/**
+ * Whether `text` may contain a secret or PII pattern; false means it certainly does not. A
+ * superset test in one pass of plain JS (several times faster than a regex alternation on short
+ * values): every alternative above needs one of
+ *   `:` `=` `@` `+`, "-----BEGIN", "eyJ", "bearer"/"basic" (any case), "AKIA" & co, "AIza",
+ *   "gh?_", "github_pat_", "xox?-", "sk_live_" & co — or, inside one run of digits and
+ *   ` .-()`: 7+ digits (cards, NANP phones) or 3 dots and 4 digits (IPv4) — or two capitals
+ *   followed by two digits (IBAN).
+ */
 export function mayContainPattern(text: string): boolean {
-  return PRECHECK.test(text);
+  const n = text.length;
+  let digits = 0;
+  let dots = 0;
+  let upper = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      digits++;
+      if (digits >= 7 || (dots >= 3 && digits >= 4)) return true;
+      if (upper >= 2) {
+        const d = text.charCodeAt(i + 1);
+        if (d >= 48 && d <= 57) return true;
+      }
+      upper = 0;
+      continue;
+    }
+    switch (c) {
+      case 0x3a: // :
+      case 0x3d: // =
+      case 0x40: // @
+      case 0x2b: // +
+        return true;
+      case 0x2e: // .
+        dots++;
+        upper = 0;
+        continue;
+      case 0x20:
+      case 0x28:
+      case 0x29:
+        upper = 0;
+        continue;
+      case 0x2d: // -
+        if (text.startsWith('----BEGIN', i + 1)) return true;
+        upper = 0;
+        continue;
+      case 0x65: // e
+        if (text.charCodeAt(i + 1) === 0x79 && text.charCodeAt(i + 2) === 0x4a) return true;
+        break;
+      case 0x42: // B
+      case 0x62: // b
+        if (lowerIs(text, i + 1, 'earer') || lowerIs(text, i + 1, 'asic')) return true;
+        break;
+      case 0x41: // A
+        if (/^(?:KIA|SIA|BIA|CCA|3T|Iza)/.test(text.slice(i + 1, i + 4))) return true;
+        break;
+      case 0x67: // g
+        if (/^h[pousr]_/.test(text.slice(i + 1, i + 4)) || text.startsWith('ithub_pat_', i + 1)) return true;
+        break;
+      case 0x78: // x
+        if (/^ox[baprs]-/.test(text.slice(i + 1, i + 5))) return true;
+        break;
+      case 0x73: // s
+      case 0x72: // r
+        if (text.startsWith('k_live_', i + 1) || text.startsWith('k_test_', i + 1)) return true;
+        break;
+    }
+    digits = 0;
+    dots = 0;
+    upper = c >= 65 && c <= 90 ? upper + 1 : 0;
+  }
+  return false;
 }
 
 function countGroups(src: string): number {
   return new RegExp(`(?:${src})|`).exec('')!.length - 1;
 }
 
-interface CompiledAlt {
-  alt: Alternative;
-  /** Index of the alternative's own wrapping group in the combined regex. */
-  group: number;
-  inner: number;
+/** `src` with its capture groups made non-capturing (escapes and classes respected). */
+function decapture(src: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\') {
+      out += c + src[i + 1]!;
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+    } else if (c === '(' && src[i + 1] !== '?') {
+      out += '(?:';
+    } else out += c;
+  }
+  return out;
 }
 
-/** The combined scanner for one set of enabled PII classes. */
+interface CompiledAlt {
+  readonly alt: Alternative;
+  /** Capture groups of the alternative's own source (value, or key then value). */
+  readonly inner: number;
+  /** ASCII characters the alternative can start with. */
+  readonly first: Uint8Array;
+  /** The alternative alone, with its groups and match indices, re-run where it matched. */
+  sticky?: RegExp;
+}
+
+function firstSet(cls: string): Uint8Array {
+  const re = new RegExp(`^${cls}`);
+  return Uint8Array.from({ length: 128 }, (_, c) => (re.test(String.fromCharCode(c)) ? 1 : 0));
+}
+
+interface Accepted {
+  hit: PatternHit;
+  /** Where the match (not only the redacted part) ended: scanning resumes there. */
+  next: number;
+}
+
+/**
+ * The combined scanner for one set of enabled PII classes. The main alternation has exactly
+ * one capture group per alternative (which one matched); capture groups inside alternatives
+ * and match indices are only computed, by re-running that alternative alone, when needed.
+ */
 export class PatternSet {
   readonly #re: RegExp;
   readonly #alts: CompiledAlt[];
@@ -398,20 +603,14 @@ export class PatternSet {
   readonly #rest: RegExp[] = [];
 
   constructor(pii: ReadonlySet<string>) {
-    const alts = ALTERNATIVES.filter((a) => a.pii === undefined || pii.has(a.pii));
-    this.#alts = [];
-    let group = 1;
-    const parts: string[] = [];
-    for (const alt of alts) {
-      const inner = countGroups(alt.src);
-      this.#alts.push({ alt, group, inner });
-      parts.push(`(${alt.src})`);
-      group += 1 + inner;
-    }
-    this.#re = new RegExp(parts.join('|'), 'gd');
+    this.#alts = ALTERNATIVES.filter((a) => a.pii === undefined || pii.has(a.pii)).map((alt) => ({ alt, inner: countGroups(alt.src), first: firstSet(alt.first) }));
+    this.#re = this.#alternation(0, 'g');
   }
 
-  /** Every hit in `text`, in order and not overlapping each other. */
+  /**
+   * Every hit in `text`, ordered by where its match starts. Matches do not overlap; a hit an
+   * email or IPv6 checker widened backwards may overlap the one before (callers merge them).
+   */
   scan(text: string): PatternHit[] {
     const hits: PatternHit[] = [];
     const re = this.#re;
@@ -419,62 +618,74 @@ export class PatternSet {
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
       const at = m.index;
-      let k = this.#which(m, 0);
-      let hit = this.#accept(text, m, this.#alts[k]!, this.#alts[k]!.group);
+      let k = which(m, 0);
+      let acc = this.#accept(text, at, m[0].length, k);
       // A rejected candidate may hide a later alternative matching at the same position.
-      while (hit === null && k + 1 < this.#alts.length) {
-        const rest = (this.#rest[k] ??= this.#compileRest(k + 1));
+      while (acc === null && this.#laterMayStart(k, text.charCodeAt(at))) {
+        const rest = (this.#rest[k] ??= this.#alternation(k + 1, 'y'));
         rest.lastIndex = at;
         const sm = rest.exec(text);
         if (sm === null) break;
-        const j = this.#which(sm, k + 1);
-        const base = this.#alts[k + 1]!.group - 1;
-        hit = this.#accept(text, sm, this.#alts[j]!, this.#alts[j]!.group - base);
-        k = j;
+        k = which(sm, k + 1);
+        acc = this.#accept(text, at, sm[0].length, k);
       }
-      if (hit === null) {
+      if (acc === null) {
         re.lastIndex = at + 1;
         continue;
       }
-      hits.push(hit.h);
-      re.lastIndex = Math.max(hit.next, at + 1);
+      hits.push(acc.hit);
+      re.lastIndex = Math.max(acc.next, at + 1);
     }
     return hits;
   }
 
-  /** Index of the alternative (from `from` on) that produced `m`. */
-  #which(m: RegExpExecArray, from: number): number {
-    const base = this.#alts[from]!.group - 1;
-    let k = from;
-    while (m[this.#alts[k]!.group - base] === undefined) k++;
-    return k;
+  #laterMayStart(k: number, c: number): boolean {
+    for (let j = k + 1; j < this.#alts.length; j++) if (this.#alts[j]!.first[c] === 1) return true;
+    return false;
   }
 
-  /** Sticky alternation of alternatives `from`.. with the same group layout shifted down. */
-  #compileRest(from: number): RegExp {
-    return new RegExp(this.#alts.slice(from).map((ca) => `(${ca.alt.src})`).join('|'), 'yd');
+  #alternation(from: number, flags: string): RegExp {
+    return new RegExp(this.#alts.slice(from).map((ca) => `(${decapture(ca.alt.src)})`).join('|'), flags);
   }
 
-  #accept(text: string, m: RegExpExecArray, ca: CompiledAlt, group: number): { h: PatternHit; next: number } | null {
-    const ind = m.indices!;
-    let [s, e] = ind[group]!;
-    for (let g = group + 1; g <= group + ca.inner; g++) {
-      // classify() captures the key in the first inner group; the value is a later one.
-      if (ca.alt.classify && g === group + 1) continue;
-      const r = ind[g];
-      if (r !== undefined) {
+  #accept(text: string, at: number, len: number, k: number): Accepted | null {
+    const ca = this.#alts[k]!;
+    const { alt } = ca;
+    let s = at;
+    let e = at + len;
+    let m: RegExpExecArray | undefined;
+    if (ca.inner > 0 || alt.check !== undefined || alt.classify !== undefined) {
+      if (ca.inner > 0) {
+        const re = (ca.sticky ??= new RegExp(alt.src, 'yd'));
+        re.lastIndex = at;
+        m = re.exec(text) ?? undefined;
+        if (m === undefined) return null;
+        // classify() reads the key from the first group; the redacted value is a later one.
+        for (let g = alt.classify ? 2 : 1; g <= ca.inner; g++) {
+          const r = m.indices![g];
+          if (r !== undefined) {
+            [s, e] = r;
+            break;
+          }
+        }
+      }
+      if (e <= s) return null;
+      if (alt.check !== undefined) {
+        const r = alt.check(text, s, e, m);
+        if (r === null || r[1] <= r[0]) return null;
         [s, e] = r;
-        break;
       }
     }
-    const whole = ind[group]![1];
-    if (e <= s) return null;
-    let range: Range | null = [s, e];
-    if (ca.alt.check) range = ca.alt.check(text, s, e, m, group);
-    if (range === null || range[1] <= range[0]) return null;
-    const cls = ca.alt.classify ? ca.alt.classify(m, group) : ca.alt.cls;
-    return { h: { start: range[0], end: range[1], cls }, next: whole };
+    const cls = alt.classify !== undefined && m !== undefined ? alt.classify(m) : alt.cls;
+    return { hit: { start: s, end: e, cls }, next: Math.max(at + len, e) };
   }
+}
+
+/** Which alternative (counted from `from`) produced `m`: the one whose group took part. */
+function which(m: RegExpExecArray, from: number): number {
+  let g = 1;
+  while (m[g] === undefined) g++;
+  return from + g - 1;
 }
 
 const SETS = new Map<string, PatternSet>();

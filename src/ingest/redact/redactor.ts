@@ -11,18 +11,20 @@
 // re-encoded, and a value under a secret-looking key is replaced whole), and field paths must
 // have bounded cardinality.
 //
-// Per value: a fast path (one DFA walk over the identifiers plus one literal pre-check regex)
-// settles the common clean value; only values that fail it get the combined pattern scan.
-// Overlapping hits of different classes merge into one marker, whose class is the most severe
-// of them (secrets, then other tenants' identifiers, then PII).
+// Per value, cheapest first: a per-tenant set of values already found clean (telemetry repeats
+// itself); then one DFA walk over all identifiers plus a one-pass literal pre-check, which
+// settle the common clean value; only values that fail the pre-check get the combined pattern
+// scan. Overlapping hits of different classes merge into one marker whose class is the most
+// severe of them (REDACTION_CLASSES order: secrets, then other tenants' identifiers, then PII),
+// so no fragment of any hit survives.
 
-import { createHmac } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import type { Registry, TenantRecord } from '../../config/types.js';
 import { tsError } from '../../errors.js';
 import { setAttribute } from '../otlp/flatten.js';
 import type { Attributes, LogRecord, MetricPoint, ResourceGroup, SpanRecord } from '../otlp/types.js';
-import { IdentifierMatcher } from './identifiers.js';
-import { mayContainPattern, patternSetFor, type PatternClass, type PatternSet } from './patterns.js';
+import { IdentifierMatcher, type IdentifierHit } from './identifiers.js';
+import { mayContainPattern, patternSetFor, type PatternSet } from './patterns.js';
 
 /** What a redaction hid; ordered from most to least severe (the merge priority). */
 export const REDACTION_CLASSES = [
@@ -145,6 +147,18 @@ interface TenantState {
   readonly id: string;
   readonly key: Buffer;
   readonly patterns: PatternSet;
+  /**
+   * Recent markers by a seeded 53-bit hash of the raw hit: one HMAC costs microseconds, and the
+   * same leaked value (a client address, a customer code) tends to repeat across a batch. Keyed
+   * by hash so that no raw value is retained.
+   */
+  readonly memo: Map<number, string>;
+  /**
+   * Values recently found clean for this tenant. Telemetry repeats itself (methods, routes,
+   * host names, user agents, SQL text) and the decoders intern repeated strings, so a lookup
+   * usually hits a string whose hash V8 has cached, far cheaper than scanning it again.
+   */
+  readonly clean: Set<string>;
 }
 
 interface Hit {
@@ -170,6 +184,7 @@ export class Redactor {
   /** Redactions per class for the value being processed (flushed into a tally per field). */
   readonly #counts = new Int32Array(REDACTION_CLASSES.length);
   #counted = 0;
+  readonly #seed = randomInt(0x7fffffff);
 
   constructor(registry: Registry, masterKey: Buffer) {
     if (!Buffer.isBuffer(masterKey) || masterKey.length < 16) {
@@ -210,12 +225,12 @@ export class Redactor {
       for (const span of g.items) {
         this.#attrs(st, span.scope.attributes, 'spans', 'scope.attributes', tally, seen);
         span.name = this.#field(st, span.name, 'spans', 'span.name', tally);
-        this.#attrs(st, span.attributes, 'spans', 'span.attributes', tally, seen);
+        this.#attrs(st, span.attributes, 'spans', 'span.attributes', tally, undefined);
         for (const ev of span.events) {
           ev.name = this.#field(st, ev.name, 'spans', 'span.events.name', tally);
-          this.#attrs(st, ev.attributes, 'spans', 'span.events.attributes', tally, seen);
+          this.#attrs(st, ev.attributes, 'spans', 'span.events.attributes', tally, undefined);
         }
-        for (const link of span.links) this.#attrs(st, link.attributes, 'spans', 'span.links.attributes', tally, seen);
+        for (const link of span.links) this.#attrs(st, link.attributes, 'spans', 'span.links.attributes', tally, undefined);
         if (span.statusMessage.length > 0) span.statusMessage = this.#field(st, span.statusMessage, 'spans', 'span.status_message', tally);
       }
     }
@@ -233,7 +248,7 @@ export class Redactor {
         if (rec.bodyKind !== 'bytes' && rec.bodyKind !== 'empty' && rec.bodyKind !== 'bool') {
           rec.body = this.#field(st, rec.body, 'logs', 'log.body', tally);
         }
-        this.#attrs(st, rec.attributes, 'logs', 'log.attributes', tally, seen);
+        this.#attrs(st, rec.attributes, 'logs', 'log.attributes', tally, undefined);
       }
     }
   }
@@ -246,8 +261,8 @@ export class Redactor {
       this.#attrs(st, g.resource.attributes, 'metric_points', 'resource.attributes', tally, seen);
       for (const p of g.items) {
         this.#attrs(st, p.scope.attributes, 'metric_points', 'scope.attributes', tally, seen);
-        this.#attrs(st, p.attributes, 'metric_points', 'metric.attributes', tally, seen);
-        for (const ex of p.exemplars) this.#attrs(st, ex.filteredAttributes, 'metric_points', 'metric.exemplars.attributes', tally, seen);
+        this.#attrs(st, p.attributes, 'metric_points', 'metric.attributes', tally, undefined);
+        for (const ex of p.exemplars) this.#attrs(st, ex.filteredAttributes, 'metric_points', 'metric.exemplars.attributes', tally, undefined);
       }
     }
   }
@@ -266,17 +281,24 @@ export class Redactor {
   #state(tenant: TenantRecord): TenantState {
     let st = this.#states.get(tenant);
     if (st === undefined) {
-      st = { id: tenant.id, key: this.#keyOf(tenant.id), patterns: patternSetFor(tenant.piiClasses) };
+      st = { id: tenant.id, key: this.#keyOf(tenant.id), patterns: patternSetFor(tenant.piiClasses), memo: new Map(), clean: new Set() };
       this.#states.set(tenant, st);
     }
     return st;
   }
 
   #field(st: TenantState, value: string, dataClass: RedactedDataClass, field: string, tally: RedactionTally): string {
-    if (value.length === 0) return value;
+    if (value.length === 0 || st.clean.has(value)) return value;
     const out = this.#value(st, value, 0);
     if (this.#counted > 0) this.#flush(tally, dataClass, field, '');
+    else this.#remember(st, value);
     return out;
+  }
+
+  #remember(st: TenantState, clean: string): void {
+    if (clean.length > CLEAN_MAX_CHARS) return;
+    if (st.clean.size >= CLEAN_ENTRIES) st.clean.clear();
+    st.clean.add(clean);
   }
 
   #attrs(
@@ -287,16 +309,28 @@ export class Redactor {
     tally: RedactionTally,
     seen: Set<Attributes> | undefined,
   ): void {
+    // Resource and scope attributes are shared by every item under them: once per call. Per-item
+    // objects need no bookkeeping (a second pass would find only markers and count nothing).
     if (seen !== undefined) {
       if (seen.has(attrs)) return;
       seen.add(attrs);
     }
-    for (const key of Object.keys(attrs)) {
+    // for-in, not Object.keys: no array per object (these are plain records from the decoders).
+    for (const key in attrs) {
       const v = attrs[key]!;
       if (typeof v !== 'string' || v.length === 0) continue;
-      const out = isSecretKey(key) ? this.#whole(st, v, 0) : this.#value(st, v, 0);
-      if (this.#counted > 0) this.#flush(tally, dataClass, prefix, key);
-      if (out !== v) setAttribute(attrs, key, out);
+      if (isSecretKey(key)) {
+        const out = this.#whole(st, v, 0);
+        this.#flush(tally, dataClass, prefix, key);
+        if (out !== v) setAttribute(attrs, key, out);
+        continue;
+      }
+      if (st.clean.has(v)) continue;
+      const out = this.#value(st, v, 0);
+      if (this.#counted > 0) {
+        this.#flush(tally, dataClass, prefix, key);
+        if (out !== v) setAttribute(attrs, key, out);
+      } else this.#remember(st, v);
     }
   }
 
@@ -316,7 +350,16 @@ export class Redactor {
   #mark(st: TenantState, rank: number, raw: string): string {
     this.#counts[rank]!++;
     this.#counted++;
-    return markerFor(st.key, REDACTION_CLASSES[rank]!, raw);
+    const cls = REDACTION_CLASSES[rank]!;
+    if (raw.length > MEMO_MAX_CHARS) return markerFor(st.key, cls, raw);
+    const h = hash53(raw, this.#seed);
+    let hex = st.memo.get(h);
+    if (hex === undefined) {
+      hex = hmac8(st.key, raw);
+      if (st.memo.size >= MEMO_ENTRIES) st.memo.clear();
+      st.memo.set(h, hex);
+    }
+    return `[REDACTED:${cls}:${hex}]`;
   }
 
   /** A value under a secret-looking key: all of it (every scalar, if it is JSON). */
@@ -344,15 +387,22 @@ export class Redactor {
     const ids = this.#matcher.find(s);
     const pats = mayContainPattern(s) ? st.patterns.scan(s) : undefined;
     let hits: Hit[] | undefined;
-    for (const h of ids) if (h.owner !== st.id) (hits ??= []).push({ start: h.start, end: h.end, rank: TENANT_IDENTIFIER });
-    if (pats !== undefined) for (const h of pats) (hits ??= []).push({ start: h.start, end: h.end, rank: CLASS_INDEX.get(h.cls as PatternClass)! });
+    if (ids.length > 0) hits = othersIdentifiers(ids, st.id);
+    if (pats !== undefined) for (const h of pats) (hits ??= []).push({ start: h.start, end: h.end, rank: CLASS_INDEX.get(h.cls)! });
     if (hits === undefined) return s;
-    if (s.includes('[REDACTED:')) {
-      const markers = [...s.matchAll(MARKER)].map((m) => [m.index!, m.index! + m[0].length] as const);
-      hits = hits.filter((h) => !markers.some(([a, b]) => h.start < b && a < h.end));
-      if (hits.length === 0) return s;
-    }
     hits.sort((a, b) => a.start - b.start || b.end - a.end);
+    // Markers already in the text (a replayed or re-sent record) are never redacted again.
+    if (s.includes('[REDACTED:')) {
+      const kept: Hit[] = [];
+      MARKER.lastIndex = 0;
+      let mk = MARKER.exec(s);
+      for (const h of hits) {
+        while (mk !== null && mk.index + mk[0].length <= h.start) mk = MARKER.exec(s);
+        if (mk === null || h.end <= mk.index) kept.push(h);
+      }
+      if (kept.length === 0) return s;
+      hits = kept;
+    }
     let out = '';
     let last = 0;
     for (let i = 0; i < hits.length; ) {
@@ -444,10 +494,14 @@ export class Redactor {
           if (d === 0x2c || d === 0x5d || d === 0x7d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) break;
           j++;
         }
-        // A secret is a secret even when it was sent as a number (PINs, numeric passwords).
-        if (c !== 0x74 && c !== 0x66 && c !== 0x6e && valueSecret()) {
-          out += text.slice(last, i) + JSON.stringify(this.#mark(st, SECRET_ATTRIBUTE, text.slice(i, j)));
-          last = j;
+        // Numbers: a secret even when sent as a number (PINs); a card number is one too.
+        if (c !== 0x74 && c !== 0x66 && c !== 0x6e) {
+          const num = text.slice(i, j);
+          const red = valueSecret() ? this.#mark(st, SECRET_ATTRIBUTE, num) : this.#plain(st, num);
+          if (red !== num) {
+            out += text.slice(last, i) + JSON.stringify(red);
+            last = j;
+          }
         }
         i = j;
       }
@@ -459,8 +513,52 @@ export class Redactor {
 const TENANT_IDENTIFIER = CLASS_INDEX.get('tenant_identifier')!;
 const SECRET_ATTRIBUTE = CLASS_INDEX.get('secret_attribute')!;
 
+/**
+ * Hits of other tenants' identifiers, without those lying inside one of the tenant's own (its
+ * "acme-dist.example.com" may contain someone's "example.com"). `ids` are ordered by end.
+ */
+function othersIdentifiers(ids: readonly IdentifierHit[], self: string): Hit[] | undefined {
+  let hits: Hit[] | undefined;
+  // Own hits ordered by end; minStart[j] = smallest start among own[j..]. A hit [a, e) lies in
+  // an own one iff some own hit ending at or after e starts at or before a.
+  const own = ids.filter((h) => h.owner === self);
+  const minStart = new Array<number>(own.length);
+  for (let j = own.length - 1, m = Infinity; j >= 0; j--) minStart[j] = m = Math.min(m, own[j]!.start);
+  let j = 0;
+  for (const h of ids) {
+    if (h.owner === self) continue;
+    while (j < own.length && own[j]!.end < h.end) j++;
+    if (j < own.length && minStart[j]! <= h.start) continue;
+    (hits ??= []).push({ start: h.start, end: h.end, rank: TENANT_IDENTIFIER });
+  }
+  return hits;
+}
+
+const MEMO_ENTRIES = 4096;
+const CLEAN_ENTRIES = 16_384;
+const CLEAN_MAX_CHARS = 512;
+const MEMO_MAX_CHARS = 256;
+
+function hmac8(key: Buffer, raw: string): string {
+  return createHmac('sha256', key).update(raw, 'utf8').digest('hex').slice(0, 8);
+}
+
 function markerFor(key: Buffer, cls: RedactionClass, raw: string): string {
-  return `[REDACTED:${cls}:${createHmac('sha256', key).update(raw, 'utf8').digest('hex').slice(0, 8)}]`;
+  return `[REDACTED:${cls}:${hmac8(key, raw)}]`;
+}
+
+/** cyrb53: a fast seeded 53-bit string hash (public domain, bryc); not cryptographic. */
+function hash53(s: string, seed: number): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 function isBlank(c: number): boolean {
