@@ -16,10 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
 import type Long from 'long';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { checkoutSpans } from './workload.js';
 import { decodeOtlp, type DecodedTraces, type LogBodyKind, type SpanRecord, type Resource, type Scope, type ResourceGroup } from '../src/ingest/otlp/index.js';
 import { arrayJson, int64Decimal, jsonElement, kvlistJson, setAttribute, uint64Decimal } from '../src/ingest/otlp/flatten.js';
 
@@ -33,74 +31,7 @@ const SPANS = 512;
 // The request
 
 function buildSpans() {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': 'checkout',
-      'service.version': '4.12.0',
-      'deployment.environment.name': 'production',
-      'tenant.id': 'acme-dist',
-      'host.name': 'ip-10-0-3-17.eu-west-1.compute.internal',
-      'telemetry.sdk.language': 'nodejs',
-    }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const tracer = provider.getTracer('@acme/checkout-http', '4.12.0');
-  const routes = ['/api/cart', '/api/cart/items', '/api/checkout', '/api/orders/:id', '/healthz'];
-  let n = 0;
-  while (n < SPANS) {
-    const route = routes[n % routes.length]!;
-    const server = tracer.startSpan(`POST ${route}`, {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': 'POST',
-        'http.route': route,
-        'url.path': route.replace(':id', String(1000 + n)),
-        'url.scheme': 'https',
-        'http.response.status_code': n % 17 === 0 ? 500 : 200,
-        'server.address': 'checkout.internal',
-        'server.port': 8443,
-        'client.address': `10.0.${n % 7}.${n % 250}`,
-        'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
-        'enduser.id': `user-${(n * 7919) % 100000}`,
-        'app.cart.items': n % 9,
-        'app.cart.total': (n % 9) * 19.99,
-      },
-    });
-    n++;
-    const ctx = trace.setSpan(context.active(), server);
-    for (let c = 0; c < 3 && n < SPANS; c++, n++) {
-      const child = tracer.startSpan(
-        c === 0 ? 'SELECT cart' : `redis GET`,
-        {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            'db.system.name': c === 0 ? 'postgresql' : 'redis',
-            'db.namespace': 'shop',
-            'db.operation.name': c === 0 ? 'SELECT' : 'GET',
-            'db.query.text': c === 0 ? 'SELECT id, sku, qty FROM cart_items WHERE cart_id = $1' : 'GET cart:$1',
-            'server.address': c === 0 ? 'pg-primary.internal' : 'redis-0.internal',
-            'server.port': c === 0 ? 5432 : 6379,
-            'db.response.returned_rows': n % 13,
-            'network.peer.address': '10.0.9.4',
-            'network.transport': 'tcp',
-            'app.retry': c === 2,
-            'app.shard': n % 4,
-            'thread.name': 'main',
-          },
-        },
-        ctx,
-      );
-      child.addEvent('query.start', { 'db.statement.hash': 'a1b2c3d4', attempt: 1 });
-      child.addEvent('query.end', { rows: n % 13, 'cache.hit': n % 2 === 0 });
-      if (n % 29 === 0) child.setStatus({ code: SpanStatusCode.ERROR, message: 'connection reset' });
-      child.end();
-    }
-    server.addEvent('request.received', { 'http.request.body.size': 512 + n });
-    server.addEvent('response.sent', { 'http.response.body.size': 2048 + n });
-    server.end();
-  }
-  return exporter.getFinishedSpans();
+  return checkoutSpans({ count: SPANS, tenantId: 'acme-dist' });
 }
 
 // ---------------------------------------------------------------------------------------------

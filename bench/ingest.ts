@@ -15,7 +15,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { fiftyTenantRegistryYaml } from './workload.js';
 import { fromRoot } from '../src/paths.js';
 import { decodeOtlp } from '../src/ingest/otlp/index.js';
 import { spanRows } from '../src/ingest/rows.js';
@@ -91,17 +91,9 @@ function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-// The demo registry plus generated tenants up to 50, each with its own identifiers, so the
-// redaction stage scans for 49 other tenants' names on every value, as a busy platform would.
 function fiftyTenantRegistry(dir: string): string {
-  const doc = parseYaml(readFileSync(fromRoot('fixtures', 'tenants.yaml'), 'utf8')) as { tenants: Array<Record<string, unknown>> };
-  const template = doc.tenants[0]!;
-  for (let i = doc.tenants.length; i < 50; i++) {
-    const id = `tenant-${String(i).padStart(2, '0')}`;
-    doc.tenants.push({ ...template, id, name: `Generated Tenant ${i}`, identifiers: [id, `GEN${i}CO`, `${id}.example.net`, `CUST-${70000 + i}`] });
-  }
   const file = join(dir, 'tenants-50.yaml');
-  writeFileSync(file, stringifyYaml(doc));
+  writeFileSync(file, fiftyTenantRegistryYaml());
   return file;
 }
 
