@@ -83,7 +83,7 @@ export class IngestPipeline {
       writes.push(this.writer.write(table, enc.text, enc.rows));
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
-      usage.push(this.usage(now, table, slice.tenant.id, 'accepted', '', '', enc.rows, Buffer.byteLength(enc.text), encoding, principal, '', batchId));
+      usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', batchId }));
     }
 
     if (decoded.invalid.length > 0) {
@@ -98,7 +98,7 @@ export class IngestPipeline {
     }
     for (const r of rejections) {
       messages.push(r.message);
-      usage.push(this.usage(now, table, r.tenantId, 'rejected', r.reason, r.claimedTenant, r.records, 0, encoding, principal, r.message, batchId));
+      usage.push(this.usage({ timeMs: now, signal: table, tenantId: r.tenantId, outcome: 'rejected', reason: r.reason, claimedTenant: r.claimedTenant, records: r.records, bytes: 0, encoding, tokenName: principal.name, detail: r.message, batchId }));
       if (r.reason !== 'invalid') {
         this.log.warn({ tenant: r.tenantId, claimed: r.claimedTenant, reason: r.reason, records: r.records, token: principal.name }, 'ingest rejected');
       }
@@ -115,23 +115,12 @@ export class IngestPipeline {
     return p.tenants === 'all' ? '' : ([...p.tenants][0] ?? '');
   }
 
-  private usage(
-    timeMs: number,
-    signal: UsageRow['signal'],
-    tenantId: string,
-    outcome: UsageRow['outcome'],
-    reason: string,
-    claimedTenant: string,
-    records: number,
-    bytes: number,
-    encoding: Encoding,
-    principal: Principal,
-    detail: string,
-    batchId: string,
-  ): UsageRow {
-    const retentionDays = this.registry.tenant(tenantId)?.retentionDays.audit_events ?? FALLBACK_USAGE_RETENTION_DAYS;
-    return { tenantId, timeMs, signal, outcome, reason, claimedTenant, records, bytes, encoding, tokenName: principal.name, detail, retentionDays, batchId };
+  // Usage rows are kept for the tenant's audit retention: they are evidence too.
+  private usage(row: Omit<UsageRow, 'retentionDays'>): UsageRow {
+    const retentionDays = this.registry.tenant(row.tenantId)?.retentionDays.audit_events ?? FALLBACK_USAGE_RETENTION_DAYS;
+    return { ...row, retentionDays };
   }
+
 }
 
 function encodeRows(signal: Signal, ctx: RowContext, groups: ResourceGroup<unknown>[]): EncodedRows {
