@@ -6,6 +6,7 @@ import { isTenantscopeError } from './errors.js';
 import { rootLogger } from './log.js';
 import { migrate, openStore } from './store/index.js';
 import { verifyChain, type VerifyResult } from './ingest/audit/chain.js';
+import { conformanceCommand, evalCommand, testCommand, type CommandOutput } from './policy/commands.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -132,9 +133,37 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
     process.exitCode = result.status === 'ok' ? 0 : 1;
   });
 
+function emit(out: CommandOutput): void {
+  process.stdout.write(`${out.text}\n`);
+  process.exitCode = out.exitCode;
+}
+
+const policy = program.command('policy').description('Rego policies: evaluate, test, and check the engine against OPA conformance cases');
+policy
+  .command('eval')
+  .description('evaluate a Rego query and print the result set as JSON')
+  .option('-d, --data <path...>', 'policy file or directory (.rego) or JSON data file; repeatable', [])
+  .option('-i, --input <file>', 'input document (JSON)')
+  .argument('<query>', "Rego query, e.g. 'data.isolation.violations'")
+  .action((query: string, flags: { data: string[]; input?: string }) => emit(evalCommand(flags.data, query, flags.input)));
+policy
+  .command('test')
+  .description('run every test_* rule under the paths (as opa test does); exit 1 if any fails')
+  .argument('<paths...>', 'policy files or directories')
+  .action((paths: string[]) => emit(testCommand(paths)));
+policy
+  .command('conformance')
+  .description("run OPA's conformance YAML cases below a directory; per-category table and N passed, M failed")
+  .argument('<dir>', 'e.g. ../shared/rego-conformance/opa-v1')
+  .action((dir: string) => emit(conformanceCommand(dir)));
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isTenantscopeError(e)) {
     process.stderr.write(`tenantscope: ${e.code}: ${e.message}\n`);
+    process.exit(2);
+  }
+  if (e instanceof Error && (e.name === 'RegoError' || e.name === 'RegoEvalError')) {
+    process.stderr.write(`tenantscope: ${e.message}\n`);
     process.exit(2);
   }
   process.stderr.write(`tenantscope: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

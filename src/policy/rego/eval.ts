@@ -1,0 +1,335 @@
+// Runtime of compiled Rego: evaluation context, errors, and assembly of virtual documents
+// from rule results merged with base data. Compiled closures (compiler.ts) run against this.
+import type { BuiltinContext } from './builtins/types.js';
+import { RObject, RSet, equal, keyOf, type Value } from './value.js';
+import type { Loc } from './ast.js';
+
+/** An evaluation failure with an OPA error code (eval_conflict_error, eval_type_error, ...). */
+export class RegoEvalError extends Error {
+  constructor(
+    readonly code: string,
+    readonly detail: string,
+    readonly loc?: Loc,
+    /** The rule or function involved (data.pkg.name), where known. */
+    readonly rule?: string,
+  ) {
+    super(loc ? `${loc.file}:${loc.line}: ${code}: ${detail}` : `${code}: ${detail}`);
+    this.name = 'RegoEvalError';
+  }
+}
+
+/** A continuation: called once per solution; returning true stops the enumeration. */
+export type K = () => boolean;
+/** Slots of one rule/query evaluation; undefined means unbound. */
+export type Frame = { s: (Value | undefined)[]; ctx: Ctx };
+/** A compiled term: enumerates its values (binding output variables while calling cb). */
+export type Gen = (f: Frame, cb: (v: Value) => boolean) => boolean;
+/** A compiled expression or body. */
+export type Goal = (f: Frame, k: K) => boolean;
+
+/** One rule output placed in the data tree: full path below `data`, and the leaf. */
+export interface Contribution {
+  path: Value[];
+  leaf: Value;
+  setElem: boolean;
+}
+
+/** A group of rules sharing a ground path, as evaluated by the runtime. */
+export interface RuleGroup {
+  id: number;
+  /** Ground prefix below `data` (package path + ground head parts). */
+  gpath: string[];
+  /** Human name (data.pkg.rule) for messages. */
+  name: string;
+  /** Marks an empty container (set or object) at gpath even without results. */
+  container?: 'set' | 'object';
+  /** Produce this group's contributions. */
+  run(ctx: Ctx): Contribution[];
+  /** Contributions for one value of the first key only (rule indexing), when supported. */
+  runKey?(ctx: Ctx, key: Value): Contribution[];
+}
+
+export interface FuncImpl {
+  name: string;
+  arity: number;
+  call(ctx: Ctx, args: Value[], loc: Loc): Value | undefined;
+}
+
+/** Trie over rule ground paths. */
+export interface TrieNode {
+  children: Map<string, TrieNode>;
+  groups: RuleGroup[];
+}
+
+/** A data override from `with data.a.b as v`. */
+export interface DataOverride {
+  path: Value[];
+  value: Value;
+}
+
+/** Limits that turn runaway evaluations into errors. */
+export interface Limits {
+  /** Nested rule/function evaluations. */
+  maxDepth: number;
+  /** Variable bindings per evaluation: bounds runaway iteration (e.g. huge cartesian products). */
+  maxSteps: number;
+}
+
+/** Shared, query-independent compiled state. */
+export interface Program {
+  trie: TrieNode;
+  funcs: Map<string, FuncImpl>;
+  baseData: Value;
+}
+
+/** Per-evaluation state; `with` derives a child context with fresh caches. */
+export class Ctx {
+  readonly groupCache = new Map<number, Contribution[]>();
+  readonly pathCache = new Map<string, Value | undefined>();
+  readonly funcCache = new Map<string, Value | undefined | null>();
+  readonly keyCache = new Map<string, Contribution[]>();
+  readonly inProgress = new Set<number>();
+  depth = 0;
+  /** Shared by every context derived from one evaluation. */
+  budget = { steps: 0 };
+  constructor(
+    readonly prog: Program,
+    readonly input: Value | undefined,
+    readonly bctx: BuiltinContext,
+    readonly dataOverrides: DataOverride[],
+    readonly fnOverrides: Map<string, FuncImpl | { value: Value }>,
+    readonly limits: Limits,
+  ) {}
+
+  private unmockedCtx: Ctx | undefined;
+  /** The context mock functions run in: without function mocks, so a mock can call the original. */
+  unmocked(): Ctx {
+    if (this.fnOverrides.size === 0) return this;
+    this.unmockedCtx ??= this.derive(this.input, this.dataOverrides, new Map());
+    return this.unmockedCtx;
+  }
+
+  /** A context for an expression evaluated under `with` modifiers. */
+  derive(input: Value | undefined, dataOverrides: DataOverride[], fnOverrides: Map<string, FuncImpl | { value: Value }>): Ctx {
+    const c = new Ctx(this.prog, input, this.bctx, dataOverrides, fnOverrides, this.limits);
+    c.depth = this.depth;
+    c.budget = this.budget;
+    return c;
+  }
+}
+
+const NONE = Symbol('none');
+type TNode = { o: Map<string, [Value, TNode]> } | { v: Value } | { s: Map<string, Value> };
+
+function conflict(msg: string): never {
+  throw new RegoEvalError('eval_conflict_error', msg);
+}
+
+function insert(node: TNode | undefined, path: Value[], i: number, leaf: Value, setElem: boolean): TNode {
+  if (i === path.length) {
+    if (setElem) {
+      if (node === undefined) node = { s: new Map() };
+      if (!('s' in node)) conflict('object keys must be unique');
+      (node as { s: Map<string, Value> }).s.set(keyOf(leaf), leaf);
+      return node;
+    }
+    if (node === undefined) return { v: leaf };
+    if ('v' in node && equal(node.v, leaf)) return node;
+    // An empty container (package, partial object without results) yields to a value.
+    if ('o' in node && node.o.size === 0) return { v: leaf };
+    return conflict('object keys must be unique');
+  }
+  if (node === undefined) node = { o: new Map() };
+  if (!('o' in node)) return conflict('object keys must be unique');
+  const k = path[i]!;
+  const kk = keyOf(k);
+  const cur = node.o.get(kk);
+  node.o.set(kk, [k, insert(cur?.[1], path, i + 1, leaf, setElem)]);
+  return node;
+}
+
+function ensure(node: TNode | undefined, path: Value[], i: number, kind: 'set' | 'object'): TNode {
+  if (i === path.length) {
+    if (node === undefined) return kind === 'set' ? { s: new Map() } : { o: new Map() };
+    return node;
+  }
+  if (node === undefined) node = { o: new Map() };
+  if (!('o' in node)) return node;
+  const k = path[i]!;
+  const kk = keyOf(k);
+  node.o.set(kk, [k, ensure(node.o.get(kk)?.[1], path, i + 1, kind)]);
+  return node;
+}
+
+function fromTree(n: TNode): Value {
+  if ('v' in n) return n.v;
+  if ('s' in n) return new RSet(n.s);
+  const m = new Map<string, [Value, Value]>();
+  for (const [kk, [k, c]] of n.o) m.set(kk, [k, fromTree(c)]);
+  return new RObject(m);
+}
+
+/** Count one variable binding against the evaluation's step budget. */
+export function tick(ctx: Ctx): void {
+  if (++ctx.budget.steps > ctx.limits.maxSteps) throw new RegoEvalError('eval_error', `evaluation exceeded the step limit of ${ctx.limits.maxSteps}`);
+}
+
+/** Look up one key in a value (objects by key, arrays by integer index, sets by member). */
+export function lookup(v: Value | undefined, k: Value): Value | undefined {
+  if (v instanceof RObject) return v.get(k);
+  if (Array.isArray(v)) {
+    if (typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < v.length) return v[k];
+    if (typeof k === 'bigint' && k >= 0n && k < BigInt(v.length)) return v[Number(k)];
+    return undefined;
+  }
+  if (v instanceof RSet) return v.has(k) ? k : undefined;
+  return undefined;
+}
+
+function navigate(v: Value | undefined, path: Value[], from: number): Value | undefined {
+  let cur = v;
+  for (let i = from; i < path.length && cur !== undefined; i++) cur = lookup(cur, path[i]!);
+  return cur;
+}
+
+/** Base documents are JSON: a numeric key finds the object member named by its text, as OPA's store does. */
+function navigateBase(v: Value | undefined, path: Value[]): Value | undefined {
+  let cur = v;
+  for (let i = 0; i < path.length && cur !== undefined; i++) {
+    const k = path[i]!;
+    let next = lookup(cur, k);
+    if (next === undefined && cur instanceof RObject && (typeof k === 'number' || typeof k === 'bigint')) next = cur.get(String(k));
+    cur = next;
+  }
+  return cur;
+}
+
+function mergeBase(base: Value | undefined, virt: Value): Value {
+  if (base === undefined) return virt;
+  if (base instanceof RObject && virt instanceof RObject) {
+    let out = base;
+    for (const [k, v] of virt.entries.values()) {
+      const b = out.get(k);
+      out = out.with(k, b === undefined ? v : mergeBase(b, v));
+    }
+    return out;
+  }
+  return conflict(`base and virtual document keys must be unique`);
+}
+
+function groupContribs(ctx: Ctx, g: RuleGroup): Contribution[] {
+  let c = ctx.groupCache.get(g.id);
+  if (c) return c;
+  if (ctx.inProgress.has(g.id)) throw new RegoEvalError('rego_recursion_error', `rule ${g.name} is recursive`);
+  ctx.inProgress.add(g.id);
+  try {
+    c = g.run(ctx);
+  } finally {
+    ctx.inProgress.delete(g.id);
+  }
+  ctx.groupCache.set(g.id, c);
+  return c;
+}
+
+function keyContribs(ctx: Ctx, g: RuleGroup, key: Value): Contribution[] {
+  const ck = `${g.id}|${keyOf(key)}`;
+  let c = ctx.keyCache.get(ck);
+  if (c) return c;
+  if (ctx.inProgress.has(g.id)) throw new RegoEvalError('rego_recursion_error', `rule ${g.name} is recursive`);
+  ctx.inProgress.add(g.id);
+  try {
+    c = g.runKey!(ctx, key);
+  } finally {
+    ctx.inProgress.delete(g.id);
+  }
+  ctx.keyCache.set(ck, c);
+  return c;
+}
+
+function collectGroups(n: TrieNode, out: RuleGroup[]): void {
+  out.push(...n.groups);
+  for (const c of n.children.values()) collectGroups(c, out);
+}
+
+/** The document at `data.<path>`: base data merged with every rule that contributes there. */
+export function getData(ctx: Ctx, path: Value[]): Value | undefined {
+  const ck = path.map(keyOf).join('\u0000');
+  const cached = ctx.pathCache.get(ck);
+  if (cached !== undefined || ctx.pathCache.has(ck)) return cached;
+  const r = computeData(ctx, path);
+  ctx.pathCache.set(ck, r);
+  return r;
+}
+
+function computeData(ctx: Ctx, path: Value[]): Value | undefined {
+  // An override at or above the path hides everything below it.
+  let best: DataOverride | undefined;
+  for (const o of ctx.dataOverrides) {
+    if (o.path.length <= path.length && o.path.every((p, i) => equal(p, path[i]!)) && (!best || o.path.length > best.path.length)) best = o;
+  }
+  if (best) return navigate(best.value, path, best.path.length);
+
+  const prefixGroups: RuleGroup[] = [];
+  let node: TrieNode | undefined = ctx.prog.trie;
+  let depth = 0;
+  for (; depth < path.length && node; depth++) {
+    prefixGroups.push(...node.groups);
+    const seg = path[depth]!;
+    node = typeof seg === 'string' ? node.children.get(seg) : undefined;
+  }
+  const groups: RuleGroup[] = [];
+  if (node) collectGroups(node, groups);
+  let result: Value | undefined;
+  const base = navigateBase(ctx.prog.baseData, path);
+  if (groups.length === 0 && prefixGroups.length === 0) result = base;
+  else {
+    let tree: TNode | undefined;
+    let found: Value | typeof NONE = NONE;
+    for (const g of [...prefixGroups, ...groups]) {
+      const gp = g.gpath;
+      if (g.container && gp.length >= path.length) tree = ensure(tree, gp, path.length, g.container);
+      const keyed = g.runKey && path.length > gp.length && !ctx.groupCache.has(g.id);
+      for (const c of keyed ? keyContribs(ctx, g, path[gp.length]!) : groupContribs(ctx, g)) {
+        const cp = c.path;
+        const n = Math.min(cp.length, path.length);
+        let match = true;
+        for (let i = 0; i < n; i++)
+          if (!equal(cp[i]!, path[i]!)) {
+            match = false;
+            break;
+          }
+        if (!match) continue;
+        if (cp.length >= path.length) tree = insert(tree, cp, path.length, c.leaf, c.setElem);
+        else {
+          // The rule's value sits above the requested path: look inside it.
+          const inner = c.setElem ? (cp.length + 1 === path.length && equal(path[cp.length]!, c.leaf) ? c.leaf : undefined) : navigate(c.leaf, path, cp.length);
+          if (inner !== undefined) {
+            if (found !== NONE && !equal(found, inner)) conflict('object keys must be unique');
+            found = inner;
+          }
+        }
+      }
+    }
+    if (found !== NONE) {
+      if (tree !== undefined) tree = insert(tree, [], 0, found, false);
+      else result = found;
+    }
+    if (tree !== undefined) {
+      const virt = fromTree(tree);
+      result = base === undefined ? virt : mergeBase(base, virt);
+    } else if (found === NONE) result = base;
+  }
+  // Overrides below the path patch the computed document.
+  for (const o of ctx.dataOverrides) {
+    if (o.path.length > path.length && path.every((p, i) => equal(p, o.path[i]!))) result = patch(result, o.path, path.length, o.value);
+  }
+  return result;
+}
+
+/** `v` with the value at path[from..] replaced (objects created as needed). */
+export function patch(v: Value | undefined, path: Value[], from: number, value: Value): Value {
+  if (from === path.length) return value;
+  const k = path[from]!;
+  const obj = v instanceof RObject ? v : new RObject();
+  return obj.with(k, patch(obj.get(k), path, from + 1, value));
+}
