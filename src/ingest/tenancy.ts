@@ -63,12 +63,17 @@ export function assignTenants<T>(principal: Principal, groups: ResourceGroup<T>[
     } else if (principal.tenants === 'all' || principal.tenants.has(claimed)) {
       tenantId = claimed;
     } else {
+      // A claimed value that is no registered tenant is client text like any attribute and
+      // may carry anything (a secret, PII): it is neither echoed nor recorded.
+      const registered = registry.tenant(claimed) !== undefined;
       rejections.push({
         tenantId: chargeTo,
-        claimedTenant: claimed,
+        claimedTenant: registered ? claimed : '',
         reason: 'tenant_mismatch',
         records: n,
-        message: `resource ${TENANT_ATTRIBUTE}=${JSON.stringify(claimed.slice(0, 64))} is not a tenant this token writes for`,
+        message: registered
+          ? `resource ${TENANT_ATTRIBUTE}=${claimed} is not a tenant this token writes for`
+          : `resource ${TENANT_ATTRIBUTE} names no tenant this token writes for (value not shown)`,
       });
       continue;
     }
@@ -76,10 +81,10 @@ export function assignTenants<T>(principal: Principal, groups: ResourceGroup<T>[
     if (!tenant) {
       rejections.push({
         tenantId: chargeTo,
-        claimedTenant: claimed,
+        claimedTenant: '',
         reason: 'tenant_unknown',
         records: n,
-        message: `tenant ${JSON.stringify(tenantId.slice(0, 64))} is not in the registry`,
+        message: `resource ${TENANT_ATTRIBUTE} names no tenant in the registry (value not shown)`,
       });
       continue;
     }

@@ -25,6 +25,7 @@ const LEAKS = {
   awsKey: 'AKIAIOSFODNN7EXAMPLE',
   email: 'buyer.jane@example.org',
   basicAuth: 'Basic dXNlcjpodW50ZXIy',
+  claimedTenantSecret: 'ghp_R2d2C3poX7wq9LmN4vB8kJ1tY6uE5sA0zQ3f', // sent as tenant.id: rejected, never echoed
 };
 
 function kv(key: string, value: string) {
@@ -120,9 +121,23 @@ function auditEvent(): string {
   });
 }
 
+const replies: string[] = [];
+
 async function post(path: string, body: string): Promise<number> {
   const res = await fetch(`${server.otlpHttpUrl}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...bearer('demo-ingest-acme-dist') } });
+  replies.push(await res.text());
   return res.status;
+}
+
+function spoofedTenant(): string {
+  return JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [kv('service.name', 'spoof'), kv('tenant.id', LEAKS.claimedTenantSecret)] },
+        scopeSpans: [{ spans: [{ traceId: '0af7651916cd43dd8448eb211c80319d', spanId: 'b7ad6b7169203332', name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }],
+      },
+    ],
+  });
 }
 
 test.before(async () => {
@@ -131,6 +146,7 @@ test.before(async () => {
   assert.is(await post('/v1/logs', logs()), 200);
   assert.is(await post('/v1/metrics', metrics()), 200);
   assert.is(await post('/v1/audit', auditEvent()), 200);
+  assert.is(await post('/v1/traces', spoofedTenant()), 200);
   assert.is(await stopCli(server), 0);
   store = await ChdbStore.open(dataDir);
 });
@@ -154,6 +170,12 @@ test('no raw leaked or secret value survives in any column of any table', async 
     }
   }
   assert.ok(scanned > 0);
+});
+
+test('no raw value is echoed in any reply, including the rejection of a spoofed tenant.id', () => {
+  const text = replies.join('\n');
+  assert.match(text, /names no tenant this token writes for/);
+  for (const [what, raw] of Object.entries(LEAKS)) assert.not.ok(text.includes(raw), `${what} found in a reply`);
 });
 
 test('no raw value appears in anything the server logged, even at debug level', () => {
