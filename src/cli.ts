@@ -142,7 +142,7 @@ const policy = program.command('policy').description('Rego policies: evaluate, t
 policy
   .command('eval')
   .description('evaluate a Rego query and print the result set as JSON')
-  .option('-d, --data <path...>', 'policy file or directory (.rego) or JSON data file; repeatable', [])
+  .option('-d, --data <path>', 'policy file or directory (.rego) or JSON data file; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('-i, --input <file>', 'input document (JSON)')
   .argument('<query>', "Rego query, e.g. 'data.isolation.violations'")
   .action((query: string, flags: { data: string[]; input?: string }) => emit(evalCommand(flags.data, query, flags.input)));

@@ -171,6 +171,9 @@ test('strings: positions are in code points', () => {
   assert.is(j('split', '', '.'), '[""]');
   assert.is(call('format_int', 15.5, 16), 'f');
   assert.is(call('format_int', -8, 2), '-1000');
+  throws('format_int', [1, 3], 'eval_type_error', 'format_int: operand 2 must be one of {2, 8, 10, 16}');
+  throws('indexof', ['abc', ''], 'eval_builtin_error', 'indexof: empty search character');
+  throws('substring', ['abc', -1, 1], 'eval_builtin_error', 'substring: negative offset');
 });
 
 test('strings: trimming, replacing, counting, matching', () => {
@@ -210,6 +213,8 @@ test('sprintf: Go verbs, widths and flags', () => {
   assert.is(s('100%% %d', 1), '100% 1');
   assert.is(s('%d', 12345678901234567890n), '12345678901234567890');
   assert.is(s('%v', 1.5), '1.5');
+  // Exact ties round half to even on the binary value, as Go does; 2.675 is really 2.67499...
+  assert.is(s('%.2f %.2f %.0f %.0f %.1f', 0.125, 2.675, 0.5, 1.5, 1e22), '0.12 2.67 0 2 10000000000000000000000.0');
 });
 
 test('sprintf: Rego values print as OPA prints them, with Go’s type quirks', () => {
@@ -220,6 +225,8 @@ test('sprintf: Rego values print as OPA prints them, with Go’s type quirks', (
   // OPA passes booleans as strings and integers as Go ints, so Go reports these verbs as bad.
   assert.is(s('%t', true), '%!t(string=true)');
   assert.is(s('%f', 1), '%!f(int=1)');
+  assert.is(s('%s', 1), '%!s(int=1)');
+  assert.is(s('%s|%f', 12345678901234567890n, 12345678901234567890n), '12345678901234567890|%!f(big.Int=12345678901234567890)');
   assert.is(s('%d', 1.5), '%!d(float64=1.5)');
   assert.is(s('%d %d', 1), '1 %!d(MISSING)');
   assert.is(s('%d', 1, 'x'), '1%!(EXTRA string=x)');
@@ -247,6 +254,22 @@ test('regex: RE2 syntax, Go error text and Go match semantics', () => {
   assert.is(call('regex.replace', 'a1', '([a-z])', '$1x'), '1');
   assert.is(call('regex.template_match', 'urn:foo:{.*}', 'urn:foo:bar:baz', '{', '}'), true);
   assert.is(call('regex.template_match', 'urn:foo:{[0-9]+}', 'urn:foo:bar', '{', '}'), false);
+  throws('regex.template_match', ['x', 'x', '{{', '}'], 'eval_builtin_error', 'regex.template_match: start delimiter has to be exactly one character long but is 2 long');
+});
+
+test('regex: inline flags mid-pattern are emulated; RE2-only restrictions are kept', () => {
+  assert.is(call('regex.match', 'a(?i:bc)d', 'aBCd'), true);
+  assert.is(call('regex.match', 'a(?i:bc)d', 'ABCd'), false);
+  assert.is(call('regex.match', '^(?i:[a-c]+)$', 'AbC'), true);
+  assert.is(call('regex.match', 'x(?s:.)', 'x\n'), true);
+  assert.is(call('regex.match', 'x.', 'x\n'), false);
+  assert.is(call('regex.match', '(?m)^b$', 'a\nb\nc'), true);
+  assert.is(call('regex.match', 'a(?m:$)', 'a\nb'), true);
+  // Go's \s is ASCII whitespace only.
+  assert.is(call('regex.match', '\\s', '\u00a0'), false);
+  // RE2 has neither lookaround nor backreferences.
+  assert.is(call('regex.is_valid', '(?=x)'), false);
+  throws('regex.match', ['(a)\\1', 'aa'], 'eval_builtin_error', 'regex.match: error parsing regexp: invalid escape sequence: `\\1`');
 });
 
 test('glob.match: delimiters, default ".", null for none, classes and alternatives', () => {
@@ -396,6 +419,9 @@ test('yaml: marshal in go-yaml style, unmarshal with go-yaml error text', () => 
   throws('yaml.unmarshal', ['[1,2,3'], 'eval_builtin_error', "yaml.unmarshal: yaml: line 1: did not find expected ',' or ']'");
   assert.is(call('yaml.is_valid', 'a: [1'), false);
   assert.is(call('yaml.is_valid', 'a: 1'), true);
+  // YAML 1.1 as go-yaml v2 reads it: yes/on are booleans, 017 is octal, timestamps stay strings.
+  assert.is(j('yaml.unmarshal', 'a: yes\nb: 017\nc: 2018-01-01'), '{"a":true,"b":15,"c":"2018-01-01"}');
+  assert.is(call('yaml.marshal', obj({ a: 'yes' })), 'a: "yes"\n');
 });
 
 // ---- crypto ----

@@ -38,12 +38,29 @@ export function loadEngine(paths: readonly string[]): RegoEngine {
   return engine;
 }
 
-/** `policy eval`: the query's result set as JSON ({"result": [...bindings]}). */
+const VALUE_VAR = '__value__';
+
+/**
+ * `policy eval`: one entry per solution, with the query's value when it is a single term
+ * (`data.isolation.violations`) and the bindings of its variables; `{"result": []}` when the
+ * query is undefined.
+ */
 export function evalCommand(paths: readonly string[], query: string, inputFile?: string): CommandOutput {
   const engine = loadEngine(paths);
   const input = inputFile ? (JSON.parse(readFileSync(inputFile, 'utf8')) as unknown) : undefined;
-  const results = engine.eval(query, { input });
-  const json = results.map((b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, toJS(v)])));
+  let results;
+  let hasValue = true;
+  try {
+    // A single-term query also gets its value; other queries (x := ..., a; b) only bindings.
+    results = engine.eval(`${VALUE_VAR} := (${query})`, { input });
+  } catch {
+    hasValue = false;
+    results = engine.eval(query, { input });
+  }
+  const json = results.map((b) => {
+    const bindings = Object.fromEntries(Object.entries(b).filter(([k]) => k !== VALUE_VAR).map(([k, v]) => [k, toJS(v)]));
+    return hasValue ? { value: toJS(b[VALUE_VAR]!), bindings } : { bindings };
+  });
   return { text: JSON.stringify({ result: json }, null, 2), exitCode: 0 };
 }
 

@@ -612,17 +612,22 @@ export class Compiler {
         // with := only later in the body: textually before their declaration they are other variables.
         const names = new Set<string>();
         termNames(t, names);
-        for (const n of names) {
-          const slot = sc.find(n);
-          if (slot === undefined || bound.has(slot)) continue;
-          const at = this.declOrder?.assignedAt.get(slot);
-          if (at !== undefined && at > this.declOrder!.current) continue;
-          if (this.declOrder && !this.declOrder.slots.has(slot)) continue;
-          return false;
-        }
-        return true;
+        return this.closureReady(names, sc, bound);
       }
     }
+  }
+
+  /** Whether the outer variables a nested body (comprehension, every) closes over are bound. */
+  private closureReady(names: Set<string>, sc: Scope, bound: Set<number>): boolean {
+    for (const n of names) {
+      const slot = sc.find(n);
+      if (slot === undefined || bound.has(slot)) continue;
+      const at = this.declOrder?.assignedAt.get(slot);
+      if (at !== undefined && at > this.declOrder!.current) continue;
+      if (this.declOrder && !this.declOrder.slots.has(slot)) continue;
+      return false;
+    }
+    return true;
   }
 
   /** Declaration order of the body being reordered: slot -> index of its := expression. */
@@ -695,8 +700,18 @@ export class Compiler {
       case 'assign':
         return this.canGen(e.b, sc, bound);
       case 'somein':
-      case 'every':
         return this.canGen(e.coll, sc, bound);
+      case 'every': {
+        if (!this.canGen(e.coll, sc, bound)) return false;
+        const names = new Set<string>();
+        e.body.forEach((x) => exprNames(x, names));
+        // The domain variables belong to the every itself.
+        const own = new Set<string>();
+        if (e.key) termNames(e.key, own);
+        termNames(e.value, own);
+        for (const n of own) names.delete(n);
+        return this.closureReady(names, sc, bound);
+      }
       case 'some':
         return true;
     }
@@ -1227,9 +1242,12 @@ export class Compiler {
 
   /** References: roots (input, data, rules), local variables or any term, then operands. */
   private refGen(head: Term, ops: Term[], sc: Scope, bound: Set<number>, loc: Loc): Gen {
-    type Op = { kind: 'const'; v: Value } | { kind: 'var'; slot: number; wild: boolean } | { kind: 'gen'; g: Gen } | { kind: 'pat'; p: Pattern };
+    type Op = { kind: 'const'; v: Value; k: string } | { kind: 'var'; slot: number; wild: boolean } | { kind: 'gen'; g: Gen } | { kind: 'pat'; p: Pattern };
     const cops: Op[] = ops.map((o) => {
-      if (isGroundLiteral(o)) return { kind: 'const', v: literalValue(o) };
+      if (isGroundLiteral(o)) {
+        const v = literalValue(o);
+        return { kind: 'const', v, k: keyOf(v) };
+      }
       if (o.t === 'var') {
         const r = this.resolve(o.name, sc);
         if (r.r === 'local' || r.r === 'wild') return { kind: 'var', slot: r.slot, wild: r.r === 'wild' };
@@ -1242,7 +1260,8 @@ export class Compiler {
       const op = cops[i]!;
       switch (op.kind) {
         case 'const': {
-          const x = lookup(v, op.v);
+          // The key's hash text is computed once at compile time.
+          const x = v instanceof RObject ? v.entries.get(op.k)?.[1] : lookup(v, op.v);
           return x === undefined ? false : walk(f, x, i + 1, cb);
         }
         case 'var': {

@@ -70,7 +70,7 @@ class Parser {
     if (!this.is('package')) this.fail('package expected');
     this.pos++;
     const pkgRef = this.refTerm();
-    const pkg = this.groundPath(pkgRef, false);
+    const pkg = this.groundPath(pkgRef);
     const imports: Import[] = [];
     const rules: Rule[] = [];
     while (this.tok.kind !== 'eof') {
@@ -92,7 +92,7 @@ class Parser {
     return { file: this.file, pkg, imports, rules };
   }
 
-  private groundPath(t: Term, allowData: boolean): string[] {
+  private groundPath(t: Term): string[] {
     const out: string[] = [];
     if (t.t === 'var') return [t.name];
     if (t.t !== 'ref' || t.head.t !== 'var') this.fail('invalid path');
@@ -101,7 +101,6 @@ class Parser {
       if (op.t !== 'scalar' || typeof op.v !== 'string') this.fail('invalid path');
       out.push(op.v);
     }
-    void allowData;
     return out;
   }
 

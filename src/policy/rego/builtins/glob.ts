@@ -2,7 +2,7 @@
 // delimiters, `**` crosses them, `[..]`/`[!..]` classes, `{a,b}` alternatives that may nest,
 // `\` escapes) is small enough to translate to a JS RegExp by hand, which is cached.
 import type { BuiltinDef } from './types.js';
-import { RSet, typeName, type Value } from '../value.js';
+import { typeName, type Value } from '../value.js';
 import { builtinError, oneOf, str, typeError, typeErrorLabel } from './operands.js';
 
 function reEscape(c: string): string {
@@ -109,8 +109,8 @@ export const DEFS: BuiltinDef[] = [
       let delimiters: string[];
       // null means "no delimiters"; an empty array means OPA's default ".".
       if (d === null) delimiters = [];
-      else if (Array.isArray(d) || d instanceof RSet) {
-        delimiters = (Array.isArray(d) ? d : d.sorted()).map((e: Value) => {
+      else if (Array.isArray(d)) {
+        delimiters = d.map((e: Value) => {
           if (typeof e !== 'string') typeErrorLabel(n, 2, 'array of strings', `array containing ${typeName(e)}`);
           return [...e][0] ?? '';
         }).filter((x) => x !== '');

@@ -217,15 +217,19 @@ function arrayIndex(seg: Value, len: number, forAdd: boolean): number {
   return i;
 }
 
+// The value at a patch path; pointer segments like "0" index arrays.
 function patchGet(doc: Value, path: Value[]): Value {
-  const v = getPath(doc, path.map((s, i) => (Array.isArray(parentAt(doc, path, i)) && typeof s === 'string' && /^\d+$/.test(s) ? Number(s) : s)));
-  if (v === undefined) throw new PatchFail();
-  return v;
-}
-
-function parentAt(doc: Value, path: Value[], i: number): Value | undefined {
-  const segs = path.slice(0, i).map((s, j) => (Array.isArray(parentAt(doc, path, j)) && typeof s === 'string' && /^\d+$/.test(s) ? Number(s) : s));
-  return getPath(doc, segs);
+  let cur: Value = doc;
+  for (const seg of path) {
+    if (Array.isArray(cur)) cur = cur[arrayIndex(seg, cur.length, false)]!;
+    else if (cur instanceof RObject) {
+      const next = cur.get(seg);
+      if (next === undefined) throw new PatchFail();
+      cur = next;
+    } else if (cur instanceof RSet && cur.has(seg)) cur = seg;
+    else throw new PatchFail();
+  }
+  return cur;
 }
 
 // Rebuild the document with `fn` applied to the container at `path[0..-1]`.
@@ -360,9 +364,8 @@ export function walkPairs(v: Value): Value[] {
 }
 
 function arrayOfObjects(name: string, args: Value[]): RObject[] {
-  const a = args[0]!;
-  if (!(Array.isArray(a) || a instanceof RSet)) return typeError(name, 1, 'array', a);
-  return elems(a).map((o) => {
+  const a = arr(name, args, 1);
+  return a.map((o) => {
     if (!(o instanceof RObject)) typeErrorLabel(name, 1, 'array of objects', `array containing ${typeName(o)}`);
     return o;
   });

@@ -85,6 +85,18 @@ export function translateRE2(pattern: string): { source: string; flags: string }
       else if ((n === 'p' || n === 'P') && p[i + 2] !== '{') {
         out += `\\${n}{${p[i + 2] ?? ''}}`;
         i++;
+      } else if ((n === 'p' || n === 'P') && p[i + 2] === '{') {
+        // Go names scripts bare (\p{Greek}, negated \p{^Greek}); JS wants \p{Script=Greek}.
+        const close = p.indexOf('}', i + 3);
+        if (close < 0) throw new RegexSyntaxError(`invalid character class range: \`${p.slice(i)}\``);
+        let cls = p.slice(i + 3, close);
+        let neg = n === 'P';
+        if (cls.startsWith('^')) {
+          neg = !neg;
+          cls = cls.slice(1);
+        }
+        out += `\\${neg ? 'P' : 'p'}{${/^[A-Z][a-z]?$/.test(cls) || cls === 'Any' ? cls : `Script=${cls}`}}`;
+        i = close - 1;
       } else if (/[A-Za-z0-9]/.test(n) || SYNTAX.has(n) || (inClass && n === '-')) out += `\\${n}`;
       else out += n;
       i++;
@@ -376,7 +388,10 @@ export const DEFS: BuiltinDef[] = [
     arity: 4,
     fn: (args) => {
       const n = 'regex.template_match';
-      const re = templateRegex(n, str(n, args, 1), str(n, args, 3), str(n, args, 4));
+      const [open, close] = [str(n, args, 3), str(n, args, 4)];
+      if ([...open].length !== 1) builtinError(n, `start delimiter has to be exactly one character long but is ${[...open].length} long`);
+      if ([...close].length !== 1) builtinError(n, `end delimiter has to be exactly one character long but is ${[...close].length} long`);
+      const re = templateRegex(n, str(n, args, 1), open, close);
       return re.test(str(n, args, 2));
     },
   },

@@ -88,7 +88,11 @@ function signed(neg: boolean, body: string, sp: Spec): string {
   return (neg ? '-' : sp.plus ? '+' : sp.space ? ' ' : '') + body;
 }
 
-function fmtInt(v: bigint, verb: string, sp: Spec): string | undefined {
+function fmtInt(v: bigint, big: boolean, verb: string, sp: Spec): string | undefined {
+  // Go's int has no %s (OPA's `sprintf("%s", [1])` prints "%!s(int=1)"); *big.Int formats
+  // %s and %v in decimal but knows no %c or %q.
+  if (verb === 's' && !big) return undefined;
+  if ((verb === 'c' || verb === 'q') && big) return undefined;
   const neg = v < 0n;
   const a = neg ? -v : v;
   let digits: string;
@@ -152,9 +156,32 @@ function fmtE(a: number, prec: number, upper: boolean): string {
   return expForm(m, Number(e), upper);
 }
 
+// Go rounds the exact binary value half-to-even; JS toFixed rounds exact ties up (0.125 -> 0.13),
+// so a non-negative double is expanded exactly as mantissa * 2^exp and rounded here.
 function fmtF(a: number, prec: number): string {
-  if (a >= 1e21) return BigInt(Math.round(a)).toString() + (prec > 0 ? `.${'0'.repeat(prec)}` : '');
-  return a.toFixed(prec);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const bits = view.getBigUint64(0);
+  const expBits = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & 0xfffffffffffffn;
+  let exp: number;
+  if (expBits === 0) exp = -1074;
+  else {
+    mant |= 1n << 52n;
+    exp = expBits - 1075;
+  }
+  const scale = 10n ** BigInt(prec);
+  let q: bigint;
+  if (exp >= 0) q = (mant << BigInt(exp)) * scale;
+  else {
+    const den = 1n << BigInt(-exp);
+    const num = mant * scale;
+    q = num / den;
+    const twice = (num % den) * 2n;
+    if (twice > den || (twice === den && q % 2n === 1n)) q += 1n;
+  }
+  const digits = q.toString().padStart(prec + 1, '0');
+  return prec === 0 ? digits : `${digits.slice(0, -prec)}.${digits.slice(-prec)}`;
 }
 
 // Go's %g: shortest digits when no precision, %e form when the exponent is < -4 or >= the precision.
@@ -245,7 +272,7 @@ function badVerb(verb: string, a: GoArg): string {
 
 function formatOne(a: GoArg, verb: string, sp: Spec): string {
   let r: string | undefined;
-  if (a.kind === 'int') r = fmtInt(a.v, verb, sp);
+  if (a.kind === 'int') r = fmtInt(a.v, a.big, verb, sp);
   else if (a.kind === 'float') r = fmtFloat(a.v, verb, sp);
   else r = fmtString(a.v, verb, sp);
   return r ?? badVerb(verb, a);

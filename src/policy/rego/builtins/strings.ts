@@ -1,6 +1,6 @@
 // String builtins. Positions and lengths count Unicode code points (Go runes), as OPA does, not
 // the UTF-16 units JS strings index by; that is why several of these spread strings into arrays.
-import type { BuiltinDef } from './types.js';
+import { BuiltinError, type BuiltinDef } from './types.js';
 import { RSet, type Value } from '../value.js';
 import { builtinError, obj, oneOf, smallInt, str, strColl, typeError, typeErrorLabel, num } from './operands.js';
 
@@ -82,7 +82,7 @@ export const DEFS: BuiltinDef[] = [
     fn: (args) => {
       const n = num('format_int', args, 1);
       const base = num('format_int', args, 2);
-      if (![2, 8, 10, 16].includes(Number(base))) typeErrorLabel('format_int', 2, 'one of {2, 8, 10, 16}', String(base));
+      if (![2, 8, 10, 16].includes(Number(base))) throw new BuiltinError('eval_type_error', 'format_int: operand 2 must be one of {2, 8, 10, 16}');
       // OPA truncates toward zero before formatting.
       const i = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
       return i.toString(Number(base));
@@ -94,6 +94,7 @@ export const DEFS: BuiltinDef[] = [
     fn: (args) => {
       const s = str('indexof', args, 1);
       const sub = str('indexof', args, 2);
+      if (sub === '') builtinError('indexof', 'empty search character');
       return runeIndex(s, sub);
     },
   },
@@ -103,6 +104,7 @@ export const DEFS: BuiltinDef[] = [
     fn: (args) => {
       const s = [...str('indexof_n', args, 1)];
       const sub = [...str('indexof_n', args, 2)];
+      if (sub.length === 0) builtinError('indexof_n', 'empty search character');
       const out: Value[] = [];
       for (let i = 0; i + sub.length <= s.length; i++) {
         let ok = true;

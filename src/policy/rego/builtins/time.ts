@@ -74,13 +74,21 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
+const ABBREV = new Map<string, Intl.DateTimeFormat>();
+
 function zoneAbbrev(tz: string, sec: number, offset: number): string {
   if (tz === '' || tz === 'UTC' || tz === 'Local') return 'UTC';
   // en-US knows the American abbreviations (EST), en-GB the European ones (CET); Go's tzdata
   // has more, so zones neither knows get Go's numeric form (e.g. "+0530").
   for (const locale of ['en-US', 'en-GB']) {
     try {
-      const p = new Intl.DateTimeFormat(locale, { timeZone: tz, timeZoneName: 'short' }).formatToParts(new Date(sec * 1000));
+      const key = `${locale}\u0000${tz}`;
+      let f = ABBREV.get(key);
+      if (!f) {
+        f = new Intl.DateTimeFormat(locale, { timeZone: tz, timeZoneName: 'short' });
+        ABBREV.set(key, f);
+      }
+      const p = f.formatToParts(new Date(sec * 1000));
       const z = p.find((x) => x.type === 'timeZoneName')?.value;
       if (z && !/^(GMT|UTC)[+-]/.test(z)) return z;
     } catch {
