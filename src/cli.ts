@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // The `tenantscope` command. Every setting has a flag and an environment variable; flags win.
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { startServer } from './server.js';
 import { isTenantscopeError } from './errors.js';
 import { rootLogger } from './log.js';
-import { migrate, openStore } from './store/index.js';
-import { verifyChain, type VerifyResult } from './ingest/audit/chain.js';
-import { conformanceCommand, evalCommand, testCommand, type CommandOutput } from './policy/commands.js';
+// Commands load their modules on use: the policy commands need neither chDB nor the server.
+import type { VerifyResult } from './ingest/audit/chain.js';
+import type { CommandOutput } from './policy/commands.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -54,6 +53,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--redaction-key <secret>', 'shared secret for redaction markers (same on every node); default: a key kept in the data dir').env('TENANTSCOPE_REDACTION_KEY'))
   .addOption(new Option('--max-request-bytes <n>', 'largest OTLP body, after decompression (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
   .action(async (flags: ServeFlags) => {
+    const { startServer } = await import('./server.js');
     const server = await startServer({
       configPath: flags.config,
       dataDir: flags.dataDir,
@@ -116,6 +116,8 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
       }
       result = body;
     } else {
+      const { migrate, openStore } = await import('./store/index.js');
+      const { verifyChain } = await import('./ingest/audit/chain.js');
       const store = await openStore({
         dataDir: flags.dataDir,
         clickhouse: flags.clickhouseUrl
@@ -145,17 +147,17 @@ policy
   .option('-d, --data <path>', 'policy file or directory (.rego) or JSON data file; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('-i, --input <file>', 'input document (JSON)')
   .argument('<query>', "Rego query, e.g. 'data.isolation.violations'")
-  .action((query: string, flags: { data: string[]; input?: string }) => emit(evalCommand(flags.data, query, flags.input)));
+  .action(async (query: string, flags: { data: string[]; input?: string }) => emit((await import('./policy/commands.js')).evalCommand(flags.data, query, flags.input)));
 policy
   .command('test')
   .description('run every test_* rule under the paths (as opa test does); exit 1 if any fails')
   .argument('<paths...>', 'policy files or directories')
-  .action((paths: string[]) => emit(testCommand(paths)));
+  .action(async (paths: string[]) => emit((await import('./policy/commands.js')).testCommand(paths)));
 policy
   .command('conformance')
   .description("run OPA's conformance YAML cases below a directory; per-category table and N passed, M failed")
   .argument('<dir>', 'e.g. ../shared/rego-conformance/opa-v1')
-  .action((dir: string) => emit(conformanceCommand(dir)));
+  .action(async (dir: string) => emit((await import('./policy/commands.js')).conformanceCommand(dir)));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isTenantscopeError(e)) {

@@ -1,0 +1,70 @@
+// The `tenantscope policy` commands as a policy author uses them: test, eval, conformance.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromRoot } from '../src/paths.js';
+import { cliResult } from './support/cli.js';
+import { SHARED_DIR } from './support/server.js';
+
+const POLICIES = fromRoot('test', 'fixtures', 'policies');
+const CONFORMANCE = join(SHARED_DIR, 'rego-conformance', 'opa-v1');
+
+test('policy test passes a directory whose test_ rules all hold, naming each', async () => {
+  const r = await cliResult(['policy', 'test', join(POLICIES, 'passing')]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /data\.isolation_test\.test_export_without_approval_is_a_violation: PASS/);
+  assert.match(r.stdout, /data\.isolation_test\.test_approved_export_passes: PASS/);
+  assert.match(r.stdout, /PASS: 2\/2/);
+});
+
+test('policy test exits 1 and names the failing rule with its file and line', async () => {
+  const r = await cliResult(['policy', 'test', join(POLICIES, 'failing')]);
+  assert.is(r.code, 1);
+  assert.match(r.stdout, /test_counts_a_violation_that_is_not_there: FAIL .* at .*isolation_test\.rego:15/);
+  assert.match(r.stdout, /PASS: 2\/3, FAIL: 1/);
+});
+
+test('policy eval prints the value of a query with the input applied', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-eval-'));
+  const input = join(dir, 'input.json');
+  writeFileSync(input, JSON.stringify({ tenant: { id: 'acme-dist' }, event: { id: 'e9', action: 'data.export', target: { id: 'orders' }, attributes: {} } }));
+  const r = await cliResult(['policy', 'eval', '-d', join(POLICIES, 'passing'), '-i', input, 'data.isolation.violations']);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { result: Array<{ value: Array<{ rule: string; evidence: { event_ids: string[] } }> }> };
+  assert.is(out.result.length, 1);
+  assert.equal(out.result[0]!.value.map((v) => v.rule), ['export_without_approval']);
+  assert.equal(out.result[0]!.value[0]!.evidence.event_ids, ['e9']);
+});
+
+test('policy eval prints variable bindings, and an undefined query as an empty result', async () => {
+  const r = await cliResult(['policy', 'eval', 'x := [1, 2, 3][i]; x > 1']);
+  const out = JSON.parse(r.stdout) as { result: Array<{ bindings: Record<string, number> }> };
+  assert.equal(out.result.map((b) => b.bindings), [{ x: 2, i: 1 }, { x: 3, i: 2 }]);
+  const none = await cliResult(['policy', 'eval', '-d', join(POLICIES, 'passing'), 'data.isolation.nothing']);
+  assert.equal(JSON.parse(none.stdout), { result: [] });
+});
+
+test('a parse error in a query or policy is reported with its position and exit 2', async () => {
+  const r = await cliResult(['policy', 'eval', 'x := 1 +']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /query:1:\d+: rego_parse_error/);
+  const dir = mkdtempSync(join(tmpdir(), 'policy-bad-'));
+  writeFileSync(join(dir, 'bad.rego'), 'package bad\n\nimport rego.v1\n\np if {\n  input.x ==\n}\n');
+  const bad = await cliResult(['policy', 'test', dir]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /bad\.rego:\d+:\d+: rego_parse_error/);
+});
+
+const conformanceTest = existsSync(CONFORMANCE) ? test : test.skip;
+if (!existsSync(CONFORMANCE)) console.log(`skip: ${CONFORMANCE} not found; the conformance command test is skipped`);
+
+conformanceTest('policy conformance prints a per-category table and ends with N passed, M failed', async () => {
+  const r = await cliResult(['policy', 'conformance', CONFORMANCE]);
+  assert.match(r.stdout, /^category\s+pass\s+fail$/m);
+  assert.match(r.stdout, /^comprehensions\s+\d+\s+0$/m);
+  assert.match(r.stdout, /^\d+ passed, \d+ failed$/m);
+});
+
+test.run();
