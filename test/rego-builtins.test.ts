@@ -190,6 +190,8 @@ test('strings: trimming, replacing, counting, matching', () => {
   assert.is(call('strings.count', 'five', ''), 5);
   assert.is(call('concat', ',', set('b', 'a')), 'a,b');
   assert.is(call('upper', 'abc'), 'ABC');
+  assert.is(call('upper', 'straße'), 'STRAßE'); // Go maps rune by rune, no "SS"
+  assert.is(call('lower', 'ÄÖ'), 'äö');
   assert.is(call('contains', 'abcdefgh', 'ac'), false);
   assert.is(call('strings.any_prefix_match', ['a/b/c', 'e/f'], set('a/', 'd/')), true);
   assert.is(call('strings.any_suffix_match', 'file.rego', ['.rego']), true);
@@ -215,6 +217,7 @@ test('sprintf: Go verbs, widths and flags', () => {
   assert.is(s('%v', 1.5), '1.5');
   // Exact ties round half to even on the binary value, as Go does; 2.675 is really 2.67499...
   assert.is(s('%.2f %.2f %.0f %.0f %.1f', 0.125, 2.675, 0.5, 1.5, 1e22), '0.12 2.67 0 2 10000000000000000000000.0');
+  assert.is(s('%.0e %.1e %.2g %e', 2.5, 0.125, 0.125, 0), '2e+00 1.2e-01 0.12 %!e(int=0)');
 });
 
 test('sprintf: Rego values print as OPA prints them, with Go’s type quirks', () => {

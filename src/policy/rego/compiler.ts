@@ -9,6 +9,8 @@ import {
   Ctx,
   RegoEvalError,
   getData,
+  dataKey,
+  completePrefix,
   lookup,
   tick,
   patch,
@@ -24,9 +26,42 @@ import {
   type TrieNode,
 } from './eval.js';
 import { RegoError } from './lexer.js';
-import { RObject, RSet, compare, equal, keyOf, type Value } from './value.js';
+import { RObject, RSet, compare, equal, innerKey, keyOf, type Value } from './value.js';
 
 type Pattern = (f: Frame, v: Value, k: K) => boolean;
+
+/**
+ * A generator's single-value fast path: most terms (refs without iteration, calls over such
+ * terms, literals) have at most one value, computed here without callbacks. Returns the value,
+ * undefined when there is none, or MULTI when the term must enumerate (use the generator).
+ */
+const MULTI: unique symbol = Symbol('multi');
+type One = (f: Frame) => Value | undefined | typeof MULTI;
+function withOne(g: Gen, one: One): Gen {
+  (g as Gen & { one?: One }).one = one;
+  return g;
+}
+function oneOf(g: Gen): One | undefined {
+  return (g as Gen & { one?: One }).one;
+}
+/** A generator from a single-value function, falling back to `slow` where it enumerates. */
+function fromOne(one: One, slow: Gen): Gen {
+  return withOne((f, cb) => {
+    const r = one(f);
+    if (r === MULTI) return slow(f, cb);
+    return r === undefined ? false : cb(r);
+  }, one);
+}
+/** Single-value functions of all generators, or undefined when any lacks one. */
+function onesOf(gens: Gen[]): One[] | undefined {
+  const out: One[] = [];
+  for (const g of gens) {
+    const o = oneOf(g);
+    if (!o) return undefined;
+    out.push(o);
+  }
+  return out;
+}
 
 /** How a name in a body resolves. */
 type Resolved = { r: 'local'; slot: number } | { r: 'wild'; slot: number } | { r: 'input' } | { r: 'data'; path: string[] } | { r: 'term'; term: Term };
@@ -190,7 +225,7 @@ export class Compiler {
     for (const name of this.funcDefs.keys()) containers.add(JSON.stringify(name.split('.').slice(1, -1)));
     for (const c of containers) {
       const gpath = JSON.parse(c) as string[];
-      this.addGroup({ id: this.nextGroup++, gpath, name: ['data', ...gpath].join('.'), container: 'object', run: () => [] });
+      this.addGroup({ id: this.nextGroup++, gpath, name: ['data', ...gpath].join('.'), container: 'object', placeholder: true, run: () => [] });
     }
     this.checkRecursion();
   }
@@ -286,6 +321,7 @@ export class Compiler {
       id,
       gpath,
       name,
+      complete: true,
       run: (ctx) => {
         let found: Value | undefined;
         let foundLoc: Loc | undefined;
@@ -421,7 +457,7 @@ export class Compiler {
       name,
       arity,
       call: (ctx, args, _loc) => {
-        const key = `${name}(${args.map(keyOf).join(',')})`;
+        const key = `${name}(${args.map(innerKey).join(',')})`;
         const c = ctx.funcCache.get(key);
         if (c !== undefined) return c === null ? undefined : c;
         if (++ctx.depth > ctx.limits.maxDepth) throw new RegoEvalError('eval_error', `evaluation exceeded maximum depth ${ctx.limits.maxDepth}`);
@@ -854,6 +890,13 @@ export class Compiler {
         }
         const g = this.gen(t, sc, bound);
         this.markBound(t, sc, bound);
+        const one = oneOf(g);
+        if (one)
+          return (f, k) => {
+            const v = one(f);
+            if (v === MULTI) return g(f, (x) => (x !== false ? k() : false));
+            return v !== undefined && v !== false ? k() : false;
+          };
         return (f, k) => g(f, (v) => (v !== false ? k() : false));
       }
       case 'unify':
@@ -1014,6 +1057,13 @@ export class Compiler {
       this.markBound(b, sc, bound);
       const pa = this.pattern(a, sc, bound);
       this.markBound(a, sc, bound);
+      const one = oneOf(gb);
+      if (one)
+        return (f, k) => {
+          const v = one(f);
+          if (v === MULTI) return gb(f, (x) => pa(f, x, k));
+          return v === undefined ? false : pa(f, v, k);
+        };
       return (f, k) => gb(f, (v) => pa(f, v, k));
     }
     if (this.canGen(a, sc, bound)) {
@@ -1021,6 +1071,13 @@ export class Compiler {
       this.markBound(a, sc, bound);
       const pb = this.pattern(b, sc, bound);
       this.markBound(b, sc, bound);
+      const one = oneOf(ga);
+      if (one)
+        return (f, k) => {
+          const v = one(f);
+          if (v === MULTI) return ga(f, (x) => pb(f, x, k));
+          return v === undefined ? false : pb(f, v, k);
+        };
       return (f, k) => ga(f, (v) => pb(f, v, k));
     }
     const ps = this.pairs(a, b);
@@ -1099,17 +1156,20 @@ export class Compiler {
   private gen(t: Term, sc: Scope, bound: Set<number>): Gen {
     if (isGroundLiteral(t)) {
       const v = literalValue(t);
-      return (_f, cb) => cb(v);
+      return withOne((_f, cb) => cb(v), () => v);
     }
     switch (t.t) {
       case 'var': {
         const r = this.resolve(t.name, sc);
         if (r.r === 'local' || r.r === 'wild') {
           const i = r.slot;
-          return (f, cb) => {
-            const v = f.s[i];
-            return v === undefined ? false : cb(v);
-          };
+          return withOne(
+            (f, cb) => {
+              const v = f.s[i];
+              return v === undefined ? false : cb(v);
+            },
+            (f) => f.s[i],
+          );
         }
         return this.refGen(t, [], sc, bound, t.loc);
       }
@@ -1117,7 +1177,19 @@ export class Compiler {
         return this.refGen(t.head, t.ops, sc, bound, t.loc);
       case 'array': {
         const items = t.items.map((x) => this.gen(x, sc, bound));
-        return (f, cb) => product(f, items, (vals) => cb(vals));
+        const slow: Gen = (f, cb) => product(f, items, (vals) => cb(vals));
+        const ones = onesOf(items);
+        if (!ones) return slow;
+        const n = ones.length;
+        return fromOne((f) => {
+          const vals = new Array<Value>(n);
+          for (let i = 0; i < n; i++) {
+            const v = ones[i]!(f);
+            if (v === MULTI || v === undefined) return v;
+            vals[i] = v;
+          }
+          return vals;
+        }, slow);
       }
       case 'set': {
         const items = t.items.map((x) => this.gen(x, sc, bound));
@@ -1125,12 +1197,26 @@ export class Compiler {
       }
       case 'object': {
         const items = t.pairs.flatMap(([k, v]) => [this.gen(k, sc, bound), this.gen(v, sc, bound)]);
-        return (f, cb) =>
+        const slow: Gen = (f, cb) =>
           product(f, items, (vals) => {
             const pairs: [Value, Value][] = [];
             for (let i = 0; i < vals.length; i += 2) pairs.push([vals[i]!, vals[i + 1]!]);
             return cb(RObject.from(pairs));
           });
+        const ones = onesOf(items);
+        if (!ones) return slow;
+        const n = ones.length;
+        return fromOne((f) => {
+          const m = new Map<string, [Value, Value]>();
+          for (let i = 0; i < n; i += 2) {
+            const k = ones[i]!(f);
+            if (k === MULTI || k === undefined) return k;
+            const v = ones[i + 1]!(f);
+            if (v === MULTI || v === undefined) return v;
+            m.set(keyOf(k), [k, v]);
+          }
+          return new RObject(m);
+        }, slow);
       }
       case 'arraycomp':
       case 'setcomp': {
@@ -1196,7 +1282,7 @@ export class Compiler {
     if (args.length !== arity) this.err('rego_type_error', `${t.name}: arity mismatch: expected ${arity} argument(s), got ${args.length}`, loc);
     if (user) this.deps.funcs.push(name);
     const relational = !user && RELATIONAL.has(name);
-    return (f, cb) =>
+    const slow: Gen = (f, cb) =>
       product(f, args, (vals) => {
         const ctx = f.ctx;
         let r: Value | undefined;
@@ -1211,6 +1297,22 @@ export class Compiler {
         }
         return cb(r);
       });
+    const ones = relational ? undefined : onesOf(args);
+    if (!ones) return slow;
+    const n = ones.length;
+    return fromOne((f) => {
+      const vals = new Array<Value>(n);
+      for (let i = 0; i < n; i++) {
+        const v = ones[i]!(f);
+        if (v === MULTI || v === undefined) return v;
+        vals[i] = v;
+      }
+      const ctx = f.ctx;
+      const ov = ctx.fnOverrides.size ? ctx.fnOverrides.get(name) : undefined;
+      if (ov) return 'value' in ov ? ov.value : ov.call(ctx.unmocked(), vals, loc);
+      if (user) return user.call(ctx, vals, loc);
+      return callBuiltin(def!, ctx, vals, loc);
+    }, slow);
   }
 
   /**
@@ -1302,10 +1404,34 @@ export class Compiler {
       } else root = { r: 'gen', g: this.gen(head, sc, bound) };
     } else root = { r: 'gen', g: this.gen(head, sc, bound) };
 
-    if (root.r === 'input') return (f, cb) => (f.ctx.input === undefined ? false : walk(f, f.ctx.input, 0, cb));
+    // Without iterating operands, the walk has at most one value (MULTI at an unbound var).
+    const simple = cops.every((o) => o.kind === 'const' || o.kind === 'var');
+    const oneWalk = (f: Frame, v: Value | undefined, from: number): Value | undefined | typeof MULTI => {
+      let cur = v;
+      for (let i = from; i < cops.length && cur !== undefined; i++) {
+        const op = cops[i]!;
+        if (op.kind === 'const') cur = cur instanceof RObject ? cur.entries.get(op.k)?.[1] : lookup(cur, op.v);
+        else {
+          const key = f.s[(op as { slot: number }).slot];
+          if (key === undefined) return MULTI;
+          cur = lookup(cur, key);
+        }
+      }
+      return cur;
+    };
+    if (root.r === 'input') {
+      const slow: Gen = (f, cb) => (f.ctx.input === undefined ? false : walk(f, f.ctx.input, 0, cb));
+      return simple ? fromOne((f) => oneWalk(f, f.ctx.input, 0), slow) : slow;
+    }
     if (root.r === 'gen') {
       const g = root.g;
-      return (f, cb) => g(f, (v) => walk(f, v, 0, cb));
+      const slow: Gen = (f, cb) => g(f, (v) => walk(f, v, 0, cb));
+      const hone = oneOf(g);
+      if (!simple || !hone) return slow;
+      return fromOne((f) => {
+        const h = hone(f);
+        return h === MULTI || h === undefined ? h : oneWalk(f, h, 0);
+      }, slow);
     }
     // data: evaluate the longest prefix of known keys as a document path, then walk the rest.
     const prefix = root.path;
@@ -1320,7 +1446,20 @@ export class Compiler {
     }
     this.deps.paths.push(staticPath);
     const pre: Value[] = prefix;
-    return (f, cb) => {
+    // Leading constant string keys extend the document path known at compile time.
+    const spath: string[] = [...prefix];
+    let nconst = 0;
+    while (nconst < cops.length) {
+      const op = cops[nconst]!;
+      if (op.kind !== 'const' || typeof op.v !== 'string') break;
+      spath.push(op.v);
+      nconst++;
+    }
+    const nextVar = nconst < cops.length && cops[nconst]!.kind === 'var' ? (cops[nconst] as { slot: number }).slot : -1;
+    // Resolved on first use (the trie is complete only after compilation): when the path runs
+    // through a complete rule, fetch the rule's document once and walk the rest directly.
+    let plan: { path: Value[]; key: string; from: number; dynamic: boolean } | undefined;
+    const general = (f: Frame, cb: (v: Value) => boolean): boolean => {
       const path: Value[] = [...pre];
       let i = 0;
       for (; i < cops.length; i++) {
@@ -1332,6 +1471,28 @@ export class Compiler {
       const v = getData(f.ctx, path);
       return v === undefined ? false : walk(f, v, i, cb);
     };
+    const getPlan = (f: Frame) => {
+      if (plan === undefined) {
+        const d = completePrefix(f.ctx.prog, spath);
+        if (d >= prefix.length) plan = { path: spath.slice(0, d), key: dataKey(spath.slice(0, d)), from: d - prefix.length, dynamic: false };
+        else plan = { path: spath, key: dataKey(spath), from: nconst, dynamic: true };
+      }
+      return plan;
+    };
+    const slow: Gen = (f, cb) => {
+      const plan = getPlan(f);
+      // A bound variable right after the constant keys extends the path at run time.
+      if (plan.dynamic && (nextVar >= 0 ? f.s[nextVar] !== undefined : nconst < cops.length && cops[nconst]!.kind === 'const')) return general(f, cb);
+      const v = getData(f.ctx, plan.path, plan.key);
+      return v === undefined ? false : walk(f, v, plan.from, cb);
+    };
+    if (!simple) return slow;
+    return fromOne((f) => {
+      const plan = getPlan(f);
+      if (plan.dynamic && (nextVar >= 0 ? f.s[nextVar] !== undefined : nconst < cops.length && cops[nconst]!.kind === 'const')) return MULTI;
+      const v = getData(f.ctx, plan.path, plan.key);
+      return v === undefined ? undefined : oneWalk(f, v, plan.from);
+    }, slow);
   }
 }
 

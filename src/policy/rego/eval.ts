@@ -1,7 +1,7 @@
 // Runtime of compiled Rego: evaluation context, errors, and assembly of virtual documents
 // from rule results merged with base data. Compiled closures (compiler.ts) run against this.
 import type { BuiltinContext } from './builtins/types.js';
-import { RObject, RSet, equal, keyOf, type Value } from './value.js';
+import { RObject, RSet, equal, innerKey, keyOf, type Value } from './value.js';
 import type { Loc } from './ast.js';
 
 /** An evaluation failure with an OPA error code (eval_conflict_error, eval_type_error, ...). */
@@ -47,6 +47,10 @@ export interface RuleGroup {
   run(ctx: Ctx): Contribution[];
   /** Contributions for one value of the first key only (rule indexing), when supported. */
   runKey?(ctx: Ctx, key: Value): Contribution[];
+  /** A package/function-parent placeholder: contributes nothing but an empty object. */
+  placeholder?: boolean;
+  /** A group of complete rules (one value at gpath, no dynamic keys). */
+  complete?: boolean;
 }
 
 export interface FuncImpl {
@@ -252,13 +256,37 @@ function collectGroups(n: TrieNode, out: RuleGroup[]): void {
 }
 
 /** The document at `data.<path>`: base data merged with every rule that contributes there. */
-export function getData(ctx: Ctx, path: Value[]): Value | undefined {
-  const ck = path.map(keyOf).join('\u0000');
+export function getData(ctx: Ctx, path: Value[], key?: string): Value | undefined {
+  const ck = key ?? dataKey(path);
   const cached = ctx.pathCache.get(ck);
   if (cached !== undefined || ctx.pathCache.has(ck)) return cached;
   const r = computeData(ctx, path);
   ctx.pathCache.set(ck, r);
   return r;
+}
+
+/** The cache key getData uses for a path (precompute it for static paths). */
+export function dataKey(path: Value[]): string {
+  return path.map(innerKey).join('\u0000');
+}
+
+/**
+ * For a static data path, the length d of a prefix that names a complete rule such that
+ * `getData(path[..d])` navigated by the rest equals `getData(path)`: nothing else in the trie
+ * contributes along or below the path (only package placeholders above it) and there is no
+ * base data there. Returns -1 when there is no such prefix.
+ */
+export function completePrefix(prog: Program, path: string[]): number {
+  let node: TrieNode | undefined = prog.trie;
+  for (let d = 0; d < path.length && node; d++) {
+    for (const g of node.groups) if (!g.placeholder) return -1;
+    node = node.children.get(path[d]!);
+    if (!node) return -1;
+    if (node.groups.length === 1 && node.groups[0]!.complete && node.children.size === 0) {
+      return navigateBase(prog.baseData, path.slice(0, d + 1)) === undefined ? d + 1 : -1;
+    }
+  }
+  return -1;
 }
 
 function computeData(ctx: Ctx, path: Value[]): Value | undefined {

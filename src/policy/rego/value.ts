@@ -63,7 +63,7 @@ export class RObject {
 
   /** The canonical key of the whole object (cached). */
   canonical(): string {
-    if (this.keyCache === undefined) this.keyCache = `{${this.sorted().map(([k, v]) => `${keyOf(k)}:${keyOf(v)}`).join(',')}}`;
+    if (this.keyCache === undefined) this.keyCache = `\u0001{${this.sorted().map(([k, v]) => `${innerKey(k)}:${innerKey(v)}`).join(',')}}`;
     return this.keyCache;
   }
 }
@@ -99,7 +99,7 @@ export class RSet {
   }
 
   canonical(): string {
-    if (this.keyCache === undefined) this.keyCache = `<${this.sorted().map(keyOf).join(',')}>`;
+    if (this.keyCache === undefined) this.keyCache = `\u0001<${this.sorted().map(innerKey).join(',')}>`;
     return this.keyCache;
   }
 }
@@ -195,21 +195,30 @@ export function compare(a: Value, b: Value): number {
   }
 }
 
-/** A string that is equal for equal values and different otherwise: the hashing key. */
+/**
+ * A string that is equal for equal values and different otherwise: the hashing key.
+ * A string is its own key (no allocation on the hottest path, every object lookup by a string
+ * key) unless it starts with \u0001, which begins the key of every other value. Keys are
+ * opaque and not safe to concatenate: to combine several, join their innerKey()s.
+ */
 export function keyOf(v: Value): string {
-  if (v === null) return 'n';
+  if (typeof v === 'string') return v.length === 0 || v.charCodeAt(0) !== 1 ? v : `\u0001s${v.length}:${v}`;
+  return innerKey(v);
+}
+
+/** An unambiguous key that can be embedded in composite keys (length-prefixed strings). */
+export function innerKey(v: Value): string {
+  if (v === null) return '\u0001n';
   switch (typeof v) {
     case 'boolean':
-      return v ? 't' : 'f';
+      return v ? '\u0001t' : '\u0001f';
     case 'number':
     case 'bigint':
-      return `#${numberKey(v)}`;
+      return `\u0001#${numberKey(v)}`;
     case 'string':
-      // Length-prefixed rather than JSON-quoted: as unambiguous inside composite keys, and
-      // far cheaper on the hottest path (every object lookup by a string key).
       return `s${v.length}:${v}`;
   }
-  if (Array.isArray(v)) return `[${v.map(keyOf).join(',')}]`;
+  if (Array.isArray(v)) return `\u0001[${v.map(innerKey).join(',')}]`;
   return (v as RObject | RSet).canonical();
 }
 

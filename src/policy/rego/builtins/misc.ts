@@ -3,10 +3,10 @@
 // print is variadic: it is registered with arity -1, meaning "any number of operands"; the
 // evaluator passes every argument, with an argument that was undefined given as `undefined`
 // (printed "<undefined>" as OPA does). Strings print bare, other values as Rego text.
-import type { BuiltinDef } from './types.js';
+import { BuiltinError, type BuiltinDef } from './types.js';
 import { RObject, type Value } from '../value.js';
 import { regoText } from './sprintf.js';
-import { str } from './operands.js';
+import { builtinError, str } from './operands.js';
 import { parseDuration } from './time.js';
 
 /** The line print() writes for its operands. */
@@ -32,7 +32,14 @@ export const DEFS: BuiltinDef[] = [
     arity: 1,
     nondeterministic: true,
     fn: (args) => {
-      const ms = Number(parseDuration(str('test.sleep', args, 1)) / 1_000_000n);
+      let ns: bigint;
+      try {
+        ns = parseDuration(str('test.sleep', args, 1));
+      } catch (e) {
+        if (e instanceof BuiltinError) throw e;
+        return builtinError('test.sleep', (e as Error).message);
+      }
+      const ms = Number(ns / 1_000_000n);
       // A synchronous wait: builtins are synchronous, and this one exists only for tests.
       if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 10_000));
       return null;

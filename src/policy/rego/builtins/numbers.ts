@@ -3,7 +3,7 @@
 // to bigint beyond 2^53 while non-integers use doubles, which matches OPA on every case that
 // does not depend on > 53-bit fractional precision.
 import type { BuiltinDef } from './types.js';
-import { RObject, RSet, compare, equal, isNumber, keyOf, type RNumber, type Value } from '../value.js';
+import { RObject, RSet, compare, equal, innerKey, isNumber, keyOf, type RNumber, type Value } from '../value.js';
 import { bigOf, builtinError, decimalOf, fromBig, int, isInt, normNum, num, oneOf, set, typeError } from './operands.js';
 
 type IntOp = (a: bigint, b: bigint) => bigint;
@@ -70,7 +70,12 @@ function rounding(name: string, f: (x: number) => number) {
 // Go's math.Round rounds halves away from zero; JS Math.round rounds them up.
 const goRound = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
 
-function range(a: bigint, b: bigint, step: bigint): Value[] {
+// OPA has no cap and would exhaust memory; a policy engine inside a server must not.
+const MAX_RANGE = 10_000_000n;
+
+function range(name: string, a: bigint, b: bigint, step: bigint): Value[] {
+  const span = (a <= b ? b - a : a - b) / step + 1n;
+  if (span > MAX_RANGE) builtinError(name, `range of ${span} elements exceeds the limit of ${MAX_RANGE}`);
   const out: Value[] = [];
   if (a <= b) for (let i = a; i <= b; i += step) out.push(fromBig(i));
   else for (let i = a; i >= b; i -= step) out.push(fromBig(i));
@@ -140,7 +145,7 @@ export const DEFS: BuiltinDef[] = [
   {
     name: 'numbers.range',
     arity: 2,
-    fn: (args) => range(int('numbers.range', args, 1), int('numbers.range', args, 2), 1n),
+    fn: (args) => range('numbers.range', int('numbers.range', args, 1), int('numbers.range', args, 2), 1n),
   },
   {
     name: 'numbers.range_step',
@@ -151,7 +156,7 @@ export const DEFS: BuiltinDef[] = [
       const b = int(n, args, 2);
       const step = int(n, args, 3);
       if (step <= 0n) builtinError(n, 'step must be a positive number above zero');
-      return range(a, b, step);
+      return range(n, a, b, step);
     },
   },
   { name: 'equal', arity: 2, fn: ([a, b]) => equal(a!, b!) },
@@ -203,7 +208,7 @@ export const DEFS: BuiltinDef[] = [
       const s = typeof args[0] === 'string' ? args[0] : typeError(n, 1, 'string', args[0]!);
       const bound = int(n, args, 2);
       if (bound === 0n) return 0;
-      const key = `rand.intn\u0000${keyOf(s)}\u0000${bound}`;
+      const key = `rand.intn\u0000${innerKey(s)}\u0000${bound}`;
       const hit = ctx.cache.get(key);
       if (hit !== undefined) return hit as Value;
       const abs = bound < 0n ? -bound : bound;

@@ -117,7 +117,7 @@ function buildTree(paths: Value[][]): PathTree {
 
 // Path segments from JSON pointers are strings; an array index "0" and the number 0 are the same.
 function segKey(seg: Value): string {
-  if (typeof seg === 'string' && /^(0|[1-9]\d*)$/.test(seg)) return `#${seg}`;
+  if (typeof seg === 'string' && /^(0|[1-9]\d*)$/.test(seg)) return `\u0001#${seg}`;
   return keyOf(seg);
 }
 
@@ -138,7 +138,7 @@ function filterValue(v: Value, t: PathTree): Value {
   if (Array.isArray(v)) {
     const out: Value[] = [];
     v.forEach((x, i) => {
-      const sub = t.children.get(`#${i}`)?.[1];
+      const sub = t.children.get(`\u0001#${i}`)?.[1];
       if (sub) out.push(filterValue(x, sub));
     });
     return out;
@@ -171,7 +171,7 @@ function removeValue(v: Value, t: PathTree): Value | undefined {
   if (Array.isArray(v)) {
     const out: Value[] = [];
     v.forEach((x, i) => {
-      const sub = t.children.get(`#${i}`)?.[1];
+      const sub = t.children.get(`\u0001#${i}`)?.[1];
       if (!sub) out.push(x);
       else {
         const r = removeValue(x, sub);

@@ -314,7 +314,11 @@ function templateRegex(name: string, template: string, open: string, close: stri
     src += `(?:${re.source})`;
     i = j;
   }
-  return new RegExp(`^${src}$`, 'u');
+  try {
+    return new RegExp(`^${src}$`, 'u');
+  } catch (e) {
+    return builtinError(name, `error parsing regexp: ${(e as Error).message}`);
+  }
 }
 
 /** Regex builtins. */

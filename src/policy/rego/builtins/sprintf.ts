@@ -88,11 +88,16 @@ function signed(neg: boolean, body: string, sp: Spec): string {
   return (neg ? '-' : sp.plus ? '+' : sp.space ? ' ' : '') + body;
 }
 
+// Go prints U+FFFD for integers that are not valid code points.
+function rune(v: bigint): string {
+  return v < 0n || v > 0x10ffffn || (v >= 0xd800n && v <= 0xdfffn) ? '\ufffd' : String.fromCodePoint(Number(v));
+}
+
 function fmtInt(v: bigint, big: boolean, verb: string, sp: Spec): string | undefined {
   // Go's int has no %s (OPA's `sprintf("%s", [1])` prints "%!s(int=1)"); *big.Int formats
   // %s and %v in decimal but knows no %c or %q.
   if (verb === 's' && !big) return undefined;
-  if ((verb === 'c' || verb === 'q') && big) return undefined;
+  if ((verb === 'c' || verb === 'q' || verb === 'U') && big) return undefined;
   const neg = v < 0n;
   const a = neg ? -v : v;
   let digits: string;
@@ -124,9 +129,11 @@ function fmtInt(v: bigint, big: boolean, verb: string, sp: Spec): string | undef
       if (sp.sharp) prefix = '0X';
       break;
     case 'c':
-      return pad(String.fromCodePoint(Number(v)), sp, false);
+      return pad(rune(v), sp, false);
     case 'q':
-      return pad(`'${String.fromCodePoint(Number(v))}'`, sp, false);
+      return pad(`'${rune(v)}'`, sp, false);
+    case 'U':
+      return pad(`U+${a.toString(16).toUpperCase().padStart(4, '0')}`, sp, false);
     case 'e':
     case 'E':
     case 'f':
@@ -152,36 +159,53 @@ function expForm(mant: string, exp: number, upper: boolean): string {
 
 // %e with a given precision, Go style (exponent at least two digits).
 function fmtE(a: number, prec: number, upper: boolean): string {
-  const [m, e] = a.toExponential(prec).split('e') as [string, string];
-  return expForm(m, Number(e), upper);
+  if (a === 0) return expForm(prec > 0 ? `0.${'0'.repeat(prec)}` : '0', 0, upper);
+  const { digits, exp } = sigDigits(a, prec + 1);
+  return expForm(prec > 0 ? `${digits[0]}.${digits.slice(1)}` : digits, exp, upper);
 }
 
-// Go rounds the exact binary value half-to-even; JS toFixed rounds exact ties up (0.125 -> 0.13),
-// so a non-negative double is expanded exactly as mantissa * 2^exp and rounded here.
-function fmtF(a: number, prec: number): string {
+// A non-negative finite double exactly, as num / den.
+function exact(a: number): [bigint, bigint] {
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, a);
   const bits = view.getBigUint64(0);
   const expBits = Number((bits >> 52n) & 0x7ffn);
   let mant = bits & 0xfffffffffffffn;
-  let exp: number;
-  if (expBits === 0) exp = -1074;
-  else {
+  let exp = -1074;
+  if (expBits !== 0) {
     mant |= 1n << 52n;
     exp = expBits - 1075;
   }
-  const scale = 10n ** BigInt(prec);
-  let q: bigint;
-  if (exp >= 0) q = (mant << BigInt(exp)) * scale;
-  else {
-    const den = 1n << BigInt(-exp);
-    const num = mant * scale;
-    q = num / den;
-    const twice = (num % den) * 2n;
-    if (twice > den || (twice === den && q % 2n === 1n)) q += 1n;
-  }
+  return exp >= 0 ? [mant << BigInt(exp), 1n] : [mant, 1n << BigInt(-exp)];
+}
+
+// num / den rounded to an integer, exact ties to even, as Go's strconv does. JS's toFixed and
+// toExponential round exact ties up (0.125 -> "0.13", 2.5 -> "3e+0"), hence the hand-rolled maths.
+function roundHalfEven(num: bigint, den: bigint): bigint {
+  let q = num / den;
+  const twice = (num % den) * 2n;
+  if (twice > den || (twice === den && q % 2n === 1n)) q += 1n;
+  return q;
+}
+
+function fmtF(a: number, prec: number): string {
+  const [n, d] = exact(a);
+  const q = roundHalfEven(n * 10n ** BigInt(prec), d);
   const digits = q.toString().padStart(prec + 1, '0');
   return prec === 0 ? digits : `${digits.slice(0, -prec)}.${digits.slice(-prec)}`;
+}
+
+// `sig` significant digits of a (> 0) and the decimal exponent of the first one.
+function sigDigits(a: number, sig: number): { digits: string; exp: number } {
+  const [n, d] = exact(a);
+  let e = Number(a.toExponential().split('e')[1]);
+  for (;;) {
+    const shift = sig - 1 - e;
+    const q = shift >= 0 ? roundHalfEven(n * 10n ** BigInt(shift), d) : roundHalfEven(n, d * 10n ** BigInt(-shift));
+    const digits = q.toString();
+    if (digits.length > sig) e += 1;
+    else return { digits, exp: e };
+  }
 }
 
 // Go's %g: shortest digits when no precision, %e form when the exponent is < -4 or >= the precision.
@@ -194,10 +218,7 @@ function fmtG(a: number, prec: number | undefined, upper: boolean, sharp: boolea
     digits = m.replace('.', '');
     exp = Number(e);
   } else {
-    const p = prec === 0 ? 1 : prec;
-    const [m, e] = a.toExponential(p - 1).split('e') as [string, string];
-    digits = m.replace('.', '');
-    exp = Number(e);
+    ({ digits, exp } = sigDigits(a, prec === 0 ? 1 : prec));
     if (!sharp) digits = digits.replace(/0+$/, '') || '0';
   }
   let eprec = prec === undefined ? 6 : prec === 0 ? 1 : prec;

@@ -22,6 +22,21 @@ export function trimRight(s: string, cutset: string): string {
   return cps.slice(0, j).join('');
 }
 
+// Go maps case one rune at a time: where JS expands a character ("ß" -> "SS"), Go keeps it for
+// upper case, and for lower case ("İ") takes the first rune of the expansion.
+const ASCII = /^[\x00-\x7f]*$/;
+
+function mapRunes(s: string, f: (c: string) => string, firstOfExpansion: boolean): string {
+  // ASCII maps one character to one character: the whole-string mapping is the same.
+  if (ASCII.test(s)) return f(s);
+  let out = '';
+  for (const c of s) {
+    const m = [...f(c)];
+    out += m.length === 1 ? m[0] : firstOfExpansion ? m[0] ?? c : c;
+  }
+  return out;
+}
+
 /** Code-point index of `sub` in `s`, or -1. */
 function runeIndex(s: string, sub: string, from = 0): number {
   const i = s.indexOf(sub, from);
@@ -114,8 +129,8 @@ export const DEFS: BuiltinDef[] = [
       return out;
     },
   },
-  { name: 'lower', arity: 1, fn: (args) => str('lower', args, 1).toLowerCase() },
-  { name: 'upper', arity: 1, fn: (args) => str('upper', args, 1).toUpperCase() },
+  { name: 'lower', arity: 1, fn: (args) => mapRunes(str('lower', args, 1), (c) => c.toLowerCase(), true) },
+  { name: 'upper', arity: 1, fn: (args) => mapRunes(str('upper', args, 1), (c) => c.toUpperCase(), false) },
   {
     name: 'replace',
     arity: 3,

@@ -199,8 +199,19 @@ const STD_PREFIXES = [
   '1', '2', '3', '4', '5',
 ];
 
-/** Split a Go layout into literal text and standard tokens (Go's nextStdChunk). */
+const layoutCache = new Map<string, Tok[]>();
+
+/** Split a Go layout into literal text and standard tokens (Go's nextStdChunk); cached, do not mutate. */
 export function tokenizeLayout(layout: string): Tok[] {
+  let toks = layoutCache.get(layout);
+  if (toks === undefined) {
+    toks = tokenizeLayoutUncached(layout);
+    if (layoutCache.size < 256) layoutCache.set(layout, toks);
+  }
+  return toks;
+}
+
+function tokenizeLayoutUncached(layout: string): Tok[] {
   const out: Tok[] = [];
   let lit = '';
   let i = 0;
@@ -317,6 +328,13 @@ export function formatLayout(c: Civil, layout: string): string {
 
 class ParseFail extends Error {}
 
+const fracRegexes = new Map<number | undefined, RegExp>();
+function fracRegex(digits: number | undefined): RegExp {
+  let r = fracRegexes.get(digits);
+  if (!r) fracRegexes.set(digits, (r = new RegExp(`^[.,](\\d{${digits}})`)));
+  return r;
+}
+
 /** Parse `value` with a Go layout into Unix nanoseconds (Go's time.Parse, zone default UTC). */
 export function parseLayout(layoutIn: string, value: string): bigint {
   const layout = NAMED_LAYOUTS[layoutIn] ?? layoutIn;
@@ -340,10 +358,17 @@ export function parseLayout(layoutIn: string, value: string): bigint {
   let v = value;
   const toks = tokenizeLayout(layout);
   const num = (min: number, max: number, elem: string): number => {
-    const m = new RegExp(`^\\d{${min},${max}}`).exec(v);
-    if (!m) return cannot(v, elem);
-    v = v.slice(m[0].length);
-    return Number(m[0]);
+    // Greedy /^\d{min,max}/ without building a RegExp per call.
+    let n = 0;
+    while (n < max && n < v.length) {
+      const c = v.charCodeAt(n);
+      if (c < 48 || c > 57) break;
+      n++;
+    }
+    if (n < min) return cannot(v, elem);
+    const digits = v.slice(0, n);
+    v = v.slice(n);
+    return Number(digits);
   };
   const lookup = (names: string[], elem: string): number => {
     for (let i = 0; i < names.length; i++) {
@@ -426,7 +451,7 @@ export function parseLayout(layoutIn: string, value: string): bigint {
       }
       case '.0':
       case '.9': {
-        const m = t.std === '.0' ? new RegExp(`^[.,](\\d{${t.digits}})`).exec(v) : /^[.,](\d+)/.exec(v);
+        const m = t.std === '.0' ? fracRegex(t.digits).exec(v) : /^[.,](\d+)/.exec(v);
         if (!m) {
           if (t.std === '.9') break;
           cannot(v, elem);
@@ -533,6 +558,7 @@ function wrap<T>(name: string, f: () => T): T {
 function addDate(name: string, ns: bigint, years: number, months: number, days: number): bigint {
   const c = civil(name, ns, 'UTC');
   const secs = utcSeconds(c.year + years, c.month + months, c.day + days, c.hour, c.minute, c.second);
+  if (!Number.isFinite(secs)) builtinError(name, 'time outside of valid range');
   return checkNs(name, BigInt(secs) * NS_PER_S + BigInt(c.nanos));
 }
 
