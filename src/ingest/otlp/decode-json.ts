@@ -16,6 +16,7 @@ import {
   MAX_ANYVALUE_DEPTH,
   arrayJson,
   emptyMetricPoint,
+  emptySpan,
   flattenBool,
   flattenBytes,
   flattenDouble,
@@ -562,26 +563,8 @@ function scopeGroup(o: Obj, signal: Signal, items: unknown[]): void {
 // Traces
 
 function span(o: Obj, sc: Scope, out: SpanRecord[]): void {
-  const s: SpanRecord = {
-    scope: sc,
-    traceId: '',
-    spanId: '',
-    parentSpanId: '',
-    traceState: '',
-    flags: 0,
-    name: '',
-    kind: 0,
-    startTimeUnixNano: '0',
-    endTimeUnixNano: '0',
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    statusCode: 0,
-    statusMessage: '',
-  };
+  const s = emptySpan(sc);
+
   let traceId = '';
   let spanId = '';
   let parentId = '';

@@ -37,6 +37,7 @@ import {
   MAX_ANYVALUE_DEPTH,
   arrayJson,
   emptyMetricPoint,
+  emptySpan,
   flattenBool,
   flattenBytes,
   flattenDouble,
@@ -984,26 +985,8 @@ function optionalIdHex(start: number, len: number): string {
 // Traces
 
 function decodeSpan(end: number, scope: Scope, out: SpanRecord[]): void {
-  const s: SpanRecord = {
-    scope,
-    traceId: '',
-    spanId: '',
-    parentSpanId: '',
-    traceState: '',
-    flags: 0,
-    name: '',
-    kind: 0,
-    startTimeUnixNano: '0',
-    endTimeUnixNano: '0',
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    statusCode: 0,
-    statusMessage: '',
-  };
+  const s = emptySpan(scope);
+
   let tS = 0;
   let tL = 0;
   let sS = 0;

@@ -7,7 +7,7 @@
 // limit rather than by the input: each protobuf level costs only a few bytes (two keys and two
 // lengths), so a request well under the size limit can nest 100,000 levels.
 
-import type { LogBodyKind, MetricPoint, MetricType, Scope } from './types.js';
+import type { LogBodyKind, MetricPoint, MetricType, Scope, SpanRecord } from './types.js';
 import { tsError, type TenantscopeError } from '../../errors.js';
 
 /** Deepest AnyValue nesting accepted; an attribute's own value is level 1. */
@@ -174,5 +174,29 @@ export function emptyMetricPoint(scope: Scope, type: MetricType): MetricPoint {
     quantiles: [],
     quantileValues: [],
     exemplars: [],
+  };
+}
+
+/** A span with every field at its OTLP default, for both decoders to fill in. */
+export function emptySpan(scope: Scope): SpanRecord {
+  return {
+    scope,
+    traceId: '',
+    spanId: '',
+    parentSpanId: '',
+    traceState: '',
+    flags: 0,
+    name: '',
+    kind: 0,
+    startTimeUnixNano: '0',
+    endTimeUnixNano: '0',
+    attributes: {},
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    statusCode: 0,
+    statusMessage: '',
   };
 }
