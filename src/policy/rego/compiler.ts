@@ -11,6 +11,7 @@ import {
   getData,
   dataKey,
   completePrefix,
+  completeValue,
   lookup,
   tick,
   patch,
@@ -119,6 +120,9 @@ const FALLBACKS: Record<string, BuiltinDef> = {
   },
 };
 
+/** Pure one-argument string builtins whose last result a call site may reuse. */
+const MEMO_BUILTINS = new Set(['lower', 'upper', 'trim_space', 'to_number', 'strings.reverse']);
+
 /** Builtins that are relations in OPA: they return an array of all results to enumerate. */
 const RELATIONAL = new Set(['walk']);
 
@@ -131,7 +135,25 @@ function seq(goals: Goal[]): Goal {
   if (goals.length === 1) return goals[0]!;
   const [g, ...rest] = goals;
   const r = seq(rest);
+  const t = testOf(g!);
+  // A test binds nothing and holds at most once: no continuation closure needed.
+  if (t)
+    return (f, k) => {
+      const x = t(f);
+      if (x === MULTI) return g!(f, () => r(f, k));
+      return x ? r(f, k) : false;
+    };
   return (f, k) => g!(f, () => r(f, k));
+}
+
+/** A goal's fast path when it only tests (binds nothing): true/false, or MULTI to run the goal. */
+type Test = (f: Frame) => boolean | typeof MULTI;
+function withTest(g: Goal, t: Test): Goal {
+  (g as Goal & { test?: Test }).test = t;
+  return g;
+}
+function testOf(g: Goal): Test | undefined {
+  return (g as Goal & { test?: Test }).test;
 }
 
 function isGroundLiteral(t: Term): boolean {
@@ -870,6 +892,12 @@ export class Compiler {
         });
         return found ? false : k();
       };
+      const it = testOf(inner);
+      if (it)
+        g = withTest(g, (f) => {
+          const x = it(f);
+          return x === MULTI ? x : !x;
+        });
     } else g = this.exprCore(e, sc, bound);
     if (e.withs.length) g = this.withs(e, g, sc, bound);
     return g;
@@ -892,11 +920,17 @@ export class Compiler {
         this.markBound(t, sc, bound);
         const one = oneOf(g);
         if (one)
-          return (f, k) => {
-            const v = one(f);
-            if (v === MULTI) return g(f, (x) => (x !== false ? k() : false));
-            return v !== undefined && v !== false ? k() : false;
-          };
+          return withTest(
+            (f, k) => {
+              const v = one(f);
+              if (v === MULTI) return g(f, (x) => (x !== false ? k() : false));
+              return v !== undefined && v !== false ? k() : false;
+            },
+            (f) => {
+              const v = one(f);
+              return v === MULTI ? v : v !== undefined && v !== false;
+            },
+          );
         return (f, k) => g(f, (v) => (v !== false ? k() : false));
       }
       case 'unify':
@@ -910,7 +944,24 @@ export class Compiler {
         if (e.key) this.markBound(e.key, sc, bound);
         const vp = this.pattern(e.value, sc, bound);
         this.markBound(e.value, sc, bound);
-        return (f, k) => coll(f, (c) => iterate(c, (key, val) => (kp ? kp(f, key, () => vp(f, val, k)) : vp(f, val, k))));
+        const slow: Goal = (f, k) => coll(f, (c) => iterate(c, (key, val) => (kp ? kp(f, key, () => vp(f, val, k)) : vp(f, val, k))));
+        const co = oneOf(coll);
+        if (!co || kp) return slow;
+        // `some v in coll` over a single collection: loop directly, no callbacks per element.
+        return (f, k) => {
+          const c = co(f);
+          if (c === MULTI) return slow(f, k);
+          if (Array.isArray(c)) {
+            for (let i = 0; i < c.length; i++) if (vp(f, c[i]!, k)) return true;
+          } else if (c instanceof RObject) {
+            const es = c.sorted();
+            for (let i = 0; i < es.length; i++) if (vp(f, es[i]![1], k)) return true;
+          } else if (c instanceof RSet) {
+            const xs = c.sorted();
+            for (let i = 0; i < xs.length; i++) if (vp(f, xs[i]!, k)) return true;
+          }
+          return false;
+        };
       }
       case 'every': {
         const coll = this.gen(e.coll, sc, bound);
@@ -1225,14 +1276,19 @@ export class Compiler {
         const body = this.body(t.body, inner, ib, [t.term]);
         const head = this.headGenComp(t.term, inner, ib);
         const isSet = t.t === 'setcomp';
+        const ho = oneOf(head);
         return (f, cb) => {
           const out: Value[] = [];
-          body(f, () =>
-            head(f, (v) => {
-              out.push(v);
-              return false;
-            }),
-          );
+          const push = (v: Value): boolean => {
+            out.push(v);
+            return false;
+          };
+          body(f, () => {
+            const v = ho ? ho(f) : MULTI;
+            if (v === MULTI) return head(f, push);
+            if (v !== undefined) out.push(v);
+            return false;
+          });
           return cb(isSet ? RSet.from(out) : out);
         };
       }
@@ -1242,19 +1298,28 @@ export class Compiler {
         const body = this.body(t.body, inner, ib, [t.key, t.value]);
         const kg = this.headGenComp(t.key, inner, ib);
         const vg = this.headGenComp(t.value, inner, ib);
+        const ko = oneOf(kg);
+        const vo = oneOf(vg);
         return (f, cb) => {
           const m = new Map<string, [Value, Value]>();
-          body(f, () =>
-            kg(f, (k) =>
-              vg(f, (v) => {
-                const kk = keyOf(k);
-                const prev = m.get(kk);
-                if (prev && !equal(prev[1], v)) throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', t.loc);
-                m.set(kk, [k, v]);
-                return false;
-              }),
-            ),
-          );
+          const add = (k: Value, v: Value): boolean => {
+            const kk = keyOf(k);
+            const prev = m.get(kk);
+            if (prev && !equal(prev[1], v)) throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', t.loc);
+            m.set(kk, [k, v]);
+            return false;
+          };
+          const slowBody = (): boolean => kg(f, (k) => vg(f, (v) => add(k, v)));
+          body(f, () => {
+            if (!ko || !vo) return slowBody();
+            const k = ko(f);
+            if (k === MULTI) return slowBody();
+            if (k === undefined) return false;
+            const v = vo(f);
+            if (v === MULTI) return slowBody();
+            if (v === undefined) return false;
+            return add(k, v);
+          });
           return cb(new RObject(m));
         };
       }
@@ -1300,6 +1365,27 @@ export class Compiler {
     const ones = relational ? undefined : onesOf(args);
     if (!ones) return slow;
     const n = ones.length;
+    if (n === 1 && !user && MEMO_BUILTINS.has(name)) {
+      // Pure string builtins: remember the last string argument's result at this call site
+      // (loop-invariant calls such as lower(v) inside an inner iteration run once).
+      const a0 = ones[0]!;
+      let lastArg: string | undefined;
+      let lastResult: Value | undefined;
+      return fromOne((f) => {
+        const v = a0(f);
+        if (v === MULTI || v === undefined) return v;
+        const ctx = f.ctx;
+        const ov = ctx.fnOverrides.size ? ctx.fnOverrides.get(name) : undefined;
+        if (ov) return 'value' in ov ? ov.value : ov.call(ctx.unmocked(), [v], loc);
+        if (typeof v === 'string' && v === lastArg) return lastResult;
+        const r = callBuiltin(def!, ctx, [v], loc);
+        if (typeof v === 'string' && r !== undefined) {
+          lastArg = v;
+          lastResult = r;
+        }
+        return r;
+      }, slow);
+    }
     return fromOne((f) => {
       const vals = new Array<Value>(n);
       for (let i = 0; i < n; i++) {
@@ -1405,15 +1491,20 @@ export class Compiler {
     } else root = { r: 'gen', g: this.gen(head, sc, bound) };
 
     // Without iterating operands, the walk has at most one value (MULTI at an unbound var).
-    const simple = cops.every((o) => o.kind === 'const' || o.kind === 'var');
+    const simple = cops.every((o) => o.kind === 'const' || o.kind === 'var' || (o.kind === 'gen' && oneOf(o.g) !== undefined));
+    const opOnes = cops.map((o) => (o.kind === 'gen' ? oneOf(o.g) : undefined));
     const oneWalk = (f: Frame, v: Value | undefined, from: number): Value | undefined | typeof MULTI => {
       let cur = v;
       for (let i = from; i < cops.length && cur !== undefined; i++) {
         const op = cops[i]!;
         if (op.kind === 'const') cur = cur instanceof RObject ? cur.entries.get(op.k)?.[1] : lookup(cur, op.v);
-        else {
-          const key = f.s[(op as { slot: number }).slot];
+        else if (op.kind === 'var') {
+          const key = f.s[op.slot];
           if (key === undefined) return MULTI;
+          cur = lookup(cur, key);
+        } else {
+          const key = opOnes[i]!(f);
+          if (key === MULTI || key === undefined) return key;
           cur = lookup(cur, key);
         }
       }
@@ -1458,7 +1549,7 @@ export class Compiler {
     const nextVar = nconst < cops.length && cops[nconst]!.kind === 'var' ? (cops[nconst] as { slot: number }).slot : -1;
     // Resolved on first use (the trie is complete only after compilation): when the path runs
     // through a complete rule, fetch the rule's document once and walk the rest directly.
-    let plan: { path: Value[]; key: string; from: number; dynamic: boolean } | undefined;
+    let plan: { path: Value[]; key: string; from: number; dynamic: boolean; group: RuleGroup | undefined } | undefined;
     const general = (f: Frame, cb: (v: Value) => boolean): boolean => {
       const path: Value[] = [...pre];
       let i = 0;
@@ -1473,9 +1564,10 @@ export class Compiler {
     };
     const getPlan = (f: Frame) => {
       if (plan === undefined) {
-        const d = completePrefix(f.ctx.prog, spath);
-        if (d >= prefix.length) plan = { path: spath.slice(0, d), key: dataKey(spath.slice(0, d)), from: d - prefix.length, dynamic: false };
-        else plan = { path: spath, key: dataKey(spath), from: nconst, dynamic: true };
+        const g = completePrefix(f.ctx.prog, spath);
+        const d = g ? g.gpath.length : -1;
+        if (g && d >= prefix.length) plan = { path: spath.slice(0, d), key: dataKey(spath.slice(0, d)), from: d - prefix.length, dynamic: false, group: g };
+        else plan = { path: spath, key: dataKey(spath), from: nconst, dynamic: true, group: undefined };
       }
       return plan;
     };
@@ -1483,14 +1575,14 @@ export class Compiler {
       const plan = getPlan(f);
       // A bound variable right after the constant keys extends the path at run time.
       if (plan.dynamic && (nextVar >= 0 ? f.s[nextVar] !== undefined : nconst < cops.length && cops[nconst]!.kind === 'const')) return general(f, cb);
-      const v = getData(f.ctx, plan.path, plan.key);
+      const v = plan.group ? completeValue(f.ctx, plan.group, plan.path, plan.key) : getData(f.ctx, plan.path, plan.key);
       return v === undefined ? false : walk(f, v, plan.from, cb);
     };
     if (!simple) return slow;
     return fromOne((f) => {
       const plan = getPlan(f);
       if (plan.dynamic && (nextVar >= 0 ? f.s[nextVar] !== undefined : nconst < cops.length && cops[nconst]!.kind === 'const')) return MULTI;
-      const v = getData(f.ctx, plan.path, plan.key);
+      const v = plan.group ? completeValue(f.ctx, plan.group, plan.path, plan.key) : getData(f.ctx, plan.path, plan.key);
       return v === undefined ? undefined : oneWalk(f, v, plan.from);
     }, slow);
   }
@@ -1581,9 +1673,14 @@ function iterate(v: Value, cb: (k: Value, v: Value) => boolean): boolean {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) if (cb(i, v[i]!)) return true;
   } else if (v instanceof RObject) {
-    for (const [k, x] of v.sorted()) if (cb(k, x)) return true;
+    const es = v.sorted();
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i]!;
+      if (cb(e[0], e[1])) return true;
+    }
   } else if (v instanceof RSet) {
-    for (const x of v.sorted()) if (cb(x, x)) return true;
+    const xs = v.sorted();
+    for (let i = 0; i < xs.length; i++) if (cb(xs[i]!, xs[i]!)) return true;
   }
   return false;
 }

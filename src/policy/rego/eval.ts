@@ -88,11 +88,13 @@ export interface Program {
 
 /** Per-evaluation state; `with` derives a child context with fresh caches. */
 export class Ctx {
-  readonly groupCache = new Map<number, Contribution[]>();
+  /** Contributions by group id (a dense array: cheaper than a Map on the hot path). */
+  readonly groupCache: (Contribution[] | undefined)[] = [];
   readonly pathCache = new Map<string, Value | undefined>();
   readonly funcCache = new Map<string, Value | undefined | null>();
   readonly keyCache = new Map<string, Contribution[]>();
-  readonly inProgress = new Set<number>();
+  /** Group ids under evaluation (recursion check). */
+  readonly inProgress: boolean[] = [];
   depth = 0;
   /** Shared by every context derived from one evaluation. */
   budget = { steps: 0 };
@@ -222,16 +224,16 @@ function mergeBase(base: Value | undefined, virt: Value): Value {
 }
 
 function groupContribs(ctx: Ctx, g: RuleGroup): Contribution[] {
-  let c = ctx.groupCache.get(g.id);
+  let c = ctx.groupCache[g.id];
   if (c) return c;
-  if (ctx.inProgress.has(g.id)) throw new RegoEvalError('rego_recursion_error', `rule ${g.name} is recursive`);
-  ctx.inProgress.add(g.id);
+  if (ctx.inProgress[g.id] === true) throw new RegoEvalError('rego_recursion_error', `rule ${g.name} is recursive`);
+  ctx.inProgress[g.id] = true;
   try {
     c = g.run(ctx);
   } finally {
-    ctx.inProgress.delete(g.id);
+    ctx.inProgress[g.id] = false;
   }
-  ctx.groupCache.set(g.id, c);
+  ctx.groupCache[g.id] = c;
   return c;
 }
 
@@ -239,12 +241,12 @@ function keyContribs(ctx: Ctx, g: RuleGroup, key: Value): Contribution[] {
   const ck = `${g.id}|${keyOf(key)}`;
   let c = ctx.keyCache.get(ck);
   if (c) return c;
-  if (ctx.inProgress.has(g.id)) throw new RegoEvalError('rego_recursion_error', `rule ${g.name} is recursive`);
-  ctx.inProgress.add(g.id);
+  if (ctx.inProgress[g.id] === true) throw new RegoEvalError('rego_recursion_error', `rule ${g.name} is recursive`);
+  ctx.inProgress[g.id] = true;
   try {
     c = g.runKey!(ctx, key);
   } finally {
-    ctx.inProgress.delete(g.id);
+    ctx.inProgress[g.id] = false;
   }
   ctx.keyCache.set(ck, c);
   return c;
@@ -276,17 +278,27 @@ export function dataKey(path: Value[]): string {
  * contributes along or below the path (only package placeholders above it) and there is no
  * base data there. Returns -1 when there is no such prefix.
  */
-export function completePrefix(prog: Program, path: string[]): number {
+export function completePrefix(prog: Program, path: string[]): RuleGroup | undefined {
   let node: TrieNode | undefined = prog.trie;
   for (let d = 0; d < path.length && node; d++) {
-    for (const g of node.groups) if (!g.placeholder) return -1;
+    for (const g of node.groups) if (!g.placeholder) return undefined;
     node = node.children.get(path[d]!);
-    if (!node) return -1;
+    if (!node) return undefined;
     if (node.groups.length === 1 && node.groups[0]!.complete && node.children.size === 0) {
-      return navigateBase(prog.baseData, path.slice(0, d + 1)) === undefined ? d + 1 : -1;
+      return navigateBase(prog.baseData, path.slice(0, d + 1)) === undefined ? node.groups[0] : undefined;
     }
   }
-  return -1;
+  return undefined;
+}
+
+/**
+ * The document of a group found by completePrefix: without `with data` overrides, the rule's
+ * value itself (what computeData would assemble from its single contribution).
+ */
+export function completeValue(ctx: Ctx, g: RuleGroup, path: Value[], key: string): Value | undefined {
+  if (ctx.dataOverrides.length !== 0) return getData(ctx, path, key);
+  const c = groupContribs(ctx, g);
+  return c.length === 0 ? undefined : c[0]!.leaf;
 }
 
 function computeData(ctx: Ctx, path: Value[]): Value | undefined {
@@ -316,7 +328,7 @@ function computeData(ctx: Ctx, path: Value[]): Value | undefined {
     for (const g of [...prefixGroups, ...groups]) {
       const gp = g.gpath;
       if (g.container && gp.length >= path.length) tree = ensure(tree, gp, path.length, g.container);
-      const keyed = g.runKey && path.length > gp.length && !ctx.groupCache.has(g.id);
+      const keyed = g.runKey && path.length > gp.length && ctx.groupCache[g.id] === undefined;
       for (const c of keyed ? keyContribs(ctx, g, path[gp.length]!) : groupContribs(ctx, g)) {
         const cp = c.path;
         const n = Math.min(cp.length, path.length);

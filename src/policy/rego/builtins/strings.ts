@@ -24,11 +24,27 @@ export function trimRight(s: string, cutset: string): string {
 
 // Go maps case one rune at a time: where JS expands a character ("ß" -> "SS"), Go keeps it for
 // upper case, and for lower case ("İ") takes the first rune of the expansion.
-const ASCII = /^[\x00-\x7f]*$/;
+// lower()/upper() results, bounded: policies case-fold the same identifiers on every evaluation.
+const lowerCache = new Map<string, string>();
+const upperCache = new Map<string, string>();
+function cachedCase(cache: Map<string, string>, s: string, f: (c: string) => string, firstOfExpansion: boolean): string {
+  let r = cache.get(s);
+  if (r === undefined) {
+    r = mapRunes(s, f, firstOfExpansion);
+    if (cache.size >= 4096) cache.clear();
+    cache.set(s, r);
+  }
+  return r;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
 
 function mapRunes(s: string, f: (c: string) => string, firstOfExpansion: boolean): string {
   // ASCII maps one character to one character: the whole-string mapping is the same.
-  if (ASCII.test(s)) return f(s);
+  if (isAscii(s)) return f(s);
   let out = '';
   for (const c of s) {
     const m = [...f(c)];
@@ -129,8 +145,8 @@ export const DEFS: BuiltinDef[] = [
       return out;
     },
   },
-  { name: 'lower', arity: 1, fn: (args) => mapRunes(str('lower', args, 1), (c) => c.toLowerCase(), true) },
-  { name: 'upper', arity: 1, fn: (args) => mapRunes(str('upper', args, 1), (c) => c.toUpperCase(), false) },
+  { name: 'lower', arity: 1, fn: (args) => cachedCase(lowerCache, str('lower', args, 1), (c) => c.toLowerCase(), true) },
+  { name: 'upper', arity: 1, fn: (args) => cachedCase(upperCache, str('upper', args, 1), (c) => c.toUpperCase(), false) },
   {
     name: 'replace',
     arity: 3,

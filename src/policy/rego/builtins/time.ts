@@ -335,9 +335,40 @@ function fracRegex(digits: number | undefined): RegExp {
   return r;
 }
 
+const RFC3339_FAST = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * The common shapes of RFC 3339 (what parseLayout would return for them), or undefined to
+ * take the general parser (anything unusual, out of range or erroneous).
+ */
+function fastRFC3339(value: string): bigint | undefined {
+  const m = RFC3339_FAST.exec(value);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  let offset = 0;
+  if (m[8] !== undefined) {
+    const oh = Number(m[9]);
+    const om = Number(m[10]);
+    if (oh > 23 || om > 59) return undefined;
+    offset = (oh * 3600 + om * 60) * (m[8] === '-' ? -1 : 1);
+  }
+  const nanos = m[7] !== undefined ? Number(m[7].padEnd(9, '0')) : 0;
+  return BigInt(utcSeconds(year, month, day, hour, minute, second) - offset) * NS_PER_S + BigInt(nanos);
+}
+
 /** Parse `value` with a Go layout into Unix nanoseconds (Go's time.Parse, zone default UTC). */
 export function parseLayout(layoutIn: string, value: string): bigint {
   const layout = NAMED_LAYOUTS[layoutIn] ?? layoutIn;
+  if (layout === NAMED_LAYOUTS.RFC3339) {
+    const r = fastRFC3339(value);
+    if (r !== undefined) return r;
+  }
   const quote = (s: string): string => JSON.stringify(s);
   const cannot = (rest: string, elem: string): never => {
     throw new ParseFail(`parsing time ${quote(value)} as ${quote(layout)}: cannot parse ${quote(rest)} as ${quote(elem)}`);
