@@ -27,6 +27,15 @@ export const DEFS: BuiltinDef[] = [
   // Notes go to OPA's tracer, which this engine does not have; the call still succeeds.
   { name: 'trace', arity: 1, fn: (args) => (str('trace', args, 1), true) },
   { name: 'opa.runtime', arity: 0, fn: () => RObject.from([['env', new RObject()]]) },
+  // Policies here decide on evidence that must be reproducible, so they may not reach the
+  // network: http.send exists (so `with http.send as mock` works in tests) but always fails.
+  {
+    name: 'http.send',
+    arity: 1,
+    fn: () => {
+      throw new BuiltinError('eval_builtin_error', 'http.send: network access is disabled in tenantscope policies; mock it with `with http.send as ...`');
+    },
+  },
   {
     name: 'test.sleep',
     arity: 1,
