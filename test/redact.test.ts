@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { loadRegistry, parseRegistry, PII_CLASSES, type Registry, type TenantRecord } from '../src/config/index.js';
 import { isTenantscopeError } from '../src/errors.js';
 import { decodeOtlp } from '../src/ingest/otlp/index.js';
-import { emptyMetricPoint } from '../src/ingest/otlp/flatten.js';
+import { emptyMetricPoint, emptySpan } from '../src/ingest/otlp/flatten.js';
 import type { Attributes, LogBodyKind, LogRecord, MetricPoint, ResourceGroup, Scope, SpanRecord } from '../src/ingest/otlp/types.js';
 import {
   IdentifierMatcher,
@@ -92,24 +92,14 @@ function scope(attributes: Attributes = {}): Scope {
 
 function span(sc: Scope, over: Partial<SpanRecord> = {}): SpanRecord {
   return {
-    scope: sc,
+    ...emptySpan(sc),
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',
-    parentSpanId: '',
-    traceState: '',
     flags: 1,
     name: 'POST /orders',
     kind: 2,
     startTimeUnixNano: '1718900000000000000',
     endTimeUnixNano: '1718900000012000000',
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    statusCode: 0,
-    statusMessage: '',
     ...over,
   };
 }

@@ -1102,35 +1102,25 @@ export class Compiler {
     return builtin(name)?.arity;
   }
 
+  private genThenMatch(src: Term, dst: Term, sc: Scope, bound: Set<number>): Goal {
+    const g = this.gen(src, sc, bound);
+    this.markBound(src, sc, bound);
+    const p = this.pattern(dst, sc, bound);
+    this.markBound(dst, sc, bound);
+    const one = oneOf(g);
+    if (one)
+      return (f, k) => {
+        const v = one(f);
+        if (v === MULTI) return g(f, (x) => p(f, x, k));
+        return v === undefined ? false : p(f, v, k);
+      };
+    return (f, k) => g(f, (v) => p(f, v, k));
+  }
+
   private unify(a: Term, b: Term, sc: Scope, bound: Set<number>, loc: Loc): Goal {
-    if (this.canGen(b, sc, bound)) {
-      const gb = this.gen(b, sc, bound);
-      this.markBound(b, sc, bound);
-      const pa = this.pattern(a, sc, bound);
-      this.markBound(a, sc, bound);
-      const one = oneOf(gb);
-      if (one)
-        return (f, k) => {
-          const v = one(f);
-          if (v === MULTI) return gb(f, (x) => pa(f, x, k));
-          return v === undefined ? false : pa(f, v, k);
-        };
-      return (f, k) => gb(f, (v) => pa(f, v, k));
-    }
-    if (this.canGen(a, sc, bound)) {
-      const ga = this.gen(a, sc, bound);
-      this.markBound(a, sc, bound);
-      const pb = this.pattern(b, sc, bound);
-      this.markBound(b, sc, bound);
-      const one = oneOf(ga);
-      if (one)
-        return (f, k) => {
-          const v = one(f);
-          if (v === MULTI) return ga(f, (x) => pb(f, x, k));
-          return v === undefined ? false : pb(f, v, k);
-        };
-      return (f, k) => ga(f, (v) => pb(f, v, k));
-    }
+    // Generate the side that can produce values, then match each against the other side.
+    if (this.canGen(b, sc, bound)) return this.genThenMatch(b, a, sc, bound);
+    if (this.canGen(a, sc, bound)) return this.genThenMatch(a, b, sc, bound);
     const ps = this.pairs(a, b);
     if (ps) {
       const pending = ps;
