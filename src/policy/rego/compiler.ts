@@ -26,6 +26,7 @@ import {
   type RuleGroup,
   type TrieNode,
 } from './eval.js';
+import { MAX_PIECES, generatedGoal, type OpIR, type PieceIR, type SingleGen, type TermIR } from './codegen.js';
 import { RegoError } from './lexer.js';
 import { RObject, RSet, compare, equal, innerKey, keyOf, type Value } from './value.js';
 
@@ -865,6 +866,8 @@ export class Compiler {
       }
     };
     const isReady = (e: Expr): boolean => withOrder(e, () => this.ready(e, sc, bound, shared));
+    const generate = exprs.length <= MAX_PIECES;
+    const pieces: PieceIR[] = [];
     while (pending.length) {
       const i = pending.findIndex(isReady);
       if (i < 0) {
@@ -875,9 +878,156 @@ export class Compiler {
         this.err('rego_unsafe_var_error', `var ${name} is unsafe`, e.loc);
       }
       const e = pending.splice(i, 1)[0]!;
-      goals.push(withOrder(e, () => this.expr(e, sc, bound)));
+      const piece = withOrder(e, () => (generate ? this.pieceIR(e, sc, bound) : undefined) ?? { k: 'goal' as const, g: this.expr(e, sc, bound) });
+      pieces.push(piece);
+      if (piece.k === 'goal') goals.push(piece.g);
     }
-    return seq(goals);
+    // Bodies with nothing to generate inline keep their closures.
+    if (pieces.every((p) => p.k === 'goal')) return seq(goals);
+    return generatedGoal(pieces, MULTI);
+  }
+
+  // ---- pieces for generated bodies (codegen.ts) ----
+
+  /** Whether a term has at most one value with the variables bound so far (no side effects). */
+  private singleTerm(t: Term, sc: Scope, bound: Set<number>): boolean {
+    switch (t.t) {
+      case 'scalar':
+        return true;
+      case 'var': {
+        if (t.name === '_') return false;
+        const s = sc.find(t.name);
+        if (s !== undefined) return bound.has(s);
+        if (t.name === 'input' || t.name === 'data') return true;
+        const alias = this.mod.aliases.get(t.name);
+        if (alias) return this.singleTerm(alias, new Scope(), new Set());
+        return this.mod.ruleNames.has(t.name);
+      }
+      case 'ref':
+        return this.singleTerm(t.head, sc, bound) && t.ops.every((o) => this.singleTerm(o, sc, bound));
+      case 'call': {
+        if (RELATIONAL.has(this.funcName(t.name))) return false;
+        const ar = this.arityOf(t);
+        if (ar === undefined || ar < 0 || t.args.length !== ar) return false;
+        return t.args.every((a) => this.singleTerm(a, sc, bound));
+      }
+      case 'array':
+      case 'set':
+        return t.items.every((x) => this.singleTerm(x, sc, bound));
+      case 'object':
+        return t.pairs.every(([k, v]) => this.singleTerm(k, sc, bound) && this.singleTerm(v, sc, bound));
+      default:
+        // A comprehension has exactly one value once it is ready to run.
+        return true;
+    }
+  }
+
+  private singleGen(t: Term, sc: Scope, bound: Set<number>): SingleGen {
+    const g = this.gen(t, sc, bound);
+    return { gen: g, one: oneOf(g) };
+  }
+
+  /** The inline form of a single-valued term (see singleTerm). */
+  private termIR(t: Term, sc: Scope, bound: Set<number>): TermIR {
+    if (isGroundLiteral(t)) return { k: 'const', v: literalValue(t) };
+    switch (t.t) {
+      case 'var': {
+        const r = this.resolve(t.name, sc);
+        if (r.r === 'local') return { k: 'slot', slot: r.slot };
+        if (r.r === 'input') return { k: 'input' };
+        return this.refIR(t, [], sc, bound);
+      }
+      case 'ref':
+        return this.refIR(t.head, t.ops, sc, bound);
+      case 'call': {
+        const name = this.funcName(t.name);
+        const def = this.funcs.has(name) ? undefined : builtin(name);
+        if (!def) return { k: 'gen', g: this.singleGen(t, sc, bound) };
+        const args = t.args.map((a) => this.termIR(a, sc, bound));
+        return { k: 'call', def, name, args, loc: t.loc, memo: args.length === 1 && MEMO_BUILTINS.has(name) };
+      }
+      default:
+        return { k: 'gen', g: this.singleGen(t, sc, bound) };
+    }
+  }
+
+  private refIR(head: Term, ops: Term[], sc: Scope, bound: Set<number>): TermIR {
+    const opIR = (o: Term): OpIR => (isGroundLiteral(o) ? { k: 'key', v: literalValue(o) } : { k: 'term', t: this.termIR(o, sc, bound) });
+    if (head.t !== 'var') return { k: 'ref', head: this.termIR(head, sc, bound), ops: ops.map(opIR) };
+    const r = this.resolve(head.name, sc);
+    if (r.r === 'term') {
+      const at = r.term;
+      return at.t === 'ref' ? this.refIR(at.head, [...at.ops, ...ops], sc, bound) : this.refIR(at, ops, sc, bound);
+    }
+    if (r.r === 'input') return { k: 'ref', head: { k: 'input' }, ops: ops.map(opIR) };
+    if (r.r === 'local' || r.r === 'wild') return { k: 'ref', head: { k: 'slot', slot: r.slot }, ops: ops.map(opIR) };
+    const spath = [...r.path];
+    let i = 0;
+    for (; i < ops.length; i++) {
+      const o = ops[i]!;
+      if (o.t !== 'scalar' || typeof o.v !== 'string') break;
+      spath.push(o.v);
+    }
+    // The closure for the whole reference also records the dependency for recursion checks.
+    const fallback = this.singleGen(ops.length ? { t: 'ref', head, ops, loc: head.loc } : head, sc, bound);
+    return { k: 'data', spath, ops: ops.slice(i).map(opIR), fallback };
+  }
+
+  /** An expression as a generated piece, or undefined to keep its closure. */
+  private pieceIR(e: Expr, sc: Scope, bound: Set<number>): PieceIR | undefined {
+    if (e.withs.length) return undefined;
+    // An unbound local variable that a piece may bind, undefined for `_`, null when not bindable.
+    const bindable = (x: Term | undefined): number | undefined | null => {
+      if (x === undefined) return undefined;
+      if (x.t !== 'var') return null;
+      if (x.name === '_') return undefined;
+      const s = sc.find(x.name);
+      return s !== undefined && !bound.has(s) ? s : null;
+    };
+    switch (e.e) {
+      case 'some':
+        return e.negated ? undefined : { k: 'nop' };
+      case 'term': {
+        const t = e.term;
+        if (t.t === 'call') {
+          const ar = this.arityOf(t);
+          if (ar !== undefined && ar >= 0 && t.args.length === ar + 1) return undefined;
+        }
+        if (!this.singleTerm(t, sc, bound)) return undefined;
+        return { k: e.negated ? 'not' : 'test', t: this.termIR(t, sc, bound) };
+      }
+      case 'assign':
+      case 'unify': {
+        if (e.negated) return undefined;
+        const sa = bindable(e.a);
+        if (typeof sa === 'number' && this.singleTerm(e.b, sc, bound)) {
+          const t = this.termIR(e.b, sc, bound);
+          bound.add(sa);
+          return { k: 'bind', slot: sa, t };
+        }
+        if (e.e === 'assign') return undefined;
+        const sb = bindable(e.b);
+        if (typeof sb === 'number' && this.singleTerm(e.a, sc, bound)) {
+          const t = this.termIR(e.a, sc, bound);
+          bound.add(sb);
+          return { k: 'bind', slot: sb, t };
+        }
+        if (this.singleTerm(e.a, sc, bound) && this.singleTerm(e.b, sc, bound)) return { k: 'cmp', a: this.termIR(e.a, sc, bound), b: this.termIR(e.b, sc, bound) };
+        return undefined;
+      }
+      case 'somein': {
+        if (e.negated || !this.singleTerm(e.coll, sc, bound)) return undefined;
+        const key = bindable(e.key);
+        const value = bindable(e.value);
+        if (key === null || value === null || (key !== undefined && key === value)) return undefined;
+        const coll = this.termIR(e.coll, sc, bound);
+        if (key !== undefined) bound.add(key);
+        if (value !== undefined) bound.add(value);
+        return { k: 'loop', coll, key, value };
+      }
+      default:
+        return undefined;
+    }
   }
 
   private expr(e: Expr, sc: Scope, bound: Set<number>): Goal {
