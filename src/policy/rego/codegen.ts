@@ -309,6 +309,7 @@ export function generatedGoal(ps: PieceIR[], multi: MultiMarker): Goal {
       const { src, consts } = bodySource(ps, f.ctx.prog, multi);
       const names = Object.keys(HELPERS);
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      if ((globalThis as { __dump?: boolean }).__dump) console.log(src);
       impl = new Function('K', 'MULTI', ...names, src)(consts, multi, ...names.map((n) => HELPERS[n as keyof typeof HELPERS])) as Goal;
     }
     return impl(f, k);

@@ -23,6 +23,31 @@ export interface EvalOptions {
   print?: (line: string) => void;
 }
 
+/** Shared by every top-level context: `with` derives contexts with maps of their own. */
+const NO_OVERRIDES: ReadonlyMap<string, never> = new Map<string, never>();
+
+/** What builtins see of one evaluation; the clock and the memo are made only when asked for. */
+class EvalBuiltinContext implements BuiltinContext {
+  private now: bigint | undefined;
+  private memo: Map<string, unknown> | undefined;
+  constructor(
+    readonly strict: boolean,
+    nowNs: bigint | undefined,
+    private readonly printer: ((line: string) => void) | undefined,
+  ) {
+    this.now = nowNs;
+  }
+  get nowNs(): bigint {
+    return (this.now ??= BigInt(Date.now()) * 1_000_000n);
+  }
+  get cache(): Map<string, unknown> {
+    return (this.memo ??= new Map());
+  }
+  print(line: string): void {
+    this.printer?.(line);
+  }
+}
+
 const DEFAULT_LIMITS: Limits = { maxDepth: 2000, maxSteps: 50_000_000 };
 
 function toValue(x: unknown): Value | undefined {
@@ -119,14 +144,8 @@ export class RegoEngine {
   /** A fresh evaluation context (caches live for one evaluation). */
   newContext(opts: EvalOptions): Ctx {
     const prog = this.compile().program;
-    const lines = opts.print ?? (() => undefined);
-    const bctx: BuiltinContext = {
-      strict: opts.strictBuiltinErrors ?? false,
-      nowNs: opts.nowNs ?? BigInt(Date.now()) * 1_000_000n,
-      print: lines,
-      cache: new Map(),
-    };
-    return new Ctx(prog, toValue(opts.input), bctx, [], new Map(), this.limits);
+    const bctx = new EvalBuiltinContext(opts.strictBuiltinErrors ?? false, opts.nowNs, opts.print);
+    return new Ctx(prog, toValue(opts.input), bctx, [], NO_OVERRIDES, this.limits);
   }
 }
 

@@ -84,15 +84,29 @@ export interface Program {
   trie: TrieNode;
   funcs: Map<string, FuncImpl>;
   baseData: Value;
+  /** Per data path: the partial-set groups that alone make up the document there, or null. */
+  setPlans?: Map<string, RuleGroup[] | null>;
 }
 
 /** Per-evaluation state; `with` derives a child context with fresh caches. */
 export class Ctx {
   /** Contributions by group id (a dense array: cheaper than a Map on the hot path). */
   readonly groupCache: (Contribution[] | undefined)[] = [];
-  readonly pathCache = new Map<string, Value | undefined>();
-  readonly funcCache = new Map<string, Value | undefined | null>();
-  readonly keyCache = new Map<string, Contribution[]>();
+  private paths: Map<string, Value | undefined> | undefined;
+  private funcs: Map<string, Value | undefined | null> | undefined;
+  private keys: Map<string, Contribution[]> | undefined;
+  /** Documents by data path (made on first use: most evaluations read rules directly). */
+  get pathCache(): Map<string, Value | undefined> {
+    return (this.paths ??= new Map());
+  }
+  /** Function results by name and arguments. */
+  get funcCache(): Map<string, Value | undefined | null> {
+    return (this.funcs ??= new Map());
+  }
+  /** Partial-rule contributions by group and first key. */
+  get keyCache(): Map<string, Contribution[]> {
+    return (this.keys ??= new Map());
+  }
   /** Group ids under evaluation (recursion check). */
   readonly inProgress: boolean[] = [];
   depth = 0;
@@ -103,7 +117,7 @@ export class Ctx {
     readonly input: Value | undefined,
     readonly bctx: BuiltinContext,
     readonly dataOverrides: DataOverride[],
-    readonly fnOverrides: Map<string, FuncImpl | { value: Value }>,
+    readonly fnOverrides: ReadonlyMap<string, FuncImpl | { value: Value }>,
     readonly limits: Limits,
   ) {}
 
@@ -301,7 +315,38 @@ export function completeValue(ctx: Ctx, g: RuleGroup, path: Value[], key: string
   return c.length === 0 ? undefined : c[0]!.leaf;
 }
 
+/**
+ * The groups of a path whose document is just the union of partial-set rules defined exactly
+ * there (no base data, no rules above or below it), or null: such a set is built directly.
+ */
+function setPlan(prog: Program, path: Value[], key: string): RuleGroup[] | null {
+  const plans = (prog.setPlans ??= new Map());
+  let plan = plans.get(key);
+  if (plan !== undefined) return plan;
+  plan = null;
+  let node: TrieNode | undefined = prog.trie;
+  let above = true;
+  for (let d = 0; d < path.length && node; d++) {
+    if (!node.groups.every((g) => g.placeholder)) above = false;
+    const seg = path[d]!;
+    node = typeof seg === 'string' ? node.children.get(seg) : undefined;
+  }
+  if (above && node && node.children.size === 0 && node.groups.length > 0 && navigateBase(prog.baseData, path) === undefined) {
+    if (node.groups.every((g) => g.container === 'set' && g.gpath.length === path.length)) plan = node.groups;
+  }
+  plans.set(key, plan);
+  return plan;
+}
+
 function computeData(ctx: Ctx, path: Value[]): Value | undefined {
+  if (ctx.dataOverrides.length === 0) {
+    const groups = setPlan(ctx.prog, path, dataKey(path));
+    if (groups) {
+      const m = new Map<string, Value>();
+      for (const g of groups) for (const c of groupContribs(ctx, g)) m.set(keyOf(c.leaf), c.leaf);
+      return new RSet(m);
+    }
+  }
   // An override at or above the path hides everything below it.
   let best: DataOverride | undefined;
   for (const o of ctx.dataOverrides) {

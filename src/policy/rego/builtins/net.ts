@@ -10,15 +10,35 @@ interface Addr {
   value: bigint;
 }
 
-function parseV4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    v = (v << 8n) | BigInt(p);
+/** A dotted IPv4 address as an unsigned 32-bit number, or -1 (Go's rules: no leading zeros). */
+function v4Number(s: string): number {
+  let v = 0;
+  let octets = 0;
+  let i = 0;
+  while (octets < 4) {
+    const start = i;
+    let o = 0;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      o = o * 10 + (c - 48);
+      i++;
+    }
+    const n = i - start;
+    if (n === 0 || n > 3 || o > 255 || (n > 1 && s.charCodeAt(start) === 48)) return -1;
+    v = v * 256 + o;
+    octets++;
+    if (octets < 4) {
+      if (s.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
   }
-  return v;
+  return i === s.length ? v : -1;
+}
+
+function parseV4(s: string): bigint | undefined {
+  const v = v4Number(s);
+  return v < 0 ? undefined : BigInt(v);
 }
 
 /** Parse an IPv4 or IPv6 address the way Go's net.ParseIP accepts it. */
@@ -94,8 +114,20 @@ function contains(n: Net, a: Addr): boolean {
   return v >> shift === n.base >> shift;
 }
 
+// Policies test addresses against the same few networks on every evaluation.
+const cidrCache = new Map<string, Net | null>();
+function cachedCIDR(s: string): Net | undefined {
+  let n = cidrCache.get(s);
+  if (n === undefined) {
+    n = parseCIDR(s) ?? null;
+    if (cidrCache.size >= 1024) cidrCache.clear();
+    cidrCache.set(s, n);
+  }
+  return n ?? undefined;
+}
+
 function mustCIDR(name: string, s: string): Net {
-  const n = parseCIDR(s);
+  const n = cachedCIDR(s);
   if (!n) builtinError(name, `invalid CIDR address: ${s}`);
   return n;
 }
@@ -114,6 +146,11 @@ export const DEFS: BuiltinDef[] = [
       const n = 'net.cidr_contains';
       const net = mustCIDR(n, str(n, args, 1));
       const x = str(n, args, 2);
+      if (net.family === 4) {
+        // The common case, an IPv4 address in an IPv4 network, in plain numbers.
+        const v = v4Number(x);
+        if (v >= 0) return net.bits === 0 || Math.floor(v / 2 ** (32 - net.bits)) === Math.floor(Number(net.base) / 2 ** (32 - net.bits));
+      }
       const ip = parseIP(x);
       if (ip) return contains(net, ip);
       const sub = mustCIDR(n, x);

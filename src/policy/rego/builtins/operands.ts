@@ -101,8 +101,11 @@ export function strColl(name: string, args: Value[], pos: number, expected = one
 }
 
 /** A bigint as a Rego number: a JS number when exactly representable. */
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function fromBig(b: bigint): RNumber {
-  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+  return b >= MIN_SAFE && b <= MAX_SAFE ? Number(b) : b;
 }
 
 /** A JS number as a Rego number, keeping unsafe-but-integral doubles exact as bigint. */

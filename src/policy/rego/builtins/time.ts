@@ -4,7 +4,7 @@
 // they stay exact; zone offsets come from Intl ("UTC", "" and "Local" are UTC: the server's
 // local zone must not change policy results).
 import type { BuiltinDef, BuiltinContext } from './types.js';
-import { isNumber, type Value } from '../value.js';
+import { isNumber, type RNumber, type Value } from '../value.js';
 import { bigOf, builtinError, fromBig, isInt, oneOf, smallInt, str, typeError } from './operands.js';
 
 const NS_PER_S = 1_000_000_000n;
@@ -350,7 +350,7 @@ function fastRFC3339(value: string): bigint | undefined {
   const hour = Number(m[4]);
   const minute = Number(m[5]);
   const second = Number(m[6]);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > monthDays(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   let offset = 0;
   if (m[8] !== undefined) {
     const oh = Number(m[9]);
@@ -359,7 +359,81 @@ function fastRFC3339(value: string): bigint | undefined {
     offset = (oh * 3600 + om * 60) * (m[8] === '-' ? -1 : 1);
   }
   const nanos = m[7] !== undefined ? Number(m[7].padEnd(9, '0')) : 0;
-  return BigInt(utcSeconds(year, month, day, hour, minute, second) - offset) * NS_PER_S + BigInt(nanos);
+  return BigInt(daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset) * NS_PER_S + BigInt(nanos);
+}
+
+/**
+ * time.parse_rfc3339_ns for the common shapes, as a Rego number, with the range checks done on
+ * seconds so that only the result itself is a bigint; undefined takes the general path.
+ */
+function fastRFC3339Ns(value: string): RNumber | undefined {
+  // Fixed positions of YYYY-MM-DDTHH:MM:SS, read as char codes (a regex with captures costs more than the rest).
+  const n = value.length;
+  if (n < 20 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || value.charCodeAt(10) !== 84 || value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) return undefined;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > monthDays(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let i = 19;
+  let nanos = 0;
+  if (value.charCodeAt(i) === 46) {
+    let scale = 100_000_000;
+    i++;
+    const from = i;
+    while (i < n && i - from < 9) {
+      const c = value.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      nanos += (c - 48) * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i === from) return undefined;
+  }
+  let offset = 0;
+  const z = value.charCodeAt(i);
+  if (z === 90 && i + 1 === n) offset = 0;
+  else if ((z === 43 || z === 45) && i + 6 === n && value.charCodeAt(i + 3) === 58) {
+    const oh = digits(value, i + 1, 2);
+    const om = digits(value, i + 4, 2);
+    if (oh < 0 || om < 0 || oh > 23 || om > 59) return undefined;
+    offset = (oh * 3600 + om * 60) * (z === 45 ? -1 : 1);
+  } else return undefined;
+  const secs = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  // Inside int64 nanoseconds with a margin; the general path decides the edges.
+  if (secs > 9_000_000_000 || secs < -9_000_000_000) return undefined;
+  if (secs > -9_000_000 && secs < 9_000_000) return secs * 1e9 + nanos;
+  return BigInt(secs) * NS_PER_S + BigInt(nanos);
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function monthDays(y: number, m: number): number {
+  if (m !== 2) return MONTH_DAYS[m - 1]!;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+}
+
+/** The decimal number in value[at, at+len), or -1 when a character is not a digit. */
+function digits(value: string, at: number, len: number): number {
+  let v = 0;
+  for (let i = at; i < at + len; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (the era-based civil-date formula). */
+function daysFromCivil(y0: number, m: number, d: number): number {
+  const y = m <= 2 ? y0 - 1 : y0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 /** Parse `value` with a Go layout into Unix nanoseconds (Go's time.Parse, zone default UTC). */
@@ -642,7 +716,10 @@ export const DEFS: BuiltinDef[] = [
   {
     name: 'time.parse_rfc3339_ns',
     arity: 1,
-    fn: (args) => fromBig(wrap('time.parse_rfc3339_ns', () => checkNs('time.parse_rfc3339_ns', parseLayout(NAMED_LAYOUTS.RFC3339!, str('time.parse_rfc3339_ns', args, 1))))),
+    fn: (args) => {
+      const value = str('time.parse_rfc3339_ns', args, 1);
+      return fastRFC3339Ns(value) ?? fromBig(wrap('time.parse_rfc3339_ns', () => checkNs('time.parse_rfc3339_ns', parseLayout(NAMED_LAYOUTS.RFC3339!, value))));
+    },
   },
   {
     name: 'time.parse_duration_ns',
