@@ -46,7 +46,9 @@ export type PieceIR =
   | { k: 'bind'; slot: number; t: TermIR }
   | { k: 'cmp'; a: TermIR; b: TermIR }
   | { k: 'loop'; coll: TermIR; key?: number; value?: number }
-  | { k: 'goal'; g: Goal };
+  | { k: 'goal'; g: Goal }
+  /** Last piece of a generated rule: add the head value to the frame's outputs (f.o). */
+  | { k: 'emit'; t: TermIR; complete: boolean };
 
 /** Bodies longer than this stay closures: generated nesting grows with the body. */
 export const MAX_PIECES = 120;
@@ -102,20 +104,33 @@ function callB(def: BuiltinDef, name: string, ctx: Ctx, args: Value[], loc: Loc)
   return callBuiltin(def, ctx, args, loc);
 }
 
-/** Call-site memory of a pure one-argument builtin: loop-invariant calls run once. */
-interface Memo {
-  arg: string | undefined;
-  result: Value | undefined;
-}
+/**
+ * Call-site memory of a pure one-argument string builtin (lower, upper, ...): policies apply
+ * them to the same identifiers inside loops and on every evaluation. Bounded.
+ */
+type Memo = Map<string, Value>;
+const MEMO_LIMIT = 512;
 
 function callMemo(m: Memo, def: BuiltinDef, name: string, ctx: Ctx, a: Value, loc: Loc): Value | undefined {
-  if (typeof a === 'string' && a === m.arg && ctx.fnOverrides.size === 0) return m.result;
-  const r = callB(def, name, ctx, [a], loc);
-  if (typeof a === 'string' && r !== undefined && ctx.fnOverrides.size === 0) {
-    m.arg = a;
-    m.result = r;
+  if (typeof a !== 'string' || ctx.fnOverrides.size !== 0) return callB(def, name, ctx, [a], loc);
+  const hit = m.get(a);
+  if (hit !== undefined) return hit;
+  const r = callBuiltin(def, ctx, [a], loc);
+  if (r !== undefined) {
+    if (m.size >= MEMO_LIMIT) m.clear();
+    m.set(a, r);
   }
   return r;
+}
+
+/** Set or array membership (`x in c`) without the builtin call; undefined leaves it to the builtin. */
+function member(x: Value, c: Value): boolean | undefined {
+  if (c instanceof RSet) return c.has(x);
+  if (Array.isArray(c)) {
+    for (let i = 0; i < c.length; i++) if (c[i] === x || equal(c[i]!, x)) return true;
+    return false;
+  }
+  return undefined;
 }
 
 function single(g: SingleGen, f: Frame, multi: MultiMarker): Value | undefined {
@@ -183,11 +198,16 @@ class Emitter {
       case 'call':
         return this.args(t.args, 0, [], (xs) => {
           let call: string;
-          if (t.memo) call = `callMemo(${this.k({ arg: undefined, result: undefined } satisfies Memo)}, ${this.k(t.def)}, ${JSON.stringify(t.name)}, ctx, ${xs[0]}, ${this.k(t.loc)})`;
+          if (t.memo) call = `callMemo(${this.k(new Map() satisfies Memo)}, ${this.k(t.def)}, ${JSON.stringify(t.name)}, ctx, ${xs[0]}, ${this.k(t.loc)})`;
           else {
             const general = `callB(${this.k(t.def)}, ${JSON.stringify(t.name)}, ctx, [${xs.join(', ')}], ${this.k(t.loc)})`;
             const inline = INLINE[t.name]?.(xs);
-            call = inline ? `(noov ? ${inline} : ${general})` : general;
+            // An inline form answers undefined where the builtin must decide (operand errors).
+            if (inline) {
+              const v = this.tmp('v');
+              return `let ${v} = noov ? ${inline} : undefined; if (${v} === undefined) ${v} = ${general}; ${this.defined(v, then)}`;
+            }
+            call = general;
           }
           return this.defined(call, then);
         });
@@ -240,6 +260,9 @@ class Emitter {
     const p = ps[i]!;
     const rest = (): string => this.pieces(ps, i + 1);
     switch (p.k) {
+      case 'emit':
+        // A complete rule keeps its first value and any different one (a conflict for the caller).
+        return this.term(p.t, (x) => (p.complete ? `if (f.o.length === 0 || !(f.o[0] === ${x} || equal(f.o[0], ${x}))) f.o.push(${x});` : `f.o.push(${x});`));
       case 'nop':
         return rest();
       case 'test':
@@ -282,8 +305,12 @@ class Emitter {
   }
 }
 
-/** Operators generated inline when no `with` replaces them (noov). */
+/** Operators generated inline when no `with` replaces them (noov); others call the builtin. */
 const INLINE: Record<string, (xs: string[]) => string> = {
+  contains: ([a, b]) => `(typeof ${a} === 'string' && typeof ${b} === 'string' ? ${a}.includes(${b}) : undefined)`,
+  startswith: ([a, b]) => `(typeof ${a} === 'string' && typeof ${b} === 'string' ? ${a}.startsWith(${b}) : undefined)`,
+  endswith: ([a, b]) => `(typeof ${a} === 'string' && typeof ${b} === 'string' ? ${a}.endsWith(${b}) : undefined)`,
+  'internal.member_2': ([x, c]) => `member(${x}, ${c})`,
   equal: ([a, b]) => `(${a} === ${b} || equal(${a}, ${b}))`,
   neq: ([a, b]) => `!(${a} === ${b} || equal(${a}, ${b}))`,
   lt: ([a, b]) => `compare(${a}, ${b}) < 0`,
@@ -292,7 +319,7 @@ const INLINE: Record<string, (xs: string[]) => string> = {
   gte: ([a, b]) => `compare(${a}, ${b}) >= 0`,
 };
 
-const HELPERS = { dot, at, len, keyAt, valAt, callB, callMemo, single, tick, equal, compare, completeValue, getData };
+const HELPERS = { dot, at, len, keyAt, valAt, callB, callMemo, member, single, tick, equal, compare, completeValue, getData };
 
 /** JavaScript source of a body (exposed for tests and debugging). */
 export function bodySource(ps: PieceIR[], prog: Program, multi: MultiMarker): { src: string; consts: unknown[] } {
@@ -301,17 +328,27 @@ export function bodySource(ps: PieceIR[], prog: Program, multi: MultiMarker): { 
   return { src, consts: em.consts };
 }
 
-/** A goal for the pieces, generated on its first evaluation. */
-export function generatedGoal(ps: PieceIR[], multi: MultiMarker): Goal {
-  let impl: Goal | undefined;
-  return (f, k) => {
-    if (impl === undefined) {
+/** A generated body: `run` is replaced by the generated function on its first call. */
+export interface Generated {
+  run: Goal;
+}
+
+/** The pieces as a generated body, built on its first evaluation (when all rules are known). */
+export function generated(ps: PieceIR[], multi: MultiMarker): Generated {
+  const g: Generated = {
+    run: (f, k) => {
       const { src, consts } = bodySource(ps, f.ctx.prog, multi);
       const names = Object.keys(HELPERS);
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
-      if ((globalThis as { __dump?: boolean }).__dump) console.log(src);
-      impl = new Function('K', 'MULTI', ...names, src)(consts, multi, ...names.map((n) => HELPERS[n as keyof typeof HELPERS])) as Goal;
-    }
-    return impl(f, k);
+      // Code generation is the point of this module: the source is built from compiled IR only.
+      g.run = new Function('K', 'MULTI', ...names, src)(consts, multi, ...names.map((n) => HELPERS[n as keyof typeof HELPERS])) as Goal;
+      return g.run(f, k);
+    },
   };
+  return g;
+}
+
+/** A goal for the pieces (see generated). */
+export function generatedGoal(ps: PieceIR[], multi: MultiMarker): Goal {
+  const g = generated(ps, multi);
+  return (f, k) => g.run(f, k);
 }

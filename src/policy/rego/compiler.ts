@@ -26,11 +26,15 @@ import {
   type RuleGroup,
   type TrieNode,
 } from './eval.js';
-import { MAX_PIECES, generatedGoal, type OpIR, type PieceIR, type SingleGen, type TermIR } from './codegen.js';
+import { MAX_PIECES, generated, generatedGoal, type Generated, type OpIR, type PieceIR, type SingleGen, type TermIR } from './codegen.js';
 import { RegoError } from './lexer.js';
 import { RObject, RSet, compare, equal, innerKey, keyOf, type Value } from './value.js';
 
 type Pattern = (f: Frame, v: Value, k: K) => boolean;
+
+/** The continuation of a generated rule body, which never calls it (it emits into f.o). */
+const NO_K: K = () => false;
+const NO_CONTRIBUTIONS: Contribution[] = Object.freeze([]) as unknown as Contribution[];
 
 /**
  * A generator's single-value fast path: most terms (refs without iteration, calls over such
@@ -315,7 +319,7 @@ export class Compiler {
     const id = this.nextGroup++;
     const name = ['data', ...gpath].join('.');
     this.beginRule(mod);
-    type Alt = { goal: Goal; value: Gen; size: number; loc: Loc };
+    type Alt = { goal: Goal; value: Gen; size: number; loc: Loc; gen: Generated | undefined };
     const chains: Alt[][] = [];
     let dflt: Gen | undefined;
     let dfltSize = 0;
@@ -333,9 +337,11 @@ export class Compiler {
         this.nslots = 0;
         const sc = new Scope();
         const bound = new Set<number>();
-        const goal = this.body(alt.body, sc, bound, [alt.value]);
+        const { pieces, goals } = this.bodyPieces(alt.body, sc, bound, [alt.value]);
+        const goal = pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
         const value = this.headGen(alt.value, sc, bound, r);
-        chain.push({ goal, value, size: this.nslots, loc: alt.loc });
+        const gen = this.ruleBody(pieces, alt.value, sc, bound, true);
+        chain.push({ goal, value, size: this.nslots, loc: alt.loc, gen });
       }
       chains.push(chain);
     }
@@ -350,7 +356,21 @@ export class Compiler {
         let foundLoc: Loc | undefined;
         for (const chain of chains) {
           for (const alt of chain) {
-            const f: Frame = { s: new Array(alt.size), ctx };
+            if (alt.gen) {
+              // Generated: the body leaves its head values (the first, plus any different one) in f.o.
+              const f: Frame = { s: new Array(alt.size), ctx, o: [] };
+              alt.gen.run(f, NO_K);
+              const vs = f.o!;
+              for (const v of vs) {
+                if (found === undefined) {
+                  found = v;
+                  foundLoc = alt.loc;
+                } else if (!equal(found, v)) throw new RegoEvalError('eval_conflict_error', 'complete rules must not produce multiple outputs', alt.loc ?? foundLoc, name);
+              }
+              if (vs.length) break;
+              continue;
+            }
+            const f: Frame = { s: new Array(alt.size), ctx, o: undefined };
             let any = false;
             alt.goal(f, () =>
               alt.value(f, (v) => {
@@ -366,7 +386,7 @@ export class Compiler {
           }
         }
         if (found === undefined && dflt) {
-          const f: Frame = { s: new Array(dfltSize), ctx };
+          const f: Frame = { s: new Array(dfltSize), ctx, o: undefined };
           dflt(f, (v) => {
             found = v;
             return true;
@@ -388,17 +408,30 @@ export class Compiler {
         this.declare(keyVar, sc);
         bound.add(sc.vars.get(keyVar)!);
       }
-      const goal = this.body(r.body, sc, bound, [...dyn, r.value]);
+      const { pieces, goals } = this.bodyPieces(r.body, sc, bound, [...dyn, r.value]);
+      const goal = pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
       const keyGens = dyn.map((t) => this.headGen(t, sc, bound, r));
       const value = this.headGen(r.value, sc, bound, r);
       const size = this.nslots;
+      const gen = setElem && dyn.length === 0 ? this.ruleBody(pieces, r.value, sc, bound, false) : undefined;
+      if (gen)
+        return (ctx: Ctx, key?: Value): Contribution[] => {
+          const f: Frame = { s: new Array(size), ctx, o: [] };
+          if (key !== undefined) f.s[0] = key;
+          gen.run(f, NO_K);
+          const vs = f.o!;
+          if (vs.length === 0) return NO_CONTRIBUTIONS;
+          const out: Contribution[] = new Array(vs.length);
+          for (let i = 0; i < vs.length; i++) out[i] = { path: gpath, leaf: vs[i]!, setElem: true };
+          return out;
+        };
       const keysGen = (f: Frame, i: number, acc: Value[], cb: (keys: Value[]) => boolean): boolean => {
         if (i === keyGens.length) return cb(acc);
         return keyGens[i]!(f, (v) => keysGen(f, i + 1, [...acc, v], cb));
       };
       return (ctx: Ctx, key?: Value): Contribution[] => {
         const out: Contribution[] = [];
-        const f: Frame = { s: new Array(size), ctx };
+        const f: Frame = { s: new Array(size), ctx, o: undefined };
         if (key !== undefined) f.s[0] = key;
         goal(f, () =>
           keysGen(f, 0, [], (keys) =>
@@ -488,7 +521,7 @@ export class Compiler {
         try {
           for (const chain of chains) {
             for (const alt of chain) {
-              const f: Frame = { s: new Array(alt.size), ctx };
+              const f: Frame = { s: new Array(alt.size), ctx, o: undefined };
               let any = false;
               const bindParams = (i: number): boolean => {
                 if (i === alt.params.length)
@@ -810,6 +843,23 @@ export class Compiler {
 
   /** Compile a body with safety reordering; `head` terms count as uses of body variables. */
   private body(exprs: Expr[], sc: Scope, bound: Set<number>, head: Term[]): Goal {
+    const { pieces, goals } = this.bodyPieces(exprs, sc, bound, head);
+    // Bodies with nothing to generate inline keep their closures.
+    if (pieces.every((p) => p.k === 'goal')) return seq(goals);
+    return generatedGoal(pieces, MULTI);
+  }
+
+  /**
+   * A rule body plus its head value as one generated function that collects head values in
+   * the frame's outputs, when the head is single-valued; undefined otherwise.
+   */
+  private ruleBody(pieces: PieceIR[], value: Term, sc: Scope, bound: Set<number>, complete: boolean): Generated | undefined {
+    if (pieces.length > MAX_PIECES || !this.singleTerm(value, sc, bound)) return undefined;
+    return generated([...pieces, { k: 'emit', t: this.termIR(value, sc, bound), complete }], MULTI);
+  }
+
+  /** The body's expressions in evaluation order, as pieces (closures where not generated). */
+  private bodyPieces(exprs: Expr[], sc: Scope, bound: Set<number>, head: Term[]): { pieces: PieceIR[]; goals: Goal[] } {
     // Variables introduced by := / some are local to this body even if a rule has that name.
     const assigned = new Set<string>();
     for (const e of exprs) {
@@ -882,9 +932,7 @@ export class Compiler {
       pieces.push(piece);
       if (piece.k === 'goal') goals.push(piece.g);
     }
-    // Bodies with nothing to generate inline keep their closures.
-    if (pieces.every((p) => p.k === 'goal')) return seq(goals);
-    return generatedGoal(pieces, MULTI);
+    return { pieces, goals };
   }
 
   // ---- pieces for generated bodies (codegen.ts) ----

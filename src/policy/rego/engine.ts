@@ -79,7 +79,7 @@ export class PreparedQuery {
     const out: ResultSet = [];
     guarded(() => {
       const ctx = this.engine.newContext(opts);
-      const f: Frame = { s: new Array(this.size), ctx };
+      const f: Frame = { s: new Array(this.size), ctx, o: undefined };
       return this.goal(f, () => {
         const b: Bindings = {};
         for (const [n, s] of this.vars) {

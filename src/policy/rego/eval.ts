@@ -21,7 +21,8 @@ export class RegoEvalError extends Error {
 /** A continuation: called once per solution; returning true stops the enumeration. */
 export type K = () => boolean;
 /** Slots of one rule/query evaluation; undefined means unbound. */
-export type Frame = { s: (Value | undefined)[]; ctx: Ctx };
+/** Slots of one rule/query evaluation (undefined means unbound), and where a generated rule body puts its head values. */
+export type Frame = { s: (Value | undefined)[]; ctx: Ctx; o: Value[] | undefined };
 /** A compiled term: enumerates its values (binding output variables while calling cb). */
 export type Gen = (f: Frame, cb: (v: Value) => boolean) => boolean;
 /** A compiled expression or body. */
