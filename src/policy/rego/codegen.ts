@@ -28,7 +28,9 @@ export type TermIR =
   /** A reference below `data`: `spath` are its leading constant string keys, `ops` the rest. */
   | { k: 'data'; spath: string[]; ops: OpIR[]; fallback: SingleGen }
   | { k: 'call'; def: BuiltinDef; name: string; args: TermIR[]; loc: Loc; memo: boolean }
-  | { k: 'gen'; g: SingleGen };
+  | { k: 'gen'; g: SingleGen }
+  /** A loop-invariant term computed at most once per entry into the scope of its `let` piece. */
+  | { k: 'hoisted'; id: number; t: TermIR };
 
 export type OpIR = { k: 'key'; v: Value } | { k: 'term'; t: TermIR };
 
@@ -47,6 +49,8 @@ export type PieceIR =
   | { k: 'cmp'; a: TermIR; b: TermIR }
   | { k: 'loop'; coll: TermIR; key?: number; value?: number }
   | { k: 'goal'; g: Goal }
+  /** Declares the lazily computed values of hoisted terms. */
+  | { k: 'let'; ids: number[] }
   /** Last piece of a generated rule: add the head value to the frame's outputs (f.o). */
   | { k: 'emit'; t: TermIR; complete: boolean };
 
@@ -195,6 +199,10 @@ class Emitter {
         return this.term(t.head, (h) => this.ops(h, t.ops, 0, then));
       case 'data':
         return this.data(t, then);
+      case 'hoisted': {
+        const v = `h${t.id}`;
+        return `if (!d${t.id}) { d${t.id} = true; ${this.term(t.t, (x) => `${v} = ${x};`)} } ${this.defined(v, then)}`;
+      }
       case 'call':
         return this.args(t.args, 0, [], (xs) => {
           let call: string;
@@ -265,6 +273,8 @@ class Emitter {
         return this.term(p.t, (x) => (p.complete ? `if (f.o.length === 0 || !(f.o[0] === ${x} || equal(f.o[0], ${x}))) f.o.push(${x});` : `f.o.push(${x});`));
       case 'nop':
         return rest();
+      case 'let':
+        return `${p.ids.map((id) => `let h${id}, d${id} = false;`).join(' ')} ${rest()}`;
       case 'test':
         return this.term(p.t, (x) => `if (${x} !== false) { ${rest()} }`);
       case 'not': {
@@ -321,8 +331,110 @@ const INLINE: Record<string, (xs: string[]) => string> = {
 
 const HELPERS = { dot, at, len, keyAt, valAt, callB, callMemo, member, single, tick, equal, compare, completeValue, getData };
 
+/** Slots a term reads, or null when it holds a closure (whose reads are not known here). */
+function slotsRead(t: TermIR, out: Set<number>): Set<number> | null {
+  switch (t.k) {
+    case 'const':
+    case 'input':
+      return out;
+    case 'slot':
+      out.add(t.slot);
+      return out;
+    case 'gen':
+    case 'data':
+      if (t.k === 'gen') return null;
+      for (const o of t.ops) if (o.k === 'term' && slotsRead(o.t, out) === null) return null;
+      return out;
+    case 'ref':
+      if (slotsRead(t.head, out) === null) return null;
+      for (const o of t.ops) if (o.k === 'term' && slotsRead(o.t, out) === null) return null;
+      return out;
+    case 'call':
+      for (const a of t.args) if (slotsRead(a, out) === null) return null;
+      return out;
+    case 'hoisted':
+      return slotsRead(t.t, out);
+  }
+}
+
+/**
+ * Loop-invariant code motion: a term inside a loop that reads only slots bound before the loop
+ * is computed once per binding of those slots (lazily, where it was first needed, so errors and
+ * undefined results happen exactly as before). Closure pieces are barriers: what they bind is
+ * not known here.
+ */
+function hoist(ps: PieceIR[]): PieceIR[] {
+  const binder = new Map<number, number>();
+  ps.forEach((p, i) => {
+    if (p.k === 'bind') binder.set(p.slot, i);
+    if (p.k === 'loop') for (const x of [p.key, p.value]) if (x !== undefined) binder.set(x, i);
+  });
+  const lets = new Map<number, number[]>();
+  let next = 0;
+  let barrier = -1;
+  const out = ps.map((p, i): PieceIR => {
+    if (p.k === 'goal') barrier = i;
+    const loopIn = (j: number): boolean => {
+      for (let x = j; x < i; x++) if (ps[x]!.k === 'loop') return true;
+      return false;
+    };
+    const rw = (t: TermIR): TermIR => {
+      if (t.k === 'const' || t.k === 'slot' || t.k === 'input' || t.k === 'gen' || t.k === 'hoisted') return t;
+      const reads = slotsRead(t, new Set());
+      if (reads && (t.k !== 'ref' || t.ops.length > 0)) {
+        let j = barrier + 1;
+        let ok = true;
+        for (const s of reads) {
+          const b = binder.get(s);
+          if (b === undefined) continue;
+          if (b >= i) ok = false;
+          else j = Math.max(j, b + 1);
+        }
+        if (ok && loopIn(j)) {
+          const id = next++;
+          lets.set(j, [...(lets.get(j) ?? []), id]);
+          return { k: 'hoisted', id, t };
+        }
+      }
+      const op = (o: OpIR): OpIR => (o.k === 'term' ? { k: 'term', t: rw(o.t) } : o);
+      switch (t.k) {
+        case 'ref':
+          return { ...t, head: rw(t.head), ops: t.ops.map(op) };
+        case 'data':
+          return { ...t, ops: t.ops.map(op) };
+        case 'call':
+          return { ...t, args: t.args.map(rw) };
+      }
+    };
+    switch (p.k) {
+      case 'test':
+      case 'not':
+        return { ...p, t: rw(p.t) };
+      case 'bind':
+        return { ...p, t: rw(p.t) };
+      case 'emit':
+        return { ...p, t: rw(p.t) };
+      case 'cmp':
+        return { ...p, a: rw(p.a), b: rw(p.b) };
+      case 'loop':
+        return { ...p, coll: rw(p.coll) };
+      default:
+        return p;
+    }
+  });
+  if (lets.size === 0) return ps;
+  const res: PieceIR[] = [];
+  out.forEach((p, i) => {
+    const ids = lets.get(i);
+    if (ids) res.push({ k: 'let', ids });
+    res.push(p);
+  });
+  return res;
+}
+
 /** JavaScript source of a body (exposed for tests and debugging). */
-export function bodySource(ps: PieceIR[], prog: Program, multi: MultiMarker): { src: string; consts: unknown[] } {
+export function bodySource(psIn: PieceIR[], prog: Program, multi: MultiMarker): { src: string; consts: unknown[] } {
+  const ps = hoist(psIn);
   const em = new Emitter(prog, multi);
   const src = `return function body(f, k) { const s = f.s, ctx = f.ctx, noov = ctx.fnOverrides.size === 0; ${em.pieces(ps, 0)} return false; };`;
   return { src, consts: em.consts };

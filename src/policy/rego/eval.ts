@@ -277,7 +277,7 @@ export function getData(ctx: Ctx, path: Value[], key?: string): Value | undefine
   const ck = key ?? dataKey(path);
   const cached = ctx.pathCache.get(ck);
   if (cached !== undefined || ctx.pathCache.has(ck)) return cached;
-  const r = computeData(ctx, path);
+  const r = computeData(ctx, path, ck);
   ctx.pathCache.set(ck, r);
   return r;
 }
@@ -339,9 +339,9 @@ function setPlan(prog: Program, path: Value[], key: string): RuleGroup[] | null 
   return plan;
 }
 
-function computeData(ctx: Ctx, path: Value[]): Value | undefined {
+function computeData(ctx: Ctx, path: Value[], key: string): Value | undefined {
   if (ctx.dataOverrides.length === 0) {
-    const groups = setPlan(ctx.prog, path, dataKey(path));
+    const groups = setPlan(ctx.prog, path, key);
     if (groups) {
       const m = new Map<string, Value>();
       for (const g of groups) for (const c of groupContribs(ctx, g)) m.set(keyOf(c.leaf), c.leaf);
