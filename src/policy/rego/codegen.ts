@@ -14,7 +14,7 @@ import type { Loc } from './ast.js';
 import type { BuiltinDef } from './builtins/types.js';
 import { BuiltinError } from './builtins/types.js';
 import { RegoEvalError, completePrefix, completeValue, dataKey, getData, lookup, tick, type Ctx, type Frame, type Gen, type Goal, type Program } from './eval.js';
-import { RObject, RSet, compare, equal, type Value } from './value.js';
+import { RObject, RSet, compare, equal, keyOf, type Value } from './value.js';
 
 /** Marker a closure's single-value fast path returns when the term must enumerate. */
 export type MultiMarker = symbol;
@@ -29,6 +29,9 @@ export type TermIR =
   | { k: 'data'; spath: string[]; ops: OpIR[]; fallback: SingleGen }
   | { k: 'call'; def: BuiltinDef; name: string; args: TermIR[]; loc: Loc; memo: boolean }
   | { k: 'gen'; g: SingleGen }
+  | { k: 'array'; items: TermIR[] }
+  /** An object literal with constant, distinct keys (keyed by their hash keys). */
+  | { k: 'object'; keys: Value[]; vals: TermIR[] }
   /** A loop-invariant term computed at most once per entry into the scope of its `let` piece. */
   | { k: 'hoisted'; id: number; t: TermIR };
 
@@ -199,6 +202,13 @@ class Emitter {
         return this.term(t.head, (h) => this.ops(h, t.ops, 0, then));
       case 'data':
         return this.data(t, then);
+      case 'array':
+        return this.args(t.items, 0, [], (xs) => this.defined(`[${xs.join(', ')}]`, then));
+      case 'object':
+        return this.args(t.vals, 0, [], (xs) => {
+          const pairs = t.keys.map((k, i) => `[${JSON.stringify(keyOf(k))}, [${this.lit(k)}, ${xs[i]}]]`);
+          return this.defined(`new RObject(new Map([${pairs.join(', ')}]))`, then);
+        });
       case 'hoisted': {
         const v = `h${t.id}`;
         return `if (!d${t.id}) { d${t.id} = true; ${this.term(t.t, (x) => `${v} = ${x};`)} } ${this.defined(v, then)}`;
@@ -329,7 +339,7 @@ const INLINE: Record<string, (xs: string[]) => string> = {
   gte: ([a, b]) => `compare(${a}, ${b}) >= 0`,
 };
 
-const HELPERS = { dot, at, len, keyAt, valAt, callB, callMemo, member, single, tick, equal, compare, completeValue, getData };
+const HELPERS = { RObject, dot, at, len, keyAt, valAt, callB, callMemo, member, single, tick, equal, compare, completeValue, getData };
 
 /** Slots a term reads, or null when it holds a closure (whose reads are not known here). */
 function slotsRead(t: TermIR, out: Set<number>): Set<number> | null {
@@ -351,6 +361,12 @@ function slotsRead(t: TermIR, out: Set<number>): Set<number> | null {
       return out;
     case 'call':
       for (const a of t.args) if (slotsRead(a, out) === null) return null;
+      return out;
+    case 'array':
+      for (const a of t.items) if (slotsRead(a, out) === null) return null;
+      return out;
+    case 'object':
+      for (const a of t.vals) if (slotsRead(a, out) === null) return null;
       return out;
     case 'hoisted':
       return slotsRead(t.t, out);
@@ -404,6 +420,10 @@ function hoist(ps: PieceIR[]): PieceIR[] {
           return { ...t, ops: t.ops.map(op) };
         case 'call':
           return { ...t, args: t.args.map(rw) };
+        case 'array':
+          return { ...t, items: t.items.map(rw) };
+        case 'object':
+          return { ...t, vals: t.vals.map(rw) };
       }
     };
     switch (p.k) {

@@ -470,7 +470,7 @@ export class Compiler {
   }
 
   private compileFunc(name: string, defs: FuncDef[]): void {
-    type Alt = { goal: Goal; value: Gen; size: number; loc: Loc; params: Pattern[] };
+    type Alt = { goal: Goal; value: Gen; size: number; loc: Loc; params: Pattern[]; gen: Generated | undefined; slots: number[] };
     const chains: Alt[][] = [];
     let dflt: Value | undefined;
     let arity = -1;
@@ -497,9 +497,14 @@ export class Compiler {
             this.markBound(a, sc, bound);
             return p;
           });
-          const goal = this.body(alt.body, sc, bound, [alt.value]);
+          const { pieces, goals } = this.bodyPieces(alt.body, sc, bound, [alt.value]);
+          const goal = pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
           const value = this.headGen(alt.value, sc, bound, r);
-          chain.push({ goal, value, size: this.nslots, loc: alt.loc, params });
+          // Distinct plain-variable parameters are bound straight into their slots.
+          const names = (r.args ?? []).map((a) => (a.t === 'var' && a.name !== '_' ? a.name : ''));
+          const plain = names.every((n) => n !== '') && new Set(names).size === names.length;
+          const gen = plain ? this.ruleBody(pieces, alt.value, sc, bound, true) : undefined;
+          chain.push({ goal, value, size: this.nslots, loc: alt.loc, params, gen, slots: plain ? names.map((n) => sc.vars.get(n)!) : [] });
         }
         chains.push(chain);
       }
@@ -509,18 +514,32 @@ export class Compiler {
       if (arity >= 0 && arity !== n) this.err('rego_type_error', `function ${name} has arity ${arity}, got argument(s) ${n}`, d.rule.loc);
       arity = n;
     }
+    // A function without bodies is one expression: cheaper to evaluate again than to key a cache.
+    const cached = defs.some((d) => d.rule.body.length > 0 || d.rule.elses.length > 0);
     const impl: FuncImpl = {
       name,
       arity,
       call: (ctx, args, _loc) => {
-        const key = `${name}(${args.map(innerKey).join(',')})`;
-        const c = ctx.funcCache.get(key);
+        const key = cached ? `${name}(${args.map(innerKey).join(',')})` : '';
+        const c = cached ? ctx.funcCache.get(key) : undefined;
         if (c !== undefined) return c === null ? undefined : c;
         if (++ctx.depth > ctx.limits.maxDepth) throw new RegoEvalError('eval_error', `evaluation exceeded maximum depth ${ctx.limits.maxDepth}`);
         let found: Value | undefined;
         try {
           for (const chain of chains) {
             for (const alt of chain) {
+              if (alt.gen) {
+                const f: Frame = { s: new Array(alt.size), ctx, o: [] };
+                for (let i = 0; i < alt.slots.length; i++) f.s[alt.slots[i]!] = args[i];
+                alt.gen.run(f, NO_K);
+                const vs = f.o!;
+                for (const v of vs) {
+                  if (found === undefined) found = v;
+                  else if (!equal(found, v)) throw new RegoEvalError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', alt.loc, name);
+                }
+                if (vs.length) break;
+                continue;
+              }
               const f: Frame = { s: new Array(alt.size), ctx, o: undefined };
               let any = false;
               const bindParams = (i: number): boolean => {
@@ -543,7 +562,7 @@ export class Compiler {
           ctx.depth--;
         }
         if (found === undefined) found = dflt;
-        ctx.funcCache.set(key, found === undefined ? null : found);
+        if (cached) ctx.funcCache.set(key, found === undefined ? null : found);
         return found;
       },
     };
@@ -995,8 +1014,17 @@ export class Compiler {
         return { k: 'call', def, name, args, loc: t.loc, memo: args.length === 1 && MEMO_BUILTINS.has(name) };
       }
       default:
-        return { k: 'gen', g: this.singleGen(t, sc, bound) };
+        break;
+      case 'array':
+        return { k: 'array', items: t.items.map((x) => this.termIR(x, sc, bound)) };
+      case 'object': {
+        if (!t.pairs.every(([k]) => isGroundLiteral(k))) break;
+        const keys = t.pairs.map(([k]) => literalValue(k));
+        if (new Set(keys.map(keyOf)).size !== keys.length) break;
+        return { k: 'object', keys, vals: t.pairs.map(([, v]) => this.termIR(v, sc, bound)) };
+      }
     }
+    return { k: 'gen', g: this.singleGen(t, sc, bound) };
   }
 
   private refIR(head: Term, ops: Term[], sc: Scope, bound: Set<number>): TermIR {

@@ -61,9 +61,17 @@ export class RObject {
     return this.sortedCache;
   }
 
-  /** The canonical key of the whole object (cached). */
+  /**
+   * The canonical key of the whole object (cached). Members are put in the order of their key
+   * texts, not Rego's order: any fixed order makes equal objects equal keys, and this one needs
+   * no value comparisons (objects built per evaluation, e.g. policy findings, are keyed once).
+   */
   canonical(): string {
-    if (this.keyCache === undefined) this.keyCache = `\u0001{${this.sorted().map(([k, v]) => `${innerKey(k)}:${innerKey(v)}`).join(',')}}`;
+    if (this.keyCache === undefined) {
+      const parts: string[] = [];
+      for (const [k, v] of this.entries.values()) parts.push(`${innerKey(k)}:${innerKey(v)}`);
+      this.keyCache = `\u0001{${parts.sort().join(',')}}`;
+    }
     return this.keyCache;
   }
 }
@@ -98,8 +106,13 @@ export class RSet {
     return this.sortedCache;
   }
 
+  /** The canonical key of the whole set (cached; members in the order of their key texts). */
   canonical(): string {
-    if (this.keyCache === undefined) this.keyCache = `\u0001<${this.sorted().map(innerKey).join(',')}>`;
+    if (this.keyCache === undefined) {
+      const parts: string[] = [];
+      for (const v of this.items.values()) parts.push(innerKey(v));
+      this.keyCache = `\u0001<${parts.sort().join(',')}>`;
+    }
     return this.keyCache;
   }
 }
@@ -148,6 +161,7 @@ export function compareNumbers(a: RNumber, b: RNumber): number {
 
 /** OPA's total order over values. */
 export function compare(a: Value, b: Value): number {
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   const ta = typeName(a);
   const tb = typeName(b);
   if (ta !== tb) return TYPE_RANK[ta] - TYPE_RANK[tb];

@@ -299,8 +299,62 @@ function formatOne(a: GoArg, verb: string, sp: Spec): string {
   return r ?? badVerb(verb, a);
 }
 
+/**
+ * A format whose verbs are all bare %s, %v or %d (plus %%), split into its literal texts and
+ * verbs; null for any other format. Cached: policies format the same few messages repeatedly.
+ */
+type Simple = { texts: string[]; verbs: string[] } | null;
+const simpleCache = new Map<string, Simple>();
+function simpleFormat(format: string): Simple {
+  let r = simpleCache.get(format);
+  if (r !== undefined) return r;
+  r = { texts: [], verbs: [] };
+  let text = '';
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i]!;
+    if (c !== '%') {
+      text += c;
+      continue;
+    }
+    const v = format[++i];
+    if (v === '%') text += '%';
+    else if (v === 's' || v === 'v' || v === 'd') {
+      r.texts.push(text);
+      r.verbs.push(v);
+      text = '';
+    } else {
+      r = null;
+      break;
+    }
+  }
+  if (r) r.texts.push(text);
+  if (simpleCache.size >= 1024) simpleCache.clear();
+  simpleCache.set(format, r);
+  return r;
+}
+
+/** The common case: strings for %s/%v and safe integers for %d/%v, one argument per verb. */
+function simpleSprintf(f: NonNullable<Simple>, values: Value[]): string | undefined {
+  if (values.length !== f.verbs.length) return undefined;
+  let out = f.texts[0]!;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const verb = f.verbs[i]!;
+    if (typeof v === 'string' && verb !== 'd') out += v;
+    else if (typeof v === 'number' && Number.isSafeInteger(v) && verb !== 's') out += String(v);
+    else return undefined;
+    out += f.texts[i + 1]!;
+  }
+  return out;
+}
+
 /** Format like Go's fmt.Sprintf over Rego values, as OPA's sprintf does. */
 export function sprintf(format: string, values: Value[]): string {
+  const simple = simpleFormat(format);
+  if (simple) {
+    const r = simpleSprintf(simple, values);
+    if (r !== undefined) return r;
+  }
   const args = values.map(toGo);
   let out = '';
   let argi = 0;
