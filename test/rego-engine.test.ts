@@ -176,6 +176,53 @@ test('builtin errors: undefined unless strict', () => {
   throwsCode(() => e.eval('data.t.q = x', { input: { d: 0 }, strictBuiltinErrors: true }), 'eval_builtin_error', 'divide by zero');
 });
 
+test('a loop-invariant term is evaluated once per binding of what it reads, and only when reached', () => {
+  const calls: string[] = [];
+  register([{ name: 'test.seen', arity: 1, fn: ([v]) => (calls.push(String(js(v))), v!) }]);
+  const e = engine(`package t
+
+hits contains [k, id] if {
+	some k, v in input.attrs
+	some id in input.ids
+	test.seen(v) == id
+}
+
+empty if {
+	some x in input.none
+	1 / input.zero == x
+}
+`);
+  assert.equal(js(e.evalRule('t.hits', { attrs: { a: 'x', b: 'y' }, ids: ['x', 'y', 'z'] })), [['a', 'x'], ['b', 'y']]);
+  // test.seen(v) depends on v only: once per attribute, not once per (attribute, id).
+  assert.equal(calls.sort(), ['x', 'y']);
+  // The loop never runs, so the division by zero is never evaluated, even in strict mode.
+  assert.equal(e.eval('x := data.t.empty', { input: { none: [], zero: 0 }, strictBuiltinErrors: true }), []);
+  throwsCode(() => e.eval('x := data.t.empty', { input: { none: [1], zero: 0 }, strictBuiltinErrors: true }), 'eval_builtin_error', 'divide by zero');
+});
+
+test('generated bodies keep with, closures and else chains working together', () => {
+  const e = engine(`package t
+
+f(x) := y if {
+	x > 10
+	y := "big"
+} else := "small"
+
+names contains n if {
+	some p in input.people
+	n := upper(p.name)
+	count([c | some c in p.roles; startswith(c, "adm")]) > 0
+}
+
+mocked := x if {
+	x := names with upper as lower
+}
+`);
+  assert.equal(js(e.evalRule('t.names', { people: [{ name: 'ann', roles: ['admin'] }, { name: 'bob', roles: ['dev'] }] })), ['ANN']);
+  assert.equal(js(e.evalRule('t.mocked', { people: [{ name: 'Ann', roles: ['admin'] }] })), ['ann']);
+  assert.equal(js(e.eval('x := [data.t.f(11), data.t.f(1)]')[0]?.x), ['big', 'small']);
+});
+
 test('deep nesting gives an error, not a crash', () => {
   const deep = `package t\n\np := ${'['.repeat(5000)}1${']'.repeat(5000)}\n`;
   throwsCode(() => engine(deep), 'rego_parse_error', 'nesting too deep');

@@ -90,7 +90,8 @@ function valAt(c: Value, i: number): Value {
   return (c as RSet).sorted()[i]!;
 }
 
-function callBuiltin(def: BuiltinDef, ctx: Ctx, args: Value[], loc: Loc): Value | undefined {
+/** Run a builtin; its errors make the call undefined, or raise in strict mode. */
+export function callBuiltin(def: BuiltinDef, ctx: Ctx, args: Value[], loc: Loc): Value | undefined {
   try {
     return def.fn(args, ctx.bctx);
   } catch (e) {

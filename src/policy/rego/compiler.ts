@@ -4,7 +4,7 @@
 // slots of a frame, bound and unbound as the continuation-passing evaluation backtracks.
 import type { Expr, Module, Rule, Term, Loc } from './ast.js';
 import { BUILTINS } from './builtins/index.js';
-import { BuiltinError, type BuiltinDef } from './builtins/types.js';
+import type { BuiltinDef } from './builtins/types.js';
 import {
   Ctx,
   RegoEvalError,
@@ -26,7 +26,7 @@ import {
   type RuleGroup,
   type TrieNode,
 } from './eval.js';
-import { MAX_PIECES, generated, generatedGoal, type Generated, type OpIR, type PieceIR, type SingleGen, type TermIR } from './codegen.js';
+import { MAX_PIECES, callBuiltin, generated, generatedGoal, type Generated, type OpIR, type PieceIR, type SingleGen, type TermIR } from './codegen.js';
 import { RegoError } from './lexer.js';
 import { RObject, RSet, compare, equal, innerKey, keyOf, type Value } from './value.js';
 
@@ -1804,17 +1804,6 @@ export class Compiler {
   }
 }
 
-function callBuiltin(def: BuiltinDef, ctx: Ctx, args: Value[], loc: Loc): Value | undefined {
-  try {
-    return def.fn(args, ctx.bctx);
-  } catch (e) {
-    if (e instanceof BuiltinError) {
-      if (ctx.bctx.strict) throw new RegoEvalError(e.code, e.message, loc);
-      return undefined;
-    }
-    throw e;
-  }
-}
 
 /** Every variable name in a term, including inside nested comprehension bodies. */
 function termNames(t: Term, out: Set<string>): void {

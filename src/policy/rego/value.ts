@@ -262,7 +262,14 @@ export function fromJS(x: unknown): Value {
   if (x instanceof RObject || x instanceof RSet) return x;
   if (x instanceof Set) return RSet.from([...x].map(fromJS));
   if (x instanceof Map) return RObject.from([...x].map(([k, v]) => [fromJS(k), fromJS(v)] as [Value, Value]));
-  return RObject.from(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, fromJS(v)] as [Value, Value]));
+  // Plain objects: string keys are their own hash keys (see keyOf), so fill the map directly.
+  const m = new Map<string, [Value, Value]>();
+  const o = x as Record<string, unknown>;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    m.set(keyOf(k), [k, fromJS(o[k])]);
+  }
+  return new RObject(m);
 }
 
 /**
