@@ -1,6 +1,8 @@
 # Benchmark policy: 20 isolation rules over one audit event, written the way a platform's
-# security team would (helpers, partial sets, sprintf messages). Input:
-#   {"tenant": {id, allowed_regions, identifiers}, "event": <audit event>, "approvals": {...}}
+# security team would (helpers, partial sets, sprintf messages). The registry is data, loaded
+# once; each evaluation's input is one event and the tenant it was ingested for:
+#   input: {"tenant": "<id>", "event": <audit event>}
+#   data.registry: {"tenants": {id: {id, allowed_regions}}, "identifiers": {id: [...]}, "approvals": [...]}
 package bench.isolation
 
 import rego.v1
@@ -11,7 +13,7 @@ high_risk_targets := {"dataset", "bucket", "database", "kms_key"}
 
 event := input.event
 
-tenant := input.tenant
+tenant := data.registry.tenants[input.tenant]
 
 actor_tenant := object.get(event.actor, "tenant_id", "")
 
@@ -28,7 +30,7 @@ foreign_target if {
 }
 
 approved_ticket if {
-	some approval in input.approvals
+	some approval in data.registry.approvals
 	approval.ticket == event.ticket
 	approval.tenant == tenant.id
 	approval.expires_ns > time.parse_rfc3339_ns(event.time)
@@ -85,7 +87,7 @@ violations contains violation("denied_sensitive", "low", sprintf("denied %s", [e
 
 violations contains violation("identifier_in_attributes", "high", sprintf("attribute %s names tenant %s", [k, owner])) if {
 	some k, v in event.attributes
-	some owner, ids in input.identifiers
+	some owner, ids in data.registry.identifiers
 	owner != tenant.id
 	some id in ids
 	contains(lower(v), lower(id))

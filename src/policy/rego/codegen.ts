@@ -13,7 +13,7 @@
 import type { Loc } from './ast.js';
 import type { BuiltinDef } from './builtins/types.js';
 import { BuiltinError } from './builtins/types.js';
-import { RegoEvalError, completePrefix, completeValue, dataKey, getData, lookup, tick, type Ctx, type Frame, type Gen, type Goal, type Program } from './eval.js';
+import { RegoEvalError, baseDocument, completePrefix, completeValue, dataKey, getData, lookup, tick, type Ctx, type Frame, type Gen, type Goal, type Program } from './eval.js';
 import { RObject, RSet, compare, equal, keyOf, type Value } from './value.js';
 
 /** Marker a closure's single-value fast path returns when the term must enumerate. */
@@ -69,6 +69,14 @@ function dot(v: Value | undefined, k: string): Value | undefined {
 
 function at(v: Value | undefined, k: Value): Value | undefined {
   return v === undefined ? undefined : lookup(v, k);
+}
+
+/** A key into base data: JSON documents find a numeric key by its text, as OPA's store does. */
+function atBase(v: Value | undefined, k: Value): Value | undefined {
+  if (v === undefined) return undefined;
+  const x = lookup(v, k);
+  if (x === undefined && v instanceof RObject && (typeof k === 'number' || typeof k === 'bigint')) return v.get(String(k));
+  return x;
 }
 
 function len(c: Value): number {
@@ -244,19 +252,20 @@ class Emitter {
   }
 
   /** Walk `ops[i..]` from the value in `cur` (a defined JS expression). */
-  private ops(cur: string, ops: OpIR[], i: number, then: (x: string) => string): string {
+  private ops(cur: string, ops: OpIR[], i: number, then: (x: string) => string, base = false): string {
     // Constant keys and bound-variable keys chain into one expression; `dot`/`at` pass undefined through.
+    const at = base ? 'atBase' : 'at';
     let expr = cur;
     let j = i;
     for (; j < ops.length; j++) {
       const op = ops[j]!;
-      if (op.k === 'key') expr = typeof op.v === 'string' ? `dot(${expr}, ${JSON.stringify(op.v)})` : `at(${expr}, ${this.lit(op.v)})`;
-      else if (op.t.k === 'slot') expr = `at(${expr}, s[${op.t.slot}])`;
+      if (op.k === 'key') expr = typeof op.v === 'string' ? `dot(${expr}, ${JSON.stringify(op.v)})` : `${at}(${expr}, ${this.lit(op.v)})`;
+      else if (op.t.k === 'slot') expr = `${at}(${expr}, s[${op.t.slot}])`;
       else break;
     }
     if (j === ops.length) return expr === cur ? then(cur) : this.defined(expr, then);
     const op = ops[j] as { k: 'term'; t: TermIR };
-    return this.defined(expr, (v) => this.term(op.t, (key) => this.defined(`at(${v}, ${key})`, (x) => this.ops(x, ops, j + 1, then))));
+    return this.defined(expr, (v) => this.term(op.t, (key) => this.defined(`${at}(${v}, ${key})`, (x) => this.ops(x, ops, j + 1, then, base))));
   }
 
   private data(t: TermIR & { k: 'data' }, then: (x: string) => string): string {
@@ -266,6 +275,11 @@ class Emitter {
       const path = t.spath.slice(0, d);
       const rest: OpIR[] = [...t.spath.slice(d).map((v): OpIR => ({ k: 'key', v })), ...t.ops];
       return this.defined(`completeValue(ctx, ${this.k(g)}, ${this.k(path)}, ${this.k(dataKey(path))})`, (v) => this.ops(v, rest, 0, then));
+    }
+    const base = baseDocument(this.prog, t.spath);
+    if (base) {
+      const doc = `(ctx.dataOverrides.length === 0 ? ${this.k(base.value)} : getData(ctx, ${this.k(t.spath)}, ${this.k(dataKey(t.spath))}))`;
+      return this.defined(doc, (v) => this.ops(v, t.ops, 0, then, true));
     }
     // A partial rule or base document: a fully constant path is one document lookup; a
     // variable key keeps the closure, which asks the rule for that key only.
@@ -340,7 +354,7 @@ const INLINE: Record<string, (xs: string[]) => string> = {
   gte: ([a, b]) => `compare(${a}, ${b}) >= 0`,
 };
 
-const HELPERS = { RObject, dot, at, len, keyAt, valAt, callB, callMemo, member, single, tick, equal, compare, completeValue, getData };
+const HELPERS = { RObject, dot, at, atBase, len, keyAt, valAt, callB, callMemo, member, single, tick, equal, compare, completeValue, getData };
 
 /** Slots a term reads, or null when it holds a closure (whose reads are not known here). */
 function slotsRead(t: TermIR, out: Set<number>): Set<number> | null {

@@ -307,6 +307,21 @@ export function completePrefix(prog: Program, path: string[]): RuleGroup | undef
 }
 
 /**
+ * For a static data path that no rule contributes to (at, above or below it), the base
+ * document there, which is then the same for every evaluation without `with data`; undefined
+ * when rules are involved. `{ value: undefined }` means no document.
+ */
+export function baseDocument(prog: Program, path: string[]): { value: Value | undefined } | undefined {
+  let node: TrieNode | undefined = prog.trie;
+  for (let d = 0; d < path.length && node; d++) {
+    for (const g of node.groups) if (!g.placeholder) return undefined;
+    node = node.children.get(path[d]!);
+  }
+  if (node) return undefined;
+  return { value: navigateBase(prog.baseData, path) };
+}
+
+/**
  * The document of a group found by completePrefix: without `with data` overrides, the rule's
  * value itself (what computeData would assemble from its single contribution).
  */
