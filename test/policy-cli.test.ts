@@ -19,6 +19,13 @@ test('policy test passes a directory whose test_ rules all hold, naming each', a
   assert.match(r.stdout, /PASS: 2\/2/);
 });
 
+test('the shipped isolation, retention and tier policies pass their own tests', async () => {
+  const r = await cliResult(['policy', 'test', fromRoot('policies')]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  for (const pkg of ['isolation_test', 'retention_test', 'tiers_test']) assert.match(r.stdout, new RegExp(`data\\.tenantscope\\.${pkg}\\.test_\\w+: PASS`));
+  assert.not.match(r.stdout, /FAIL|ERROR/);
+});
+
 test('policy test exits 1 and names the failing rule with its file and line', async () => {
   const r = await cliResult(['policy', 'test', join(POLICIES, 'failing')]);
   assert.is(r.code, 1);
