@@ -335,31 +335,14 @@ function fracRegex(digits: number | undefined): RegExp {
   return r;
 }
 
-const RFC3339_FAST = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
 /**
  * The common shapes of RFC 3339 (what parseLayout would return for them), or undefined to
  * take the general parser (anything unusual, out of range or erroneous).
  */
 function fastRFC3339(value: string): bigint | undefined {
-  const m = RFC3339_FAST.exec(value);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  if (month < 1 || month > 12 || day < 1 || day > monthDays(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
-  let offset = 0;
-  if (m[8] !== undefined) {
-    const oh = Number(m[9]);
-    const om = Number(m[10]);
-    if (oh > 23 || om > 59) return undefined;
-    offset = (oh * 3600 + om * 60) * (m[8] === '-' ? -1 : 1);
-  }
-  const nanos = m[7] !== undefined ? Number(m[7].padEnd(9, '0')) : 0;
-  return BigInt(daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset) * NS_PER_S + BigInt(nanos);
+  const r = fastRFC3339Ns(value);
+  return r === undefined ? undefined : typeof r === 'bigint' ? r : BigInt(r);
 }
 
 /**
