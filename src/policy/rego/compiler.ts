@@ -32,6 +32,11 @@ import { RObject, RSet, compare, equal, innerKey, keyOf, type Value } from './va
 
 type Pattern = (f: Frame, v: Value, k: K) => boolean;
 
+/** A body as one goal: generated, or its closures in sequence when nothing is generated inline. */
+function goalOf(pieces: PieceIR[], goals: Goal[]): Goal {
+  return pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
+}
+
 /** The continuation of a generated rule body, which never calls it (it emits into f.o). */
 const NO_K: K = () => false;
 const NO_CONTRIBUTIONS: Contribution[] = Object.freeze([]) as unknown as Contribution[];
@@ -338,7 +343,7 @@ export class Compiler {
         const sc = new Scope();
         const bound = new Set<number>();
         const { pieces, goals } = this.bodyPieces(alt.body, sc, bound, [alt.value]);
-        const goal = pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
+        const goal = goalOf(pieces, goals);
         const value = this.headGen(alt.value, sc, bound, r);
         const gen = this.ruleBody(pieces, alt.value, sc, bound, true);
         chain.push({ goal, value, size: this.nslots, loc: alt.loc, gen });
@@ -409,7 +414,7 @@ export class Compiler {
         bound.add(sc.vars.get(keyVar)!);
       }
       const { pieces, goals } = this.bodyPieces(r.body, sc, bound, [...dyn, r.value]);
-      const goal = pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
+      const goal = goalOf(pieces, goals);
       const keyGens = dyn.map((t) => this.headGen(t, sc, bound, r));
       const value = this.headGen(r.value, sc, bound, r);
       const size = this.nslots;
@@ -498,7 +503,7 @@ export class Compiler {
             return p;
           });
           const { pieces, goals } = this.bodyPieces(alt.body, sc, bound, [alt.value]);
-          const goal = pieces.every((p) => p.k === 'goal') ? seq(goals) : generatedGoal(pieces, MULTI);
+          const goal = goalOf(pieces, goals);
           const value = this.headGen(alt.value, sc, bound, r);
           // Distinct plain-variable parameters are bound straight into their slots.
           const names = (r.args ?? []).map((a) => (a.t === 'var' && a.name !== '_' ? a.name : ''));
@@ -863,9 +868,7 @@ export class Compiler {
   /** Compile a body with safety reordering; `head` terms count as uses of body variables. */
   private body(exprs: Expr[], sc: Scope, bound: Set<number>, head: Term[]): Goal {
     const { pieces, goals } = this.bodyPieces(exprs, sc, bound, head);
-    // Bodies with nothing to generate inline keep their closures.
-    if (pieces.every((p) => p.k === 'goal')) return seq(goals);
-    return generatedGoal(pieces, MULTI);
+    return goalOf(pieces, goals);
   }
 
   /**
