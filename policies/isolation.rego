@@ -25,6 +25,9 @@ import rego.v1
 
 policy := "isolation"
 
+# Streamed: evaluated on every audit event and every ingest request summary.
+evaluated_on := {"audit_event", "ingest_summary"}
+
 tenant_id := input.tenant
 
 tenant := lib.tenant(tenant_id)

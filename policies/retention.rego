@@ -15,6 +15,9 @@ import rego.v1
 
 policy := "retention"
 
+# Scheduled: evaluated on the interval input described above.
+evaluated_on := {"scheduled"}
+
 # Frameworks' minimums over every tier: audit trails are kept a year (SOC 2, ISO 27001).
 framework_min_days := {"audit_events": 365}
 

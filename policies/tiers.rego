@@ -12,6 +12,9 @@ import rego.v1
 
 policy := "tiers"
 
+# Scheduled, with retention.
+evaluated_on := {"scheduled"}
+
 controls(t) := {c | some c in object.get(t, "controls", [])}
 
 # Segmented and dedicated tenants are promised their own encryption key.

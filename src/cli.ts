@@ -38,6 +38,20 @@ interface ServeFlags extends StoreFlags {
   maxRequestBytes?: number;
   redaction: 'on' | 'off';
   redactionKey?: string;
+  policies: string;
+  policyInterval: number;
+  policyBudgetMs: number;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number >= 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Where the policies are; the shipped ones by default. */
+function policiesOption(): Option {
+  return new Option('--policies <dir>', "policy directory (.rego with *_test.rego); 'off' for none (serve only)").env('TENANTSCOPE_POLICIES').default('policies');
 }
 
 const program = new Command('tenantscope')
@@ -52,6 +66,9 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--redaction <on|off>', 'redact cross-tenant identifiers, secrets and PII before storage').env('TENANTSCOPE_REDACTION').choices(['on', 'off']).default('on'))
   .addOption(new Option('--redaction-key <secret>', 'shared secret for redaction markers (same on every node); default: a key kept in the data dir').env('TENANTSCOPE_REDACTION_KEY'))
   .addOption(new Option('--max-request-bytes <n>', 'largest OTLP body, after decompression (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
+  .addOption(policiesOption())
+  .addOption(new Option('--policy-interval <seconds>', 'run the scheduled policies (retention, tiers) this often; 0: never').env('TENANTSCOPE_POLICY_INTERVAL').default(300).argParser(nonNegativeInt))
+  .addOption(new Option('--policy-budget-ms <ms>', 'longest an ingest request waits for its streamed policy verdict').env('TENANTSCOPE_POLICY_BUDGET_MS').default(50).argParser(nonNegativeInt))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -68,7 +85,11 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       maxRequestBytes: flags.maxRequestBytes,
       redaction: flags.redaction !== 'off',
       redactionKey: flags.redactionKey,
+      policies: flags.policies,
+      policyIntervalMs: flags.policyInterval * 1000,
+      policyStream: { budgetMs: flags.policyBudgetMs },
     });
+    process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {
       rootLogger.info({ signal }, 'shutting down');
       server.close().then(
@@ -116,20 +137,8 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
       }
       result = body;
     } else {
-      const { migrate, openStore } = await import('./store/index.js');
       const { verifyChain } = await import('./ingest/audit/chain.js');
-      const store = await openStore({
-        dataDir: flags.dataDir,
-        clickhouse: flags.clickhouseUrl
-          ? { url: flags.clickhouseUrl, username: flags.clickhouseUser, password: flags.clickhousePassword, database: flags.clickhouseDatabase }
-          : undefined,
-      });
-      try {
-        await migrate(store);
-        result = await verifyChain(store, flags.tenant);
-      } finally {
-        await store.close();
-      }
+      result = await withStore(flags, (store) => verifyChain(store, flags.tenant));
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.exitCode = result.status === 'ok' ? 0 : 1;
@@ -159,12 +168,85 @@ policy
   .argument('<dir>', 'e.g. ../shared/rego-conformance/opa-v1')
   .action(async (dir: string) => emit((await import('./policy/commands.js')).conformanceCommand(dir)));
 
+interface PolicyRunFlags extends StoreFlags {
+  policies: string;
+  record: boolean;
+  json?: boolean;
+}
+
+storeOptions(policy.command('run').description('run the scheduled policies (retention, tiers) once against the store, record and print the findings'))
+  .addOption(policiesOption())
+  .option('--no-record', 'print the findings without storing them or resolving violations')
+  .option('--json', 'print JSON instead of a table')
+  .action(async (flags: PolicyRunFlags) => {
+    const { runScheduledOnce, formatRun } = await import('./policy/run-command.js');
+    const run = await withStore(flags, (store, registry) => runScheduledOnce(store, registry, flags.policies, flags.record));
+    process.stdout.write(`${flags.json ? JSON.stringify(run, null, 2) : formatRun(run)}\n`);
+    process.exitCode = run.failures.length > 0 ? 1 : 0;
+  });
+
+interface ViolationsFlags extends StoreFlags {
+  tenant?: string;
+  status: 'open' | 'resolved' | 'all';
+  api?: string;
+  token?: string;
+  json?: boolean;
+}
+
+storeOptions(program.command('violations').description("list a tenant's policy violations (open by default)"))
+  .option('--tenant <id>', 'tenant (required with a tenant-scoped --token; omit for every tenant)')
+  .addOption(new Option('--status <status>', 'which violations').choices(['open', 'resolved', 'all']).default('open'))
+  .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
+  .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
+  .option('--json', 'print JSON instead of a table')
+  .action(async (flags: ViolationsFlags) => {
+    const { formatViolations } = await import('./policy/run-command.js');
+    let violations: import('./policy/types.js').Violation[];
+    if (flags.api) {
+      const base = flags.api.replace(/\/$/, '');
+      const path = flags.tenant ? `/api/v1/tenants/${encodeURIComponent(flags.tenant)}/violations` : '/api/v1/violations';
+      const res = await fetch(`${base}${path}?status=${flags.status}`, { headers: flags.token ? { authorization: `Bearer ${flags.token}` } : {} });
+      const body = (await res.json()) as { violations: typeof violations } | { error: { code: string; message: string } };
+      if ('error' in body) {
+        process.stderr.write(`tenantscope: ${body.error.code}: ${body.error.message}\n`);
+        process.exit(2);
+      }
+      violations = body.violations;
+    } else {
+      const { listViolations } = await import('./policy/violations.js');
+      violations = await withStore(flags, (store, registry) => {
+        if (flags.tenant !== undefined && !registry.tenant(flags.tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(flags.tenant)} is not in the registry`);
+        return listViolations(store, { tenant: flags.tenant, status: flags.status });
+      });
+    }
+    process.stdout.write(`${flags.json ? JSON.stringify({ violations }, null, 2) : formatViolations(violations)}\n`);
+  });
+
+/** Open the registry and the (migrated) store for one command, and close the store after. */
+async function withStore<T>(flags: StoreFlags, fn: (store: import('./store/types.js').Store, registry: import('./config/index.js').Registry) => Promise<T>): Promise<T> {
+  const { loadRegistry } = await import('./config/index.js');
+  const { migrate, openStore } = await import('./store/index.js');
+  const registry = loadRegistry(flags.config);
+  const store = await openStore({
+    dataDir: flags.dataDir,
+    clickhouse: flags.clickhouseUrl
+      ? { url: flags.clickhouseUrl, username: flags.clickhouseUser, password: flags.clickhousePassword, database: flags.clickhouseDatabase }
+      : undefined,
+  });
+  try {
+    await migrate(store);
+    return await fn(store, registry);
+  } finally {
+    await store.close();
+  }
+}
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isTenantscopeError(e)) {
     process.stderr.write(`tenantscope: ${e.code}: ${e.message}\n`);
     process.exit(2);
   }
-  if (e instanceof Error && (e.name === 'RegoError' || e.name === 'RegoEvalError')) {
+  if (e instanceof Error && (e.name === 'RegoError' || e.name === 'RegoEvalError' || e.name === 'PolicyLoadError' || e.name === 'InvalidArgumentError')) {
     process.stderr.write(`tenantscope: ${e.message}\n`);
     process.exit(2);
   }

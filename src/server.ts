@@ -14,6 +14,9 @@ import { nodeId } from './node-id.js';
 import { Redactor } from './ingest/redact/index.js';
 import { RedactionStage } from './ingest/redact-stage.js';
 import { redactionKey } from './ingest/redaction-key.js';
+import { PolicyService } from './policy/service.js';
+import type { StreamOptions } from './policy/stream.js';
+import { fromRoot } from './paths.js';
 
 export interface ServeOptions {
   configPath: string;
@@ -34,6 +37,12 @@ export interface ServeOptions {
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
   writer?: Partial<WriterOptions>;
+  /** Policy directory (default: the shipped policies/); 'off' evaluates no policies. */
+  policies?: string;
+  /** Scheduled policy interval in ms (default 5 minutes; 0: only on demand). */
+  policyIntervalMs?: number;
+  /** Streamed policy options (budget, timeouts). */
+  policyStream?: Partial<StreamOptions>;
 }
 
 export interface RunningServer {
@@ -41,9 +50,13 @@ export interface RunningServer {
   apiUrl: string;
   registry: Registry;
   store: Store;
+  /** Absent when policies are off. */
+  policies?: PolicyService;
   /** Stop listening, flush queued rows, close the store. */
   close(): Promise<void>;
 }
+
+export const DEFAULT_POLICY_INTERVAL_MS = 5 * 60_000;
 
 /** Start tenantscope; resolves once both listeners accept connections. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
@@ -61,12 +74,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const writer = new BatchWriter(store, stageLogger('writer'), { ...DEFAULT_WRITER_OPTIONS, ...opts.writer });
   const redaction = opts.redaction === false ? undefined : new RedactionStage(new Redactor(registry, redactionKey(opts.dataDir, opts.redactionKey)));
   if (!redaction) log.warn('redaction is switched off: cross-tenant identifiers, secrets and PII are stored as sent');
-  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction);
+  const policyDir = opts.policies ?? fromRoot('policies');
+  const policies =
+    policyDir === 'off'
+      ? undefined
+      : await PolicyService.start(
+          { dir: policyDir, intervalMs: opts.policyIntervalMs ?? DEFAULT_POLICY_INTERVAL_MS, stream: opts.policyStream },
+          registry,
+          store,
+          (text, rows) => writer.write('violations', text, rows),
+          stageLogger('policy'),
+        );
+  if (!policies) log.warn('policies are switched off: no isolation or retention violations are recorded');
+  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies);
   const node = nodeId(opts.dataDir);
-  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction);
+  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies);
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
   const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes });
-  const api = buildApiApp({ registry, store, log: stageLogger('api') });
+  const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
 
   await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
   await api.listen({ host: opts.host, port: opts.apiPort });
@@ -81,10 +106,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     apiUrl,
     registry,
     store,
+    policies,
     close() {
       closing ??= (async () => {
         await otlp.close();
         await api.close();
+        await policies?.close();
         await writer.close();
         await store.close();
       })();

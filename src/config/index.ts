@@ -18,6 +18,7 @@ export {
   type RetentionDays,
   type Settings,
   type SloObjective,
+  type SupportTicket,
   type TenantRecord,
   type Tier,
   type TierName,

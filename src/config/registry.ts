@@ -34,7 +34,7 @@ import {
 } from './types.js';
 
 /** Default service settings, used for any key the registry leaves out. */
-export const DEFAULT_SETTINGS: Settings = Object.freeze({ maxRequestBytes: 64 * 1024 * 1024 });
+export const DEFAULT_SETTINGS: Settings = Object.freeze({ maxRequestBytes: 64 * 1024 * 1024, multiTenantServices: Object.freeze([]) });
 
 // Hashing is cheap but not free; a token longer than any we issue cannot match, and refusing
 // it early keeps a hostile header from costing a hash of megabytes.
@@ -79,6 +79,7 @@ interface RawTenant {
   encryption_key_id?: string;
   legal_hold?: boolean;
   pii_classes?: PiiClass[];
+  support_tickets?: { ticket: string; from: string; until: string }[];
 }
 
 interface RawToken {
@@ -93,7 +94,7 @@ interface RawRegistry {
   tiers: Record<TierName, RawTier>;
   tenants: RawTenant[];
   tokens: RawToken[];
-  settings?: { max_request_bytes?: number };
+  settings?: { max_request_bytes?: number; multi_tenant_services?: string[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -413,6 +414,17 @@ function checkTenants(tenants: unknown[], sink: ProblemSink): Map<string, number
   });
 
   tenants.forEach((t, i) => {
+    if (!isRecord(t)) return;
+    asList(t.support_tickets).forEach((x, j) => {
+      if (!isRecord(x) || typeof x.from !== 'string' || typeof x.until !== 'string') return;
+      const from = Date.parse(x.from);
+      const until = Date.parse(x.until);
+      if (Number.isNaN(from) || Number.isNaN(until)) sink.add(['tenants', i, 'support_tickets', j], 'from and until must be valid RFC 3339 times');
+      else if (until <= from) sink.add(['tenants', i, 'support_tickets', j, 'until'], `the window must end after it starts (from ${x.from})`);
+    });
+  });
+
+  tenants.forEach((t, i) => {
     if (!isRecord(t) || typeof t.region !== 'string' || !Array.isArray(t.allowed_regions)) return;
     const allowed = t.allowed_regions.filter((r): r is string => typeof r === 'string');
     if (!allowed.includes(t.region)) {
@@ -519,6 +531,7 @@ class TenantRegistry implements Registry {
     this.tiers = deepFreeze(tiers);
     this.settings = deepFreeze({
       maxRequestBytes: raw.settings?.max_request_bytes ?? DEFAULT_SETTINGS.maxRequestBytes,
+      multiTenantServices: [...(raw.settings?.multi_tenant_services ?? DEFAULT_SETTINGS.multiTenantServices)],
     });
 
     this.#tenantList = deepFreeze(raw.tenants.map((t) => resolveTenant(t, tiers[t.tier])));
@@ -655,6 +668,7 @@ function resolveTenant(t: RawTenant, tier: Tier): TenantRecord {
     ...(t.encryption_key_id !== undefined ? { encryptionKeyId: t.encryption_key_id } : {}),
     legalHold: t.legal_hold ?? false,
     piiClasses: [...(t.pii_classes ?? [])],
+    supportTickets: (t.support_tickets ?? []).map((x) => ({ ticket: x.ticket, from: x.from, until: x.until })),
   };
 }
 

@@ -107,6 +107,17 @@ export interface TenantRecord {
   readonly encryptionKeyId?: string;
   readonly legalHold: boolean;
   readonly piiClasses: readonly PiiClass[];
+  /** Support tickets the tenant approved, each with its window. */
+  readonly supportTickets: readonly SupportTicket[];
+}
+
+/** A support ticket a tenant approved: cross-tenant support access is allowed under it, inside its window. */
+export interface SupportTicket {
+  readonly ticket: string;
+  /** RFC 3339, inclusive. */
+  readonly from: string;
+  /** RFC 3339, exclusive. */
+  readonly until: string;
 }
 
 /** A token as stored: a SHA-256 digest, never the plaintext. */
@@ -130,6 +141,8 @@ export interface Principal {
 /** Service-wide settings, defaults applied. */
 export interface Settings {
   readonly maxRequestBytes: number;
+  /** Services that serve several tenants; their telemetry must say which tenant it is for. */
+  readonly multiTenantServices: readonly string[];
 }
 
 /** One mistake in a registry file, located as precisely as the YAML allows. */

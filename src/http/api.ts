@@ -6,13 +6,17 @@ import type { Store } from '../store/types.js';
 import { usageReport } from '../reports/usage.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
-import { authenticate, requireTenantRead } from './auth.js';
+import { authenticate, requireKind, requireTenantRead } from './auth.js';
 import type { Logger } from '../log.js';
+import { listViolations, type ViolationQuery } from '../policy/violations.js';
+import type { PolicyService } from '../policy/service.js';
 
 export interface ApiOptions {
   registry: Registry;
   store: Store;
   log: Logger;
+  /** Absent when policies are off. */
+  policies?: PolicyService;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -39,7 +43,7 @@ export function parseTimeParam(name: string, value: unknown): number | undefined
 
 /** Build the API app (not yet listening). */
 export function buildApiApp(opts: ApiOptions): FastifyInstance {
-  const { registry, store, log } = opts;
+  const { registry, store, log, policies } = opts;
   const app = Fastify({ logger: false, return503OnClosing: true });
 
   app.setErrorHandler((error, _req, reply) => {
@@ -72,5 +76,42 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return verifyChain(store, req.params.id);
   });
 
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', async (req) => {
+    const principal = authenticate(registry, req);
+    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+    const violations = await listViolations(store, { ...violationQuery(req.query), tenant: req.params.id });
+    return { tenant: req.params.id, violations };
+  });
+
+  // Every tenant's violations and the platform's own (tenant ""), for operators.
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/violations', async (req) => {
+    requireKind(authenticate(registry, req), ['admin'], 'list every tenant\'s violations');
+    return { violations: await listViolations(store, violationQuery(req.query)) };
+  });
+
+  app.get('/api/v1/policies', async (req) => {
+    requireKind(authenticate(registry, req), ['admin'], 'read the policy status');
+    if (!policies) throw tsError('TS_ERR_NOT_FOUND', ['GET', '/api/v1/policies (policies are switched off)']);
+    return policies.status();
+  });
+
   return app;
+}
+
+const STATUSES = ['open', 'resolved', 'all'] as const;
+
+function violationQuery(q: Record<string, unknown>): ViolationQuery {
+  const status = q.status ?? 'open';
+  if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status)) {
+    throw tsError('TS_ERR_BAD_QUERY', ['status', `expected one of ${STATUSES.join(', ')}`]);
+  }
+  let limit: number | undefined;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (typeof q.limit !== 'string' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) throw tsError('TS_ERR_BAD_QUERY', ['limit', 'expected an integer from 1 to 100000']);
+  }
+  const fromMs = parseTimeParam('from', q.from);
+  const toMs = parseTimeParam('to', q.to);
+  if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
+  return { status: status as ViolationQuery['status'], limit, fromMs, toMs };
 }

@@ -10,6 +10,7 @@ import type { BatchWriter } from './writer.js';
 import type { TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
 import type { RedactionStage } from './redact-stage.js';
+import { SummaryBuilder, type PolicyStage } from './summary.js';
 
 export type Encoding = 'protobuf' | 'json';
 
@@ -44,6 +45,8 @@ export class IngestPipeline {
     private readonly log: Logger,
     /** Absent when redaction is switched off. */
     private readonly redaction?: RedactionStage,
+    /** Absent when streamed policies are switched off. */
+    private readonly policies?: PolicyStage,
   ) {}
 
   /** Store what the principal may write, reject the rest; resolves once stored. */
@@ -59,6 +62,7 @@ export class IngestPipeline {
     const redactions: Record<string, Record<string, number>> = {};
     let accepted = 0;
     const messages: string[] = [];
+    const summary = this.policies ? new SummaryBuilder(principal, batchId, decoded.signal) : undefined;
 
     for (const slice of slices) {
       const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId };
@@ -68,8 +72,10 @@ export class IngestPipeline {
           writes.push(this.writer.write('redactions', red.text, red.rows));
           const mine = (redactions[slice.tenant.id] ??= {});
           for (const [cls, n] of Object.entries(red.byClass)) mine[cls] = (mine[cls] ?? 0) + n;
+          summary?.redacted(slice.tenant.id, red.byClass, red.owners);
         }
       }
+      summary?.accepted(slice.tenant.id, slice.groups);
       const enc = encodeRows(decoded.signal, ctx, slice.groups);
       if (enc.unstorable > 0) {
         rejections.push({
@@ -98,6 +104,11 @@ export class IngestPipeline {
     }
     for (const r of rejections) {
       messages.push(r.message);
+      if (summary) {
+        // A rejected resource was never redacted: its service name is, before it becomes evidence.
+        const charged = this.registry.tenant(r.tenantId);
+        summary.rejected(r.service && charged && this.redaction ? { ...r, service: this.redaction.text(charged, r.service) } : r);
+      }
       usage.push(this.usage({ timeMs: now, signal: table, tenantId: r.tenantId, outcome: 'rejected', reason: r.reason, claimedTenant: r.claimedTenant, records: r.records, bytes: 0, encoding, tokenName: principal.name, detail: r.message, batchId }));
       if (r.reason !== 'invalid') {
         this.log.warn({ tenant: r.tenantId, claimed: r.claimedTenant, reason: r.reason, records: r.records, token: principal.name }, 'ingest rejected');
@@ -105,6 +116,8 @@ export class IngestPipeline {
     }
     const usageText = usageRows(usage);
     writes.push(this.writer.write('ingest_usage', usageText, usage.length));
+    // Policies run on their own thread while the rows are stored; waiting is bounded by their budget.
+    if (summary && this.policies) writes.push(this.policies.submit(summary.summaries()));
     await Promise.all(writes);
 
     const rejected = rejections.reduce((a, r) => a + r.records, 0);

@@ -12,9 +12,11 @@ export interface RedactionOutcome {
   rows: number;
   /** Redactions per class, e.g. { tenant_identifier: 2, jwt: 1 }. */
   byClass: Record<string, number>;
+  /** Redacted identifiers per tenant they name. */
+  owners: Record<string, number>;
 }
 
-const NONE: RedactionOutcome = { text: '', rows: 0, byClass: {} };
+const NONE: RedactionOutcome = Object.freeze({ text: '', rows: 0, byClass: {}, owners: {} });
 
 export class RedactionStage {
   constructor(private readonly redactor: Redactor) {}
@@ -25,7 +27,7 @@ export class RedactionStage {
     if (signal === 'traces') this.redactor.redactSpans(tenant, groups as ResourceGroup<SpanRecord>[], tally);
     else if (signal === 'logs') this.redactor.redactLogs(tenant, groups as ResourceGroup<LogRecord>[], tally);
     else this.redactor.redactMetrics(tenant, groups as ResourceGroup<MetricPoint>[], tally);
-    return outcome(tenant, tally.entries(), nowMs);
+    return outcome(tenant, tally, nowMs);
   }
 
   /** Redact an audit event's attributes in place. */
@@ -33,13 +35,19 @@ export class RedactionStage {
     this.redactor.redactAttributes(tenant, attributes, 'audit_events', 'audit.attributes', tally);
   }
 
+  /** A value as it may be stored in `tenant`'s evidence (redacted, not counted: it is metadata). */
+  text(tenant: TenantRecord, value: string): string {
+    return this.redactor.redactString(tenant, value, 'audit_events', 'evidence', new RedactionTally());
+  }
+
   /** Rows for what a tally counted. */
   rows(tenant: TenantRecord, tally: RedactionTally, nowMs: number): RedactionOutcome {
-    return outcome(tenant, tally.entries(), nowMs);
+    return outcome(tenant, tally, nowMs);
   }
 }
 
-function outcome(tenant: TenantRecord, counts: RedactionCount[], nowMs: number): RedactionOutcome {
+function outcome(tenant: TenantRecord, tally: RedactionTally, nowMs: number): RedactionOutcome {
+  const counts: RedactionCount[] = tally.entries();
   if (counts.length === 0) return NONE;
   const byClass: Record<string, number> = {};
   const rows: RedactionRow[] = counts.map((c) => {
@@ -54,5 +62,5 @@ function outcome(tenant: TenantRecord, counts: RedactionCount[], nowMs: number):
       retentionDays: tenant.retentionDays.audit_events,
     };
   });
-  return { text: redactionRows(rows), rows: rows.length, byClass };
+  return { text: redactionRows(rows), rows: rows.length, byClass, owners: tally.owners() };
 }

@@ -21,6 +21,8 @@ export interface Rejection {
   reason: RejectReason;
   records: number;
   message: string;
+  /** service.name of the rejected resource, when it has one. */
+  service?: string;
 }
 
 /** Resource groups accepted for one tenant. */
@@ -56,6 +58,7 @@ export function assignTenants<T>(principal: Principal, groups: ResourceGroup<T>[
           claimedTenant: '',
           reason: 'tenant_missing',
           records: n,
+          service: group.resource.attributes['service.name'] ?? '',
           message: `resource without a ${TENANT_ATTRIBUTE} attribute sent with a token for several tenants (${principal.name})`,
         });
         continue;

@@ -1,26 +1,16 @@
 // The `tenantscope policy` commands: eval (answer a query), test (run test_* rules the way
 // `opa test` does) and conformance (OPA's conformance cases). Each returns its text and an
 // exit code, so the CLI only prints.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { RegoEngine, formatConformance, parseModule, runConformance, toJS } from './rego/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { regoFiles } from './files.js';
+import { RegoEngine, formatConformance, runConformance, toJS } from './rego/index.js';
+import { runPolicyTests } from './testing.js';
 import './rego/builtins/index.js';
 
 export interface CommandOutput {
   text: string;
   exitCode: number;
-}
-
-/** Every .rego file at `path` (a file, or a directory searched recursively), sorted. */
-export function regoFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  const out: string[] = [];
-  for (const name of readdirSync(path).sort()) {
-    const p = join(path, name);
-    if (statSync(p).isDirectory()) out.push(...regoFiles(p));
-    else if (name.endsWith('.rego')) out.push(p);
-  }
-  return out;
 }
 
 /** Load policy files and JSON data files from `-d` paths into a new engine. */
@@ -66,44 +56,27 @@ export function evalCommand(paths: readonly string[], query: string, inputFile?:
 
 /** `policy test`: evaluate every `test_*` rule; PASS when it is true. */
 export function testCommand(paths: readonly string[]): CommandOutput {
-  const engine = loadEngine(paths);
-  engine.compile();
+  const sources = paths.flatMap((p) => regoFiles(p)).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  const results = runPolicyTests(sources);
   const lines: string[] = [];
-  let passed = 0;
-  let failed = 0;
-  let errored = 0;
-  for (const path of paths) {
-    for (const file of regoFiles(path)) {
-      const mod = parseModule(readFileSync(file, 'utf8'), file);
-      const tests = [...new Set(mod.rules.filter((r) => r.kind === 'complete' && r.name.startsWith('test_')).map((r) => r.name))];
-      if (tests.length === 0) continue;
-      lines.push(`${relative(process.cwd(), file)}:`);
-      for (const name of tests) {
-        const rule = mod.rules.find((r) => r.name === name)!;
-        const where = `${relative(process.cwd(), file)}:${rule.loc.line}`;
-        const doc = `data.${[...mod.pkg, name].join('.')}`;
-        const started = performance.now();
-        try {
-          const v = engine.evalRule(doc);
-          const ms = (performance.now() - started).toFixed(1);
-          if (v === true) {
-            passed++;
-            lines.push(`  ${doc}: PASS (${ms}ms)`);
-          } else {
-            failed++;
-            lines.push(`  ${doc}: FAIL (${ms}ms) at ${where}${v === undefined ? ' (undefined)' : ''}`);
-          }
-        } catch (e) {
-          errored++;
-          lines.push(`  ${doc}: ERROR at ${where}: ${(e as Error).message}`);
-        }
-      }
+  let file = '';
+  for (const r of results) {
+    const rel = relative(process.cwd(), r.file);
+    if (r.file !== file) {
+      file = r.file;
+      lines.push(`${rel}:`);
     }
+    const ms = r.ms.toFixed(1);
+    if (r.outcome === 'pass') lines.push(`  ${r.name}: PASS (${ms}ms)`);
+    else if (r.outcome === 'fail') lines.push(`  ${r.name}: FAIL (${ms}ms) at ${rel}:${r.line}${r.detail ? ` (${r.detail})` : ''}`);
+    else lines.push(`  ${r.name}: ERROR at ${rel}:${r.line}: ${r.detail}`);
   }
+  const passed = results.filter((r) => r.outcome === 'pass').length;
+  const failed = results.filter((r) => r.outcome === 'fail').length;
+  const errored = results.length - passed - failed;
   lines.push('-'.repeat(80));
-  const total = passed + failed + errored;
-  lines.push(`PASS: ${passed}/${total}${failed ? `, FAIL: ${failed}` : ''}${errored ? `, ERROR: ${errored}` : ''}`);
-  return { text: lines.join('\n'), exitCode: failed + errored > 0 || total === 0 ? 1 : 0 };
+  lines.push(`PASS: ${passed}/${results.length}${failed ? `, FAIL: ${failed}` : ''}${errored ? `, ERROR: ${errored}` : ''}`);
+  return { text: lines.join('\n'), exitCode: failed + errored > 0 || results.length === 0 ? 1 : 0 };
 }
 
 /** `policy conformance`: run OPA's conformance YAML cases below `dir`. */

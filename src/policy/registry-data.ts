@@ -51,7 +51,7 @@ function tierDocument(t: Tier): PolicyTier {
 }
 
 /** Build the registry document policies evaluate against. */
-export function registryDocument(reg: Registry, extra: { multiTenantServices?: string[] } = {}): RegistryDocument {
+export function registryDocument(reg: Registry): RegistryDocument {
   const tenants: Record<string, PolicyTenant> = {};
   for (const t of reg.tenants()) {
     tenants[t.id] = {
@@ -67,10 +67,10 @@ export function registryDocument(reg: Registry, extra: { multiTenantServices?: s
       quotas: { events_per_second: t.quotas.eventsPerSecond, bytes_per_second: t.quotas.bytesPerSecond },
       controls: [...t.controls],
       pii_classes: [...t.piiClasses],
-      support_tickets: [],
+      support_tickets: t.supportTickets.map((x) => ({ ticket: x.ticket, from: x.from, until: x.until })),
     };
   }
   const tiers: Record<string, PolicyTier> = {};
   for (const [name, tier] of Object.entries(reg.tiers)) tiers[name] = tierDocument(tier);
-  return { tenants, tiers, multi_tenant_services: extra.multiTenantServices ?? [] };
+  return { tenants, tiers, multi_tenant_services: [...reg.settings.multiTenantServices] };
 }

@@ -43,11 +43,12 @@ export function renderStatements(sql: string, target: DdlTarget = {}): string[] 
   const rendered = sql
     .replace(/^\s*--.*$/gm, '')
     .replace(/\$ON_CLUSTER/g, onCluster)
-    .replace(/\$ENGINE\((\w+)\)/g, (_m, table: string) =>
-      target.cluster
-        ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/${table}', '{replica}')`
-        : 'MergeTree',
-    );
+    // $ENGINE(table) or $ENGINE(table, Variant) with Variant one of MergeTree's family
+    // (Aggregating, Replacing, ...): the replicated form on a cluster.
+    .replace(/\$ENGINE\((\w+)(?:,\s*(\w+))?\)/g, (_m, table: string, variant: string | undefined) => {
+      const family = `${variant ?? ''}MergeTree`;
+      return target.cluster ? `Replicated${family}('/clickhouse/tables/{shard}/{database}/${table}', '{replica}')` : family;
+    });
   return rendered
     .split(/;\s*$/m)
     .map((s) => s.trim())

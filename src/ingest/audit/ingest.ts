@@ -8,6 +8,9 @@ import { auditRows, type ChainWriter } from './chain.js';
 import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
 import type { RedactionStage } from '../redact-stage.js';
 import { RedactionTally } from '../redact/index.js';
+import { SummaryBuilder, type PolicyStage } from '../summary.js';
+import type { AuditEventPolicyInput, StreamedInput } from '../../policy/types.js';
+import { randomUUID } from 'node:crypto';
 
 /** Stores JSONEachRow text in a table and resolves once it is durable (the writer). */
 export type RowSink = (table: 'audit_events' | 'redactions', text: string, rows: number) => Promise<void>;
@@ -30,6 +33,8 @@ export class AuditIngest {
     private readonly sink: RowSink,
     /** Absent when redaction is switched off. */
     private readonly redaction?: RedactionStage,
+    /** Absent when streamed policies are switched off. */
+    private readonly policies?: PolicyStage,
   ) {}
 
   /** Validate, chain and store the events of one request body. */
@@ -76,9 +81,15 @@ export class AuditIngest {
       throw tsError('TS_ERR_AUDIT_INVALID', [first ? `event ${first.index}: ${first.errors.join('; ')}` : 'the request holds no events'], { results });
     }
 
+    const summary = this.policies ? new SummaryBuilder(principal, randomUUID(), 'audit') : undefined;
+    const inputs: StreamedInput[] = [];
     await Promise.all(
       [...byTenant.values()].map(async ({ tenant, events, indexes, tally }) => {
         const redacted = this.redaction?.rows(tenant, tally, Date.now());
+        if (summary) {
+          summary.records(tenant.id, events.length, events.map((e) => e.region));
+          if (redacted) summary.redacted(tenant.id, redacted.byClass, redacted.owners);
+        }
         const chained = await this.chain.append(tenant.id, events, (c) =>
           Promise.all([
             this.sink('audit_events', auditRows(c, tenant.retentionDays.audit_events, principal.name), c.length),
@@ -88,8 +99,11 @@ export class AuditIngest {
         chained.forEach((c, i) =>
           results.push({ index: indexes[i]!, status: 'stored', id: c.eventId, segment_id: c.segmentId, seq: c.seq, hash: c.hash, flags: c.flags }),
         );
+        if (this.policies) for (const c of chained) inputs.push(policyInput(c));
       }),
     );
+    // Policies see the events once they are chained and stored; waiting is bounded by their budget.
+    if (summary && this.policies) await this.policies.submit([...inputs, ...summary.summaries()]);
     results.sort((a, b) => a.index - b.index);
     const accepted = results.filter((r) => r.status === 'stored').length;
     return { accepted, rejected: results.length - accepted, events: results };
@@ -105,4 +119,24 @@ export class AuditIngest {
     if (p.tenants.has(named)) return named;
     return { error: `/target/tenant_id: a token for several tenants must name one of its tenants here` };
   }
+}
+
+/** An audit event as the isolation policy reads it. */
+function policyInput(e: AuditEvent): AuditEventPolicyInput {
+  const ms = Number(BigInt(e.timeNs) / 1_000_000n);
+  return {
+    kind: 'audit_event',
+    tenant: e.tenantId,
+    event: {
+      id: e.eventId,
+      time: new Date(ms).toISOString(),
+      actor: { id: e.actorId, type: e.actorType, tenant_id: e.actorTenantId || e.tenantId },
+      action: e.action,
+      target: { type: e.targetType, id: e.targetId, tenant_id: e.targetTenantId || e.tenantId },
+      outcome: e.outcome,
+      region: e.region,
+      ticket: e.ticket,
+      attributes: e.attributes,
+    },
+  };
 }

@@ -59,6 +59,7 @@ export interface RedactionCount {
 /** Redaction counts of one tenant, keyed by data class, field and class. */
 export class RedactionTally {
   readonly #counts = new Map<string, RedactionCount>();
+  readonly #owners = new Map<string, number>();
   #total = 0;
 
   /** Count `n` redactions of `cls` in `field` of `dataClass`. */
@@ -71,9 +72,20 @@ export class RedactionTally {
     this.#total += n;
   }
 
+  /** Count `n` redacted identifiers owned by tenant `owner` (isolation policies read these). */
+  addOwner(owner: string, n: number): void {
+    this.#owners.set(owner, (this.#owners.get(owner) ?? 0) + n);
+  }
+
+  /** Redacted identifiers per owning tenant. */
+  owners(): Record<string, number> {
+    return Object.fromEntries(this.#owners);
+  }
+
   /** Add every count of another tally to this one. */
   merge(other: RedactionTally): void {
     for (const c of other.entries()) this.add(c.dataClass, c.field, c.cls, c.count);
+    for (const [o, n] of other.#owners) this.addOwner(o, n);
   }
 
   /** The counts, as copies, in first-counted order. */
@@ -165,6 +177,8 @@ interface Hit {
   start: number;
   end: number;
   rank: number;
+  /** The tenant a tenant-identifier hit names. */
+  owner?: string;
 }
 
 interface Frame {
@@ -184,6 +198,8 @@ export class Redactor {
   /** Redactions per class for the value being processed (flushed into a tally per field). */
   readonly #counts = new Int32Array(REDACTION_CLASSES.length);
   #counted = 0;
+  /** Owners of the tenant identifiers redacted in the value being processed. */
+  readonly #owners = new Map<string, number>();
   readonly #seed = randomInt(0x7fffffff);
 
   constructor(registry: Registry, masterKey: Buffer) {
@@ -344,6 +360,10 @@ export class Redactor {
         counts[i] = 0;
       }
     }
+    if (this.#owners.size > 0) {
+      for (const [o, n] of this.#owners) tally.addOwner(o, n);
+      this.#owners.clear();
+    }
     this.#counted = 0;
   }
 
@@ -409,11 +429,14 @@ export class Redactor {
       const start = hits[i]!.start;
       let end = hits[i]!.end;
       let rank = hits[i]!.rank;
+      let owner = hits[i]!.owner;
       // Overlapping hits become one marker: no fragment of any of them survives.
       for (i++; i < hits.length && hits[i]!.start < end; i++) {
         end = Math.max(end, hits[i]!.end);
         rank = Math.min(rank, hits[i]!.rank);
+        owner ??= hits[i]!.owner;
       }
+      if (rank === TENANT_IDENTIFIER && owner !== undefined) this.#owners.set(owner, (this.#owners.get(owner) ?? 0) + 1);
       out += s.slice(last, start) + this.#mark(st, rank, s.slice(start, end));
       last = end;
     }
@@ -529,7 +552,7 @@ function othersIdentifiers(ids: readonly IdentifierHit[], self: string): Hit[] |
     if (h.owner === self) continue;
     while (j < own.length && own[j]!.end < h.end) j++;
     if (j < own.length && minStart[j]! <= h.start) continue;
-    (hits ??= []).push({ start: h.start, end: h.end, rank: TENANT_IDENTIFIER });
+    (hits ??= []).push({ start: h.start, end: h.end, rank: TENANT_IDENTIFIER, owner: h.owner });
   }
   return hits;
 }
