@@ -38,9 +38,26 @@ summary := input if input.kind == "ingest_summary"
 
 # ---- audit events ----
 
-actor_tenant := object.get(event.actor, "tenant_id", tenant_id)
+# An actor without a home tenant is platform staff or automation. Support staff stand outside
+# every tenant ("platform"); automation (system, service) acts for the tenant it serves.
+actor_home := object.get(event.actor, "tenant_id", "")
 
-target_tenant := object.get(event.target, "tenant_id", tenant_id)
+actor_tenant := actor_home if actor_home != ""
+
+actor_tenant := "platform" if {
+	actor_home == ""
+	event.actor.type == "support"
+}
+
+actor_tenant := tenant_id if {
+	actor_home == ""
+	event.actor.type != "support"
+}
+
+target_tenant := t if {
+	t := object.get(event.target, "tenant_id", "")
+	t != ""
+} else := tenant_id
 
 # A support engineer may act across tenants only under a ticket the owning tenant approved,
 # and only inside that ticket's window.

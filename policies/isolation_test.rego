@@ -49,6 +49,21 @@ test_support_access_outside_the_window_is_cross_tenant if {
 	td.rules(findings(td.audit(e))) == {"cross_tenant_access"}
 }
 
+test_platform_support_without_a_home_tenant_is_cross_tenant if {
+	e := json.patch(td.event, [
+		{"op": "replace", "path": "/actor", "value": {"id": "s-9", "type": "support", "tenant_id": ""}},
+		{"op": "replace", "path": "/action", "value": "support.access"},
+	])
+	some v in findings(td.audit(e))
+	v.rule == "cross_tenant_access"
+	v.evidence.actor_tenant == "platform"
+}
+
+test_automation_without_a_home_tenant_acts_for_its_tenant if {
+	e := json.patch(td.event, [{"op": "replace", "path": "/actor", "value": {"id": "retention-job", "type": "system", "tenant_id": ""}}])
+	count(findings(td.audit(e))) == 0
+}
+
 test_export_without_approval if {
 	e := json.patch(td.event, [{"op": "replace", "path": "/action", "value": "data.export"}])
 	td.rules(findings(td.audit(e))) == {"export_without_approval"}

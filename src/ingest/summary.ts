@@ -80,12 +80,11 @@ export class SummaryBuilder {
     if (r.reason === 'tenant_mismatch' && r.claimedTenant !== '') addName(s.claimed_tenants, r.claimedTenant);
   }
 
-  /** Records of an audit batch, accepted for `tenant`. */
-  records(tenant: string, n: number, regions: readonly string[]): void {
+  /** Records of an audit batch, accepted for `tenant` (their regions are judged event by event). */
+  records(tenant: string, n: number): void {
     const s = this.of(tenant);
     s.records += n;
     addName(s.claimed_tenants, tenant);
-    for (const r of regions) addName(s.regions, r);
   }
 
   /** Redactions in `tenant`'s data: per class, and identifiers per owning tenant. */

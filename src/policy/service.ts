@@ -78,6 +78,11 @@ export class PolicyService {
     return this.stream.submit(inputs);
   }
 
+  /** Resolves once every streamed input submitted so far is evaluated and recorded. */
+  drain(): Promise<void> {
+    return this.stream.drain();
+  }
+
   /** Run the scheduled policies now and record the outcome. */
   runScheduled(nowMs?: number): Promise<ScheduledRun> {
     return this.scheduled.run(this.set, { nowMs });

@@ -110,6 +110,12 @@ export class StreamPolicies {
     return Promise.race([all.then(() => clearTimeout(timer)), budget]);
   }
 
+  /** Resolves once everything submitted so far is evaluated and its findings recorded. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight || this.loadWaiter) await new Promise((r) => setTimeout(r, 2));
+    await Promise.allSettled([...this.pendingRecords]);
+  }
+
   /** Evaluate what is queued, record it, and stop the worker. */
   async close(): Promise<void> {
     this.closed = true;

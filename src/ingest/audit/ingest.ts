@@ -87,7 +87,7 @@ export class AuditIngest {
       [...byTenant.values()].map(async ({ tenant, events, indexes, tally }) => {
         const redacted = this.redaction?.rows(tenant, tally, Date.now());
         if (summary) {
-          summary.records(tenant.id, events.length, events.map((e) => e.region));
+          summary.records(tenant.id, events.length);
           if (redacted) summary.redacted(tenant.id, redacted.byClass, redacted.owners);
         }
         const chained = await this.chain.append(tenant.id, events, (c) =>
@@ -130,9 +130,9 @@ function policyInput(e: AuditEvent): AuditEventPolicyInput {
     event: {
       id: e.eventId,
       time: new Date(ms).toISOString(),
-      actor: { id: e.actorId, type: e.actorType, tenant_id: e.actorTenantId || e.tenantId },
+      actor: { id: e.actorId, type: e.actorType, tenant_id: e.actorTenantId },
       action: e.action,
-      target: { type: e.targetType, id: e.targetId, tenant_id: e.targetTenantId || e.tenantId },
+      target: { type: e.targetType, id: e.targetId, tenant_id: e.targetTenantId },
       outcome: e.outcome,
       region: e.region,
       ticket: e.ticket,
