@@ -100,7 +100,10 @@ export class PolicyService {
         this.log.error({ dir: this.opts.dir, reason, keeping: this.set.version }, 'policy reload refused; the previous policies keep running');
         return;
       }
-      if (next.version === this.set.version) return;
+      if (next.version === this.set.version) {
+        this.refused = null;
+        return;
+      }
       try {
         await this.stream.load(next);
       } catch (e) {

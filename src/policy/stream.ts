@@ -96,9 +96,10 @@ export class StreamPolicies {
         continue;
       }
       waits.push(new Promise<void>((done) => this.queue.push({ id: this.nextId++, input, done })));
+      if (!this.inFlight) this.pump();
     }
-    this.stats.queued = this.queue.length;
     this.pump();
+    this.stats.queued = this.queue.length;
     const all = Promise.all(waits).then(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<void>((resolve) => {
