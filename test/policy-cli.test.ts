@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromRoot } from '../src/paths.js';
 import { cliResult } from './support/cli.js';
-import { SHARED_DIR } from './support/server.js';
+import { DEMO_CONFIG, SHARED_DIR, startTestServer } from './support/server.js';
+import { rmSync } from 'node:fs';
 
 const POLICIES = fromRoot('test', 'fixtures', 'policies');
 const CONFORMANCE = join(SHARED_DIR, 'rego-conformance', 'opa-v1');
@@ -72,6 +73,60 @@ conformanceTest('policy conformance prints a per-category table and ends with N 
   assert.match(r.stdout, /^category\s+pass\s+fail$/m);
   assert.match(r.stdout, /^comprehensions\s+\d+\s+0$/m);
   assert.match(r.stdout, /^\d+ passed, \d+ failed$/m);
+});
+
+test('policy run evaluates the scheduled policies against the store, records and prints the findings', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'policy-run-'));
+  try {
+    const r = await cliResult(['policy', 'run', '--config', DEMO_CONFIG, '--data-dir', dataDir]);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /info\s+umbrella-pharma\s+retention\/legal_hold_active\s+legal_hold/);
+    assert.match(r.stdout, /1 findings, 0 policy errors, 0 resolved/);
+    const json = await cliResult(['policy', 'run', '--config', DEMO_CONFIG, '--data-dir', dataDir, '--json', '--no-record']);
+    assert.is(json.code, 0, json.stderr);
+    const run = JSON.parse(json.stdout) as { findings: { tenant: string; rule: string }[] };
+    assert.equal(run.findings.map((f) => `${f.tenant} ${f.rule}`), ['umbrella-pharma legal_hold_active']);
+
+    const v = await cliResult(['violations', '--tenant', 'umbrella-pharma', '--config', DEMO_CONFIG, '--data-dir', dataDir, '--json']);
+    assert.is(v.code, 0, v.stderr);
+    const listed = (JSON.parse(v.stdout) as { violations: { rule: string; count: number; status: string }[] }).violations;
+    // Recorded once: the --no-record run stored nothing.
+    assert.equal(listed.map((x) => `${x.rule} ${x.status} ${x.count}`), ['legal_hold_active open 1']);
+    const none = await cliResult(['violations', '--tenant', 'acme-dist', '--config', DEMO_CONFIG, '--data-dir', dataDir]);
+    assert.match(none.stdout, /no violations/);
+    const unknown = await cliResult(['violations', '--tenant', 'nobody', '--config', DEMO_CONFIG, '--data-dir', dataDir]);
+    assert.is(unknown.code, 2);
+    assert.match(unknown.stderr, /not in the registry/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('policy run refuses a policy directory whose tests fail, with the reason', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'policy-run-'));
+  try {
+    const r = await cliResult(['policy', 'run', '--config', DEMO_CONFIG, '--data-dir', dataDir, '--policies', join(POLICIES, 'failing')]);
+    assert.is(r.code, 2);
+    assert.match(r.stderr, /refused: 1 of 3 tests fail/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('violations --api answers with the caller\'s scope: a token for another tenant is refused', async () => {
+  const server = await startTestServer({ policyIntervalMs: 0 });
+  try {
+    await server.policies!.runScheduled();
+    const own = await cliResult(['violations', '--api', server.apiUrl, '--token', 'demo-read-umbrella-pharma', '--tenant', 'umbrella-pharma']);
+    assert.is(own.code, 0, own.stderr);
+    assert.match(own.stdout, /legal_hold_active/);
+    const other = await cliResult(['violations', '--api', server.apiUrl, '--token', 'demo-read-acme-dist', '--tenant', 'umbrella-pharma']);
+    assert.is(other.code, 2);
+    assert.match(other.stderr, /TS_ERR_FORBIDDEN/);
+    assert.not.match(other.stdout + other.stderr, /legal_hold/);
+  } finally {
+    await server.stop();
+  }
 });
 
 test.run();
