@@ -6,7 +6,9 @@
 //
 //   npm run bench:ingest -- --duration 20 --clients 8 --spans 512
 //
-// Runs the service four times (redaction on, off, on, off; `--duration` seconds each).
+// Runs the service in three configurations, twice each, alternating (`--duration` seconds
+// per run): everything on; streamed policies off; redaction off. The differences are what
+// policies and redaction cost.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,8 +101,14 @@ function fiftyTenantRegistry(dir: string): string {
   return file;
 }
 
-async function startServer(dataDir: string, config: string, redaction: boolean): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--api-port', '0', '--redaction', redaction ? 'on' : 'off'], {
+interface Setup {
+  redaction: boolean;
+  policies: boolean;
+}
+
+async function startServer(dataDir: string, config: string, setup: Setup): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
+  const flags = ['--redaction', setup.redaction ? 'on' : 'off', '--policies', setup.policies ? fromRoot('policies') : 'off', '--policy-interval', '0'];
+  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--api-port', '0', ...flags], {
     env: { ...process.env, TENANTSCOPE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -156,8 +164,9 @@ async function main(): Promise<void> {
     latencies: number[];
     rss: number;
   }
-  async function runService(redaction: boolean): Promise<Run> {
-    const server = await startServer(join(dataDir, redaction ? 'server-redaction' : 'server-plain'), config, redaction);
+  let runNo = 0;
+  async function runService(setup: Setup): Promise<Run> {
+    const server = await startServer(join(dataDir, `server-${runNo++}`), config, setup);
     const url = new URL(server.url);
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     // Warm-up: JIT, first parts, connection pool.
@@ -197,22 +206,25 @@ async function main(): Promise<void> {
     console.log(`server peak RSS ${r.rss.toFixed(0)} MiB`);
   }
 
-  // On and off alternate (on, off, on, off) so drift in the machine's load hits both alike;
-  // each is reported from its better round.
-  const rounds: Record<'on' | 'off', Run[]> = { on: [], off: [] };
+  // The configurations alternate so drift in the machine's load hits all alike; each is
+  // reported from its better round.
+  const SETUPS = { full: { redaction: true, policies: true }, noPolicies: { redaction: true, policies: false }, noRedaction: { redaction: false, policies: true } };
+  const rounds: Record<keyof typeof SETUPS, Run[]> = { full: [], noPolicies: [], noRedaction: [] };
   for (let round = 0; round < 2; round++) {
-    rounds.on.push(await runService(true));
-    rounds.off.push(await runService(false));
+    for (const name of Object.keys(SETUPS) as (keyof typeof SETUPS)[]) rounds[name].push(await runService(SETUPS[name]));
   }
   const best = (runs: Run[]) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
-  const withRedaction = best(rounds.on);
-  const plain = best(rounds.off);
-  report('tenantscope OTLP/HTTP ingest, redaction on (protobuf, embedded chDB)', withRedaction);
-  report('tenantscope OTLP/HTTP ingest, redaction off', plain);
+  const full = best(rounds.full);
+  const noPolicies = best(rounds.noPolicies);
+  const noRedaction = best(rounds.noRedaction);
+  report('tenantscope OTLP/HTTP ingest, redaction and streamed policies on (protobuf, embedded chDB)', full);
+  report('streamed policies off (redaction on)', noPolicies);
+  report('redaction off (policies on)', noRedaction);
   const rates = (runs: Run[]) => runs.map((r) => Math.round(r.rate).toLocaleString('en')).join(', ');
-  console.log(`\nrounds (spans/s)  on: ${rates(rounds.on)}; off: ${rates(rounds.off)}`);
-  console.log(`redaction cost    ${((1 - withRedaction.rate / plain.rate) * 100).toFixed(1)}% of the ingest rate (best round each)`);
-  const serviceRate = withRedaction.rate;
+  console.log(`\nrounds (spans/s)  all on: ${rates(rounds.full)}; policies off: ${rates(rounds.noPolicies)}; redaction off: ${rates(rounds.noRedaction)}`);
+  console.log(`policy cost       ${((1 - full.rate / noPolicies.rate) * 100).toFixed(1)}% of the ingest rate; p99 ${percentile(full.latencies, 99).toFixed(1)} ms vs ${percentile(noPolicies.latencies, 99).toFixed(1)} ms (best round each)`);
+  console.log(`redaction cost    ${((1 - full.rate / noRedaction.rate) * 100).toFixed(1)}% of the ingest rate (best round each)`);
+  const serviceRate = full.rate;
 
   // The physical limit: the same rows, already encoded, inserted straight into chDB in
   // batches of the size the server's writer forms.
