@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { usageReport } from '../reports/usage.js';
+import { sloReport } from '../reports/slo.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { authenticate, requireKind, requireTenantRead } from './auth.js';
@@ -64,10 +65,13 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     const principal = authenticate(registry, req);
     const tenantId = req.params.id;
     requireTenantRead(registry, principal, tenantId, ['read', 'admin']);
-    const fromMs = parseTimeParam('from', req.query.from);
-    const toMs = parseTimeParam('to', req.query.to);
-    if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
-    return usageReport(store, tenantId, { fromMs, toMs });
+    return usageReport(store, tenantId, windowQuery(req.query));
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/slo', async (req) => {
+    const principal = authenticate(registry, req);
+    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+    return sloReport(store, registry.tenant(req.params.id)!, windowQuery(req.query));
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', async (req) => {
@@ -110,8 +114,13 @@ function violationQuery(q: Record<string, unknown>): ViolationQuery {
     limit = Number(q.limit);
     if (typeof q.limit !== 'string' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) throw tsError('TS_ERR_BAD_QUERY', ['limit', 'expected an integer from 1 to 100000']);
   }
+  return { status: status as ViolationQuery['status'], limit, ...windowQuery(q) };
+}
+
+/** `from` and `to` of a report query, checked. */
+function windowQuery(q: Record<string, unknown>): { fromMs?: number; toMs?: number } {
   const fromMs = parseTimeParam('from', q.from);
   const toMs = parseTimeParam('to', q.to);
   if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
-  return { status: status as ViolationQuery['status'], limit, fromMs, toMs };
+  return { fromMs, toMs };
 }
