@@ -205,13 +205,7 @@ storeOptions(program.command('violations').description("list a tenant's policy v
     if (flags.api) {
       const base = flags.api.replace(/\/$/, '');
       const path = flags.tenant ? `/api/v1/tenants/${encodeURIComponent(flags.tenant)}/violations` : '/api/v1/violations';
-      const res = await fetch(`${base}${path}?status=${flags.status}`, { headers: flags.token ? { authorization: `Bearer ${flags.token}` } : {} });
-      const body = (await res.json()) as { violations: typeof violations } | { error: { code: string; message: string } };
-      if ('error' in body) {
-        process.stderr.write(`tenantscope: ${body.error.code}: ${body.error.message}\n`);
-        process.exit(2);
-      }
-      violations = body.violations;
+      violations = (await apiGet<{ violations: typeof violations }>(base, `${path}?status=${flags.status}`, flags.token)).violations;
     } else {
       const { listViolations } = await import('./policy/violations.js');
       violations = await withStore(flags, (store, registry) => {
@@ -221,6 +215,55 @@ storeOptions(program.command('violations').description("list a tenant's policy v
     }
     process.stdout.write(`${flags.json ? JSON.stringify({ violations }, null, 2) : formatViolations(violations)}\n`);
   });
+
+interface ReportFlags extends StoreFlags {
+  tenant: string;
+  from?: string;
+  to?: string;
+  api?: string;
+  token?: string;
+  json?: boolean;
+}
+
+const report = program.command('report').description('per-tenant reports');
+storeOptions(report.command('slo').description("a tenant's SLOs per service: SLIs, error budget left, burn rates and status"))
+  .requiredOption('--tenant <id>', 'tenant')
+  .option('--from <time>', 'window start (RFC 3339 or epoch ms; default: the objective window before --to)')
+  .option('--to <time>', 'window end (default: now)')
+  .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
+  .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
+  .option('--json', 'print JSON instead of a table')
+  .action(async (flags: ReportFlags) => {
+    const { sloReport } = await import('./reports/slo.js');
+    const { formatSlo } = await import('./reports/format.js');
+    const { parseTimeParam } = await import('./reports/window.js');
+    const window = { fromMs: parseTimeParam('from', flags.from), toMs: parseTimeParam('to', flags.to) };
+    let result: import('./reports/slo.js').SloReport;
+    if (flags.api) {
+      const q = new URLSearchParams();
+      if (flags.from) q.set('from', flags.from);
+      if (flags.to) q.set('to', flags.to);
+      result = await apiGet(flags.api, `/api/v1/tenants/${encodeURIComponent(flags.tenant)}/slo?${q}`, flags.token);
+    } else {
+      result = await withStore(flags, async (store, registry) => {
+        const tenant = registry.tenant(flags.tenant);
+        if (!tenant) throw new InvalidArgumentError(`tenant ${JSON.stringify(flags.tenant)} is not in the registry`);
+        return sloReport(store, tenant, window);
+      });
+    }
+    process.stdout.write(`${flags.json ? JSON.stringify(result, null, 2) : formatSlo(result)}\n`);
+  });
+
+/** GET a route of a running API; an error answer ends the command with its code and message. */
+async function apiGet<T>(api: string, path: string, token: string | undefined): Promise<T> {
+  const res = await fetch(`${api.replace(/\/$/, '')}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const body = (await res.json()) as T | { error: { code: string; message: string } };
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    process.stderr.write(`tenantscope: ${body.error.code}: ${body.error.message}\n`);
+    process.exit(2);
+  }
+  return body as T;
+}
 
 /** Open the registry and the (migrated) store for one command, and close the store after. */
 async function withStore<T>(flags: StoreFlags, fn: (store: import('./store/types.js').Store, registry: import('./config/index.js').Registry) => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { usageReport } from '../reports/usage.js';
 import { sloReport } from '../reports/slo.js';
+import { parseTimeParam } from '../reports/window.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { authenticate, requireKind, requireTenantRead } from './auth.js';
@@ -28,18 +29,6 @@ export interface ApiErrorBody {
 function sendError(reply: FastifyReply, err: TenantscopeError): FastifyReply {
   const body: ApiErrorBody = { error: { code: err.code, status: err.status, message: err.message } };
   return reply.code(err.status).type('application/json').send(body);
-}
-
-/** Parse a window bound: RFC 3339 time or integer milliseconds since the epoch. */
-export function parseTimeParam(name: string, value: unknown): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw tsError('TS_ERR_BAD_QUERY', [name, 'give it once']);
-  if (/^\d{1,16}$/.test(value)) return Number(value);
-  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value)) {
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  throw tsError('TS_ERR_BAD_QUERY', [name, `expected an RFC 3339 time (2026-11-01T00:00:00Z) or epoch milliseconds, got ${JSON.stringify(value.slice(0, 40))}`]);
 }
 
 /** Build the API app (not yet listening). */
