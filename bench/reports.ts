@@ -1,0 +1,83 @@
+// Report query benchmark: loads 10 million spans for 50 tenants over 7 days into chDB (one
+// INSERT ... SELECT, so loading is not what is measured) and prints p50/p95 of each report
+// query per tenant over the default window.
+//
+//   npm run bench:reports -- --spans 10000000 --runs 5
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadRegistry } from '../src/config/index.js';
+import { ChdbStore, migrate } from '../src/store/index.js';
+import { sloReport } from '../src/reports/slo.js';
+import { fiftyTenantRegistryYaml } from './workload.js';
+
+const { values: args } = parseArgs({ options: { spans: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '5' } } });
+const SPANS = Number(args.spans);
+const RUNS = Number(args.runs);
+const DAYS = 7;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tenantscope-bench-reports-'));
+  const registryFile = join(dir, 'tenants-50.yaml');
+  writeFileSync(registryFile, fiftyTenantRegistryYaml());
+  const registry = loadRegistry(registryFile);
+  const tenants = registry.tenants();
+  const store = await ChdbStore.open(join(dir, 'data'));
+  await migrate(store);
+
+  const now = Date.now();
+  const loadStart = performance.now();
+  // Tenants get Zipf-like shares (the biggest ~10x the median); 5 services; a server span with
+  // a client child for every request; 0.5% errors; log-normal-ish durations.
+  await store.exec(
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, trace_id, span_id, name, kind, status_code, resource_attributes, retention_days)
+     WITH {tenants:Array(String)} AS tenants
+     SELECT
+       tenants[1 + toUInt32(floor(pow(rand(1) / 4294967296.0, 2.2) * length(tenants)))] AS tenant_id,
+       ['order-api', 'inventory-svc', 'edi-gateway', 'warehouse-scanner', 'billing-svc'][1 + (number % 5)] AS service_name,
+       fromUnixTimestamp64Milli({now:Int64} - toInt64(rand(2) % {spanMs:UInt64})) AS start_time,
+       start_time + toIntervalNanosecond(duration_ns) AS end_time,
+       toUInt64(20000000 * exp(randNormal(0, 0.8))) AS duration_ns,
+       lower(hex(cityHash64(number))) AS trace_id,
+       lower(hex(cityHash64(number, 1))) AS span_id,
+       'POST /orders' AS name,
+       if(number % 2 = 0, 2, 3) AS kind,
+       if(rand(3) % 200 = 0, 2, 0) AS status_code,
+       map('service.instance.id', concat(service_name, '-', toString(number % 3))) AS resource_attributes,
+       30 AS retention_days
+     FROM numbers({n:UInt64})`,
+    { n: SPANS, now, spanMs: DAYS * 86_400_000, tenants: tenants.map((t) => t.id) },
+  );
+  const loadSecs = (performance.now() - loadStart) / 1000;
+  const rows = Number((await store.query<{ n: string }>('SELECT count() AS n FROM spans'))[0]!.n);
+  console.log(`loaded ${rows.toLocaleString('en')} spans for ${tenants.length} tenants over ${DAYS} days in ${loadSecs.toFixed(1)} s`);
+
+  const reports: [string, (tenantIndex: number) => Promise<unknown>][] = [
+    ['slo (28-day window, 7 burn windows)', (i) => sloReport(store, tenants[i % tenants.length]!, { toMs: now })],
+  ];
+  for (const [name, run] of reports) {
+    await run(0); // warm-up: first read of each column
+    const times: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      for (let i = 0; i < tenants.length; i++) {
+        const t0 = performance.now();
+        await run(i);
+        times.push(performance.now() - t0);
+      }
+    }
+    times.sort((a, b) => a - b);
+    console.log(`${name.padEnd(40)} p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms  max ${times[times.length - 1]!.toFixed(1)} ms  (${times.length} queries)`);
+  }
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
