@@ -6,6 +6,7 @@ import { rootLogger } from './log.js';
 // Commands load their modules on use: the policy commands need neither chDB nor the server.
 import type { VerifyResult } from './ingest/audit/chain.js';
 import type { CommandOutput } from './policy/commands.js';
+import { registerSimulateCommand } from './simulate/command.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -253,6 +254,8 @@ storeOptions(report.command('slo').description("a tenant's SLOs per service: SLI
     }
     process.stdout.write(`${flags.json ? JSON.stringify(result, null, 2) : formatSlo(result)}\n`);
   });
+
+registerSimulateCommand(program);
 
 /** GET a route of a running API; an error answer ends the command with its code and message. */
 async function apiGet<T>(api: string, path: string, token: string | undefined): Promise<T> {

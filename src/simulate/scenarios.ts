@@ -1,0 +1,320 @@
+// The simulator's workload file (fixtures/scenarios.yaml): the platform's resources and
+// routes, each tenant's traffic, and the scenarios. Numbers live in data so a scenario can be
+// tuned or added without touching the mechanics; this module reads the file and refuses one
+// that the model could not run, naming every problem.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { tsError } from '../errors.js';
+import { fromRoot } from '../paths.js';
+
+/** The scenarios the CLI offers; the workload file must define exactly these. */
+export const SCENARIO_NAMES = ['steady', 'eod-burst', 'edi-batch', 'incident', 'leak', 'misconfig'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export const DEFAULT_WORKLOAD = fromRoot('fixtures', 'scenarios.yaml');
+
+export type ResourceKind = 'service' | 'db' | 'queue';
+
+export interface ResourceDef {
+  name: string;
+  kind: ResourceKind;
+  /** Service instances (services only). */
+  instances: number;
+  base_ms: number;
+  /** Work units per minute at which utilisation is 1. */
+  capacity: number;
+  /** Connection pool name (db only). */
+  pool?: string;
+  /** db.system / messaging.system. */
+  system?: string;
+  namespace?: string;
+}
+
+export interface RouteDef {
+  service: string;
+  method: string;
+  route: string;
+  weight: number;
+  /** Queries on the pool, "OPERATION table", in order. */
+  db: string[];
+  /** Messages published to the queue. */
+  publish: number;
+  /** Whether the span names the tenant's customer code (order.customer_code). */
+  customer_code: boolean;
+}
+
+export interface TenantWorkload {
+  id: string;
+  rpm: number;
+  utc_offset_hours: number;
+  mix: Record<string, number>;
+}
+
+/** A window as fractions [from, to) of the simulated period. */
+export interface Window {
+  from: number;
+  to: number;
+}
+
+export interface Burst extends Window {
+  tenant: string;
+  service: string;
+  route: string;
+  factor: number;
+}
+
+export interface Failure extends Window {
+  tenant: string;
+  error_rate: number;
+  status: number;
+  error_type: string;
+  reason: string;
+}
+
+export interface Leak {
+  tenant: string;
+  route: string;
+  owner: string;
+  identifier: string;
+  attribute: string;
+  share: number;
+}
+
+export interface MissingTenant {
+  tenant: string;
+  service: string;
+  instance: string;
+  share: number;
+}
+
+export interface Mismatch {
+  tenant: string;
+  service: string;
+  claims: string;
+  per_hour: number;
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  description: string;
+  bursts: Burst[];
+  failures: Failure[];
+  leaks: Leak[];
+  missing_tenant: MissingTenant[];
+  mismatch: Mismatch[];
+}
+
+export interface LoadModelParams {
+  k: number;
+  max_utilisation: number;
+  max_factor: number;
+  jitter_sigma: number;
+}
+
+export interface Workload {
+  load_model: LoadModelParams;
+  /** 24 hourly weights relative to the daily peak. */
+  day_shape: number[];
+  metrics_interval_minutes: number;
+  error_rate: number;
+  resources: ResourceDef[];
+  routes: RouteDef[];
+  tenants: TenantWorkload[];
+  scenarios: Record<ScenarioName, Scenario>;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Collects every problem of the file before refusing it. */
+class Checker {
+  readonly problems: string[] = [];
+
+  obj(v: unknown, path: string): Obj {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Obj;
+    this.problems.push(`${path}: expected a mapping`);
+    return {};
+  }
+
+  list(v: unknown, path: string, optional = false): unknown[] {
+    if (Array.isArray(v)) return v;
+    if (!(optional && v === undefined)) this.problems.push(`${path}: expected a list`);
+    return [];
+  }
+
+  num(o: Obj, key: string, path: string, min = 0, max = Infinity, fallback?: number): number {
+    const v = o[key] ?? fallback;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return v;
+    this.problems.push(`${path}.${key}: expected a number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    return min;
+  }
+
+  str(o: Obj, key: string, path: string, fallback?: string): string {
+    const v = o[key] ?? fallback;
+    if (typeof v === 'string' && v !== '') return v;
+    this.problems.push(`${path}.${key}: expected a non-empty string, got ${JSON.stringify(v)}`);
+    return '';
+  }
+
+  oneOf(value: string, allowed: readonly string[], path: string): void {
+    if (value !== '' && !allowed.includes(value)) this.problems.push(`${path}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  }
+
+  window(o: Obj, path: string): Window {
+    const from = this.num(o, 'from', path, 0, 1);
+    const to = this.num(o, 'to', path, 0, 1);
+    if (to <= from) this.problems.push(`${path}: window ends (${to}) before it starts (${from})`);
+    return { from, to };
+  }
+}
+
+/** Read and check a workload file (default fixtures/scenarios.yaml); throws TS_ERR_CONFIG listing every problem. */
+export function loadWorkload(file: string = DEFAULT_WORKLOAD): Workload {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw tsError('TS_ERR_CONFIG', [`${file}: cannot read the workload file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw tsError('TS_ERR_CONFIG', [`${file}: ${(e as Error).message}`]);
+  }
+  const c = new Checker();
+  const workload = checkWorkload(c, c.obj(doc, '(document)'));
+  if (c.problems.length > 0) throw tsError('TS_ERR_CONFIG', [`${file}:\n  ${c.problems.join('\n  ')}`]);
+  return workload;
+}
+
+function checkWorkload(c: Checker, root: Obj): Workload {
+  const lm = c.obj(root.load_model, 'load_model');
+  const load_model: LoadModelParams = {
+    k: c.num(lm, 'k', 'load_model'),
+    max_utilisation: c.num(lm, 'max_utilisation', 'load_model', 0.01, 0.999),
+    max_factor: c.num(lm, 'max_factor', 'load_model', 1),
+    jitter_sigma: c.num(lm, 'jitter_sigma', 'load_model', 0, 2, 0),
+  };
+  const day_shape = c.list(root.day_shape, 'day_shape').map((v, i) => c.num({ v }, 'v', `day_shape[${i}]`, 0, 1));
+  if (day_shape.length !== 24) c.problems.push(`day_shape: expected 24 hourly weights, got ${day_shape.length}`);
+  const metrics_interval_minutes = c.num(root, 'metrics_interval_minutes', '(document)', 1, Infinity, 60);
+  const error_rate = c.num(root, 'error_rate', '(document)', 0, 1, 0);
+
+  const resources: ResourceDef[] = Object.entries(c.obj(root.resources, 'resources')).map(([name, raw]) => {
+    const p = `resources.${name}`;
+    const r = c.obj(raw, p);
+    const kind = c.str(r, 'kind', p) as ResourceKind;
+    c.oneOf(kind, ['service', 'db', 'queue'], `${p}.kind`);
+    return {
+      name,
+      kind,
+      instances: kind === 'service' ? c.num(r, 'instances', p, 1, 100, 1) : 0,
+      base_ms: c.num(r, 'base_ms', p),
+      capacity: c.num(r, 'capacity', p, 0.001),
+      pool: kind === 'db' ? c.str(r, 'pool', p) : undefined,
+      system: kind === 'service' ? undefined : c.str(r, 'system', p),
+      namespace: typeof r.namespace === 'string' ? r.namespace : undefined,
+    };
+  });
+  const services = resources.filter((r) => r.kind === 'service').map((r) => r.name);
+  if (resources.filter((r) => r.kind === 'db').length !== 1) c.problems.push('resources: expected exactly one db resource (the shared pool)');
+  if (resources.filter((r) => r.kind === 'queue').length !== 1) c.problems.push('resources: expected exactly one queue resource');
+
+  const routes: RouteDef[] = [];
+  for (const [service, raw] of Object.entries(c.obj(root.routes, 'routes'))) {
+    c.oneOf(service, services, `routes.${service}`);
+    c.list(raw, `routes.${service}`).forEach((item, i) => {
+      const p = `routes.${service}[${i}]`;
+      const r = c.obj(item, p);
+      routes.push({
+        service,
+        method: c.str(r, 'method', p),
+        route: c.str(r, 'route', p),
+        weight: c.num(r, 'weight', p, 0, 1),
+        db: c.list(r.db, `${p}.db`, true).map((q, j) => c.str({ q }, 'q', `${p}.db[${j}]`)),
+        publish: c.num(r, 'publish', p, 0, 100, 0),
+        customer_code: r.customer_code === true,
+      });
+    });
+  }
+  for (const s of services) {
+    const total = routes.filter((r) => r.service === s).reduce((a, r) => a + r.weight, 0);
+    if (Math.abs(total - 1) > 1e-6) c.problems.push(`routes.${s}: route weights add up to ${total}, expected 1`);
+  }
+  const routeOf = (service: string, route: string, p: string) => {
+    if (!routes.some((r) => r.service === service && r.route === route)) c.problems.push(`${p}: ${service} has no route ${route}`);
+  };
+
+  const tenants: TenantWorkload[] = Object.entries(c.obj(root.tenants, 'tenants')).map(([id, raw]) => {
+    const p = `tenants.${id}`;
+    const t = c.obj(raw, p);
+    const mix: Record<string, number> = {};
+    for (const [s, v] of Object.entries(c.obj(t.mix, `${p}.mix`))) {
+      c.oneOf(s, services, `${p}.mix.${s}`);
+      mix[s] = c.num({ v }, 'v', `${p}.mix.${s}`, 0, 1);
+    }
+    const total = Object.values(mix).reduce((a, b) => a + b, 0);
+    if (Math.abs(total - 1) > 1e-6) c.problems.push(`${p}.mix: shares add up to ${total}, expected 1`);
+    return { id, rpm: c.num(t, 'rpm', p), utc_offset_hours: c.num(t, 'utc_offset_hours', p, -12, 14), mix };
+  });
+  const tenantIds = tenants.map((t) => t.id);
+
+  const rawScenarios = c.obj(root.scenarios, 'scenarios');
+  for (const name of Object.keys(rawScenarios)) c.oneOf(name, SCENARIO_NAMES, `scenarios.${name}`);
+  const scenarios = {} as Record<ScenarioName, Scenario>;
+  for (const name of SCENARIO_NAMES) {
+    const p = `scenarios.${name}`;
+    if (rawScenarios[name] === undefined) {
+      c.problems.push(`${p}: missing`);
+      continue;
+    }
+    const s = c.obj(rawScenarios[name], p);
+    const items = (key: string) => c.list(s[key], `${p}.${key}`, true).map((v, i) => [c.obj(v, `${p}.${key}[${i}]`), `${p}.${key}[${i}]`] as const);
+    const tenant = (o: Obj, q: string, key = 'tenant') => {
+      const t = c.str(o, key, q);
+      c.oneOf(t, tenantIds, `${q}.${key}`);
+      return t;
+    };
+    scenarios[name] = {
+      name,
+      description: typeof s.description === 'string' ? s.description : '',
+      bursts: items('bursts').map(([o, q]) => {
+        const b = { tenant: tenant(o, q), service: c.str(o, 'service', q), route: c.str(o, 'route', q), factor: c.num(o, 'factor', q, 1), ...c.window(o, q) };
+        routeOf(b.service, b.route, q);
+        return b;
+      }),
+      failures: items('failures').map(([o, q]) => ({
+        tenant: tenant(o, q),
+        error_rate: c.num(o, 'error_rate', q, 0, 1),
+        status: c.num(o, 'status', q, 400, 599, 500),
+        error_type: c.str(o, 'error_type', q, 'internal'),
+        reason: c.str(o, 'reason', q, 'internal error'),
+        ...c.window(o, q),
+      })),
+      leaks: items('leaks').map(([o, q]) => {
+        const l = {
+          tenant: tenant(o, q),
+          route: c.str(o, 'route', q),
+          owner: tenant(o, q, 'owner'),
+          identifier: c.str(o, 'identifier', q),
+          attribute: c.str(o, 'attribute', q),
+          share: c.num(o, 'share', q, 0, 1),
+        };
+        if (l.route !== '' && !routes.some((r) => r.route === l.route)) c.problems.push(`${q}.route: no service has route ${l.route}`);
+        return l;
+      }),
+      missing_tenant: items('missing_tenant').map(([o, q]) => {
+        const m = { tenant: tenant(o, q), service: c.str(o, 'service', q), instance: c.str(o, 'instance', q), share: c.num(o, 'share', q, 0, 1) };
+        c.oneOf(m.service, services, `${q}.service`);
+        return m;
+      }),
+      mismatch: items('mismatch').map(([o, q]) => {
+        const m = { tenant: tenant(o, q), service: c.str(o, 'service', q), claims: tenant(o, q, 'claims'), per_hour: c.num(o, 'per_hour', q, 0) };
+        c.oneOf(m.service, services, `${q}.service`);
+        if (m.claims === m.tenant) c.problems.push(`${q}: a tenant cannot mis-claim itself`);
+        return m;
+      }),
+    };
+  }
+  return { load_model, day_shape, metrics_interval_minutes, error_rate, resources, routes, tenants, scenarios };
+}
