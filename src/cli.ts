@@ -271,14 +271,9 @@ async function apiGet<T>(api: string, path: string, token: string | undefined): 
 /** Open the registry and the (migrated) store for one command, and close the store after. */
 async function withStore<T>(flags: StoreFlags, fn: (store: import('./store/types.js').Store, registry: import('./config/index.js').Registry) => Promise<T>): Promise<T> {
   const { loadRegistry } = await import('./config/index.js');
-  const { migrate, openStore } = await import('./store/index.js');
+  const { migrate, openStoreAt } = await import('./store/index.js');
   const registry = loadRegistry(flags.config);
-  const store = await openStore({
-    dataDir: flags.dataDir,
-    clickhouse: flags.clickhouseUrl
-      ? { url: flags.clickhouseUrl, username: flags.clickhouseUser, password: flags.clickhousePassword, database: flags.clickhouseDatabase }
-      : undefined,
-  });
+  const store = await openStoreAt(flags);
   try {
     await migrate(store);
     return await fn(store, registry);

@@ -2,7 +2,7 @@
 // (OTLP/HTTP and the API). Used by `tenantscope serve` and, in-process, by the tests.
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
-import { migrate, openStore, type Store } from './store/index.js';
+import { migrate, openStoreAt, type Store } from './store/index.js';
 import { BatchWriter, DEFAULT_WRITER_OPTIONS, type WriterOptions } from './ingest/writer.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
@@ -62,12 +62,7 @@ export const DEFAULT_POLICY_INTERVAL_MS = 5 * 60_000;
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = stageLogger('server');
   const registry = loadRegistry(opts.configPath);
-  const store = await openStore({
-    dataDir: opts.dataDir,
-    clickhouse: opts.clickhouseUrl
-      ? { url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
-      : undefined,
-  });
+  const store = await openStoreAt(opts);
   const applied = await migrate(store);
   log.info({ store: store.kind, location: store.location, migrationsApplied: applied }, 'store ready');
 

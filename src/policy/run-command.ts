@@ -3,6 +3,7 @@
 import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { rootLogger } from '../log.js';
+import { textTable } from '../text-table.js';
 import { loadPolicySet } from './policy-set.js';
 import { FindingRecorder } from './recorder.js';
 import { ScheduledPolicies, type ScheduledRun } from './scheduled.js';
@@ -18,12 +19,11 @@ export async function runScheduledOnce(store: Store, registry: Registry, dir: st
   return new ScheduledPolicies(store, registry, recorder, rootLogger.child({ stage: 'policy' })).run(set, { record });
 }
 
+/** Subjects can be long (key ids, event ids): columns are cut here, the message never. */
+const MAX_COLUMN = 60;
+
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.min(60, Math.max(...rows.map((r) => r[i]!.length))));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.slice(0, widths[i]).padEnd(widths[i]!))).join('  ')).join('\n');
-}
 
 function bySeverity<T extends { severity: string; tenant: string }>(a: T, b: T): number {
   return SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.tenant.localeCompare(b.tenant);
@@ -34,7 +34,7 @@ export function formatRun(run: ScheduledRun): string {
   const lines: string[] = [];
   const findings: Finding[] = [...run.findings].sort(bySeverity);
   if (findings.length > 0) {
-    lines.push(table([['SEVERITY', 'TENANT', 'POLICY/RULE', 'SUBJECT', 'MESSAGE'], ...findings.map((f) => [f.severity, f.tenant || '(platform)', `${f.policy}/${f.rule}`, f.subject, f.message])]));
+    lines.push(textTable([['SEVERITY', 'TENANT', 'POLICY/RULE', 'SUBJECT', 'MESSAGE'], ...findings.map((f) => [f.severity, f.tenant || '(platform)', `${f.policy}/${f.rule}`, f.subject, f.message])], MAX_COLUMN));
   }
   for (const f of run.failures) lines.push(`ERROR ${f.pkg}: ${f.message}`);
   for (const v of run.resolved) lines.push(`resolved: ${v.tenant} ${v.policy}/${v.rule} ${v.subject}`);
@@ -46,6 +46,6 @@ export function formatRun(run: ScheduledRun): string {
 export function formatViolations(vs: readonly Violation[]): string {
   if (vs.length === 0) return 'no violations';
   const rows = [...vs].sort(bySeverity).map((v) => [v.severity, v.status, v.tenant || '(platform)', `${v.policy}/${v.rule}`, v.subject, String(v.count), v.last_seen, v.message]);
-  return `${table([['SEVERITY', 'STATUS', 'TENANT', 'POLICY/RULE', 'SUBJECT', 'COUNT', 'LAST SEEN', 'MESSAGE'], ...rows])}\n${vs.length} violations`;
+  return `${textTable([['SEVERITY', 'STATUS', 'TENANT', 'POLICY/RULE', 'SUBJECT', 'COUNT', 'LAST SEEN', 'MESSAGE'], ...rows], MAX_COLUMN)}\n${vs.length} violations`;
 }
 

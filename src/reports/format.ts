@@ -1,10 +1,7 @@
 // Reports as terminal tables, for the CLI.
 import type { SloReport } from './slo.js';
+import { textTable } from '../text-table.js';
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
-}
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(3)}%`);
 const burn = (x: number) => (x === 0 ? '0' : x.toFixed(2));
@@ -20,5 +17,5 @@ export function formatSlo(r: SloReport): string {
       rows.push([s.service, name, String(x.total), pct(x.sli), pct(x.objective), pct(x.error_budget_remaining), `${burn(b['1h'])}/${burn(b['5m'])}`, `${burn(b['6h'])}/${burn(b['30m'])}`, `${burn(b['1d'])}/${burn(b['2h'])}`, `${burn(b['3d'])}/${burn(b['6h'])}`, x.status]);
     }
   }
-  return `${head}\n${table(rows)}\nstatus: ${r.status}`;
+  return `${head}\n${textTable(rows)}\nstatus: ${r.status}`;
 }

@@ -12,3 +12,20 @@ export async function openStore(opts: { dataDir: string; clickhouse?: RemoteStor
   if (opts.clickhouse?.url) return new RemoteStore(opts.clickhouse);
   return ChdbStore.open(opts.dataDir);
 }
+
+/** Where the store is, as `serve` and the other commands take it (flags and settings). */
+export interface StoreLocation {
+  dataDir: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+}
+
+/** Open the store a command's or the server's settings name. */
+export function openStoreAt(l: StoreLocation): Promise<Store> {
+  return openStore({
+    dataDir: l.dataDir,
+    clickhouse: l.clickhouseUrl ? { url: l.clickhouseUrl, username: l.clickhouseUser, password: l.clickhousePassword, database: l.clickhouseDatabase } : undefined,
+  });
+}
