@@ -218,7 +218,7 @@ storeOptions(program.command('violations').description("list a tenant's policy v
   });
 
 interface ReportFlags extends StoreFlags {
-  tenant: string;
+  tenant?: string;
   from?: string;
   to?: string;
   api?: string;
@@ -226,33 +226,68 @@ interface ReportFlags extends StoreFlags {
   json?: boolean;
 }
 
-const report = program.command('report').description('per-tenant reports');
-storeOptions(report.command('slo').description("a tenant's SLOs per service: SLIs, error budget left, burn rates and status"))
+/** The options every report command shares: window, --api/--token, --json. */
+function reportOptions(cmd: Command): Command {
+  return storeOptions(cmd)
+    .option('--from <time>', 'window start (RFC 3339 or epoch ms)')
+    .option('--to <time>', 'window end (default: now)')
+    .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
+    .addOption(new Option('--token <token>', 'bearer token for --api').env('TENANTSCOPE_TOKEN'))
+    .option('--json', 'print JSON instead of a table');
+}
+
+/**
+ * Run a report from the API (as the token's caller) or from the store (as the operator), and
+ * print it as JSON or a table.
+ */
+async function runReport<T>(
+  flags: ReportFlags,
+  api: { path: string; query?: Record<string, string | undefined> },
+  local: (store: import('./store/types.js').Store, registry: import('./config/index.js').Registry, window: { fromMs?: number; toMs?: number }) => Promise<T>,
+  format: (r: T) => string,
+): Promise<void> {
+  const { parseTimeParam } = await import('./reports/window.js');
+  const window = { fromMs: parseTimeParam('from', flags.from), toMs: parseTimeParam('to', flags.to) };
+  let result: T;
+  if (flags.api) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ from: flags.from, to: flags.to, ...api.query })) if (v !== undefined) q.set(k, v);
+    result = await apiGet(flags.api, `${api.path}?${q}`, flags.token);
+  } else {
+    result = await withStore(flags, (store, registry) => {
+      if (flags.tenant !== undefined && !registry.tenant(flags.tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(flags.tenant)} is not in the registry`);
+      return local(store, registry, window);
+    });
+  }
+  process.stdout.write(`${flags.json ? JSON.stringify(result, null, 2) : format(result)}\n`);
+}
+
+const tenantPath = (tenant: string, report: string) => `/api/v1/tenants/${encodeURIComponent(tenant)}/${report}`;
+
+const report = program.command('report').description('per-tenant and platform reports');
+reportOptions(report.command('slo').description("a tenant's SLOs per service: SLIs, error budget left, burn rates and status"))
   .requiredOption('--tenant <id>', 'tenant')
-  .option('--from <time>', 'window start (RFC 3339 or epoch ms; default: the objective window before --to)')
-  .option('--to <time>', 'window end (default: now)')
-  .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
-  .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
-  .option('--json', 'print JSON instead of a table')
-  .action(async (flags: ReportFlags) => {
+  .action(async (flags: ReportFlags & { tenant: string }) => {
     const { sloReport } = await import('./reports/slo.js');
     const { formatSlo } = await import('./reports/format.js');
-    const { parseTimeParam } = await import('./reports/window.js');
-    const window = { fromMs: parseTimeParam('from', flags.from), toMs: parseTimeParam('to', flags.to) };
-    let result: import('./reports/slo.js').SloReport;
-    if (flags.api) {
-      const q = new URLSearchParams();
-      if (flags.from) q.set('from', flags.from);
-      if (flags.to) q.set('to', flags.to);
-      result = await apiGet(flags.api, `/api/v1/tenants/${encodeURIComponent(flags.tenant)}/slo?${q}`, flags.token);
-    } else {
-      result = await withStore(flags, async (store, registry) => {
-        const tenant = registry.tenant(flags.tenant);
-        if (!tenant) throw new InvalidArgumentError(`tenant ${JSON.stringify(flags.tenant)} is not in the registry`);
-        return sloReport(store, tenant, window);
-      });
-    }
-    process.stdout.write(`${flags.json ? JSON.stringify(result, null, 2) : formatSlo(result)}\n`);
+    await runReport(flags, { path: tenantPath(flags.tenant, 'slo') }, (store, registry, window) => sloReport(store, registry.tenant(flags.tenant)!, window), formatSlo);
+  });
+
+reportOptions(report.command('noisy').description('noisy neighbours: which tenant slowed the others on a shared resource, when, and who suffered'))
+  .option('--tenant <id>', "one tenant's view (who hurt it); default: the platform view")
+  .option('--min-score <n>', 'list offenders from this score up (default 5)')
+  .action(async (flags: ReportFlags & { minScore?: string }) => {
+    const { noisyNeighborReport } = await import('./reports/noisy.js');
+    const { formatNoisy } = await import('./reports/format.js');
+    const minScore = flags.minScore === undefined ? undefined : Number(flags.minScore);
+    if (minScore !== undefined && !(minScore >= 0)) throw new InvalidArgumentError(`--min-score expects a number >= 0, got ${JSON.stringify(flags.minScore)}`);
+    const path = flags.tenant ? tenantPath(flags.tenant, 'noisy-neighbors') : '/api/v1/noisy-neighbors';
+    await runReport(
+      flags,
+      { path, query: { min_score: flags.minScore } },
+      (store, _registry, window) => noisyNeighborReport(store, { ...window, tenant: flags.tenant, anonymise: false, thresholds: minScore === undefined ? {} : { minScore } }),
+      formatNoisy,
+    );
   });
 
 registerSimulateCommand(program);

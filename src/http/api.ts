@@ -5,6 +5,7 @@ import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { usageReport } from '../reports/usage.js';
 import { sloReport } from '../reports/slo.js';
+import { noisyNeighborReport, type NoisyOptions } from '../reports/noisy.js';
 import { parseTimeParam } from '../reports/window.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
@@ -63,6 +64,18 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return sloReport(store, registry.tenant(req.params.id)!, windowQuery(req.query));
   });
 
+  // Which neighbours slowed this tenant down, named only for an admin.
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/noisy-neighbors', async (req) => {
+    const principal = authenticate(registry, req);
+    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+    return noisyNeighborReport(store, { ...noisyQuery(req.query), tenant: req.params.id, anonymise: principal.kind !== 'admin' });
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/noisy-neighbors', async (req) => {
+    requireKind(authenticate(registry, req), ['admin'], 'read the platform noisy-neighbour report');
+    return noisyNeighborReport(store, noisyQuery(req.query));
+  });
+
   app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', async (req) => {
     const principal = authenticate(registry, req);
     requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
@@ -104,6 +117,17 @@ function violationQuery(q: Record<string, unknown>): ViolationQuery {
     if (typeof q.limit !== 'string' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) throw tsError('TS_ERR_BAD_QUERY', ['limit', 'expected an integer from 1 to 100000']);
   }
   return { status: status as ViolationQuery['status'], limit, ...windowQuery(q) };
+}
+
+/** Window and optional `min_score` of a noisy-neighbour query. */
+function noisyQuery(q: Record<string, unknown>): NoisyOptions {
+  const opts: NoisyOptions = windowQuery(q);
+  if (q.min_score !== undefined) {
+    const minScore = Number(q.min_score);
+    if (typeof q.min_score !== 'string' || q.min_score.trim() === '' || !Number.isFinite(minScore) || minScore < 0) throw tsError('TS_ERR_BAD_QUERY', ['min_score', 'expected a number >= 0']);
+    opts.thresholds = { minScore };
+  }
+  return opts;
 }
 
 /** `from` and `to` of a report query, checked. */

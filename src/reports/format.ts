@@ -1,7 +1,7 @@
 // Reports as terminal tables, for the CLI.
 import type { SloReport } from './slo.js';
+import type { NoisyNeighborReport, NoisyWindow } from './noisy.js';
 import { textTable } from '../text-table.js';
-
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(3)}%`);
 const burn = (x: number) => (x === 0 ? '0' : x.toFixed(2));
@@ -18,4 +18,33 @@ export function formatSlo(r: SloReport): string {
     }
   }
   return `${head}\n${textTable(rows)}\nstatus: ${r.status}`;
+}
+
+const share = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+const hhmm = (iso: string) => iso.slice(11, 16);
+const windows = (ws: NoisyWindow[]) => {
+  const shown = ws.slice(0, 3).map((w) => `${hhmm(w.from)}-${hhmm(w.to)}`);
+  return ws.length > 3 ? `${shown.join(' ')} +${ws.length - 3}` : shown.join(' ') || '-';
+};
+
+/** A noisy-neighbour report: offenders by score, then their victims by added latency. */
+export function formatNoisy(r: NoisyNeighborReport): string {
+  const scope = r.tenant ? ` for ${r.tenant}` : '';
+  const lines = [`Noisy neighbours${scope} from ${r.from} to ${r.to} (score >= ${r.thresholds.min_score}; windows in UTC)`];
+  if (r.offenders.length === 0) lines.push('no offender above the threshold');
+  else {
+    const rows = [['OFFENDER', 'RESOURCE', 'SCORE', 'WINDOWS', 'REQUESTS', 'SHARE', 'USUAL', 'LOAD', 'NEIGHBOURS SLOWER']];
+    for (const o of r.offenders) {
+      rows.push([o.tenant, o.resource, o.score.toFixed(1), windows(o.windows), String(o.requests), share(o.request_share), share(o.baseline_request_share), o.load_factor === null ? '-' : `${o.load_factor}x`, o.neighbour_slowdown === null ? '-' : `${o.neighbour_slowdown}x`]);
+    }
+    lines.push(textTable(rows));
+  }
+  if (r.victims.length > 0) {
+    const rows = [['VICTIM', 'RESOURCE', 'LATENCY', 'REQUESTS', 'ADDED', 'BY', 'WINDOWS']];
+    for (const v of r.victims) {
+      rows.push([v.tenant, v.resource, `+${(v.latency_increase * 100).toFixed(0)}%`, String(v.requests), `${(v.added_latency_ms / 1000).toFixed(1)} s`, v.offenders.join(','), windows(v.windows)]);
+    }
+    lines.push('', textTable(rows));
+  }
+  return lines.join('\n');
 }

@@ -1,0 +1,328 @@
+// Noisy-neighbour report: which tenant's load on a shared resource (a service, a database
+// pool, a queue) slowed the other tenants on it, when, and by how much.
+//
+// The model, per shared resource and minute (all in ClickHouse, one CTE chain):
+// - Every span is compared with its operation's normal latency: the median duration of the
+//   same tenant's spans of that name on that resource over the window. A span's *demand* is
+//   that median: the busy time it would have caused at normal speed. Demand is what a tenant
+//   asks of the resource; busy time (actual duration) is what it got, contention included.
+// - A minute is *contended* when the resource's busy time is at least `minSlowdown` times its
+//   demand (everyone ran that much slower than usual) over at least `minRequests` spans.
+// - A tenant's *excess* in a minute is its demand above its own baseline demand (its median
+//   demand per minute on the resource, minutes it sent nothing counted as zero).
+// - Its *score* on the resource is the sum, over contended minutes, of its excess as a share
+//   of the resource's demand times the other tenants' slowdown above normal (their busy time
+//   over their demand, minus one). A score of 10 is, e.g., twenty minutes in which half the
+//   work on the resource was this tenant's surge and its neighbours ran twice as slow. Weighing
+//   by the share of demand keeps a tenant with a few extra requests from being blamed for a
+//   slowdown that came from elsewhere (a service slowed by the database pool behind it).
+// - Offenders are listed from `minScore` up; their *windows* are the contended minutes where
+//   they carry at least half of all tenants' excess (runs one quiet minute apart are joined).
+// - *Victims* are the other tenants with spans on the resource in an offender's windows:
+//   their latency increase is their busy time over their demand in those minutes, minus one.
+//
+// Per-tenant views see the same analysis restricted to the resources the tenant used, with
+// only its own victim entries and the offenders that hurt it; for anyone but an admin every
+// other tenant is renamed tenant-1, tenant-2, ... in order of rank, without its trace ids.
+// Aliases follow the rank in this report only, so they say nothing across reports.
+import type { Store } from '../store/types.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Thresholds of the analysis; see the header for their meaning. */
+export interface NoisyThresholds {
+  minSlowdown: number;
+  minRequests: number;
+  minScore: number;
+  /** Victims below this latency increase (0.2 = 20% slower) are not listed. */
+  minLatencyIncrease: number;
+}
+
+export const DEFAULT_NOISY_THRESHOLDS: NoisyThresholds = { minSlowdown: 1.5, minRequests: 5, minScore: 5, minLatencyIncrease: 0.2 };
+
+/** A run of minutes, [from, to). */
+export interface NoisyWindow {
+  from: string;
+  to: string;
+  minutes: number;
+}
+
+export interface NoisyOffender {
+  tenant: string;
+  /** `service:<name>`, `db:<pool>` or `queue:<destination>`. */
+  resource: string;
+  score: number;
+  windows: NoisyWindow[];
+  /** Example traces of the offender's requests in its windows (admin view only). */
+  trace_ids: string[];
+  /** Its spans on the resource in its windows. */
+  requests: number;
+  /** Its share of the resource's requests and busy time in its windows. */
+  request_share: number | null;
+  busy_share: number | null;
+  /** Its usual (median per-minute) shares over the report window. */
+  baseline_request_share: number;
+  baseline_busy_share: number;
+  /** Its demand in its windows over its baseline demand for as many minutes; null without a baseline. */
+  load_factor: number | null;
+  /** The other tenants' busy time over their demand in its windows (1 = normal speed). */
+  neighbour_slowdown: number | null;
+}
+
+export interface NoisyVictim {
+  tenant: string;
+  resource: string;
+  /** Busy time over demand in the offenders' windows, minus one (1.5 = 150% slower). */
+  latency_increase: number;
+  requests: number;
+  /** Time its requests spent beyond their normal latency, summed. */
+  added_latency_ms: number;
+  /** The offenders whose windows it was caught in. */
+  offenders: string[];
+  windows: NoisyWindow[];
+  /** Its most delayed traces in those windows. */
+  trace_ids: string[];
+}
+
+/** GET /api/v1/noisy-neighbors and /api/v1/tenants/{id}/noisy-neighbors */
+export interface NoisyNeighborReport {
+  from: string;
+  to: string;
+  /** The tenant whose view this is; absent in the platform view. */
+  tenant?: string;
+  thresholds: { min_slowdown: number; min_requests: number; min_score: number; min_latency_increase: number };
+  /** Highest score first. */
+  offenders: NoisyOffender[];
+  /** Most added latency first. */
+  victims: NoisyVictim[];
+}
+
+export interface NoisyOptions {
+  fromMs?: number;
+  toMs?: number;
+  /** The per-tenant view of this tenant; the platform view without. */
+  tenant?: string;
+  /** In a tenant view, rename every other tenant (true for anyone but an admin). Default true. */
+  anonymise?: boolean;
+  thresholds?: Partial<NoisyThresholds>;
+}
+
+/**
+ * The whole analysis as one query with one row per (resource, tenant) that is an offender, a
+ * victim, or both. ClickHouse inlines a CTE wherever it is named, so the chain is linear and
+ * uses window functions where a join would run an earlier step again.
+ */
+function analysisSql(scoped: boolean): string {
+  const scope = scoped
+    ? `AND shared_resource IN (
+         SELECT shared_resource FROM spans
+          WHERE tenant_id = {tenant:String} AND shared_resource != ''
+            AND start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64}))`
+    : '';
+  return `
+WITH
+  spans_in AS (
+    SELECT tenant_id, shared_resource AS resource, name, toStartOfMinute(start_time) AS minute, duration_ns, trace_id
+      FROM spans
+     WHERE start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})
+       AND shared_resource != '' ${scope}
+  ),
+  op_baseline AS (
+    SELECT tenant_id, resource, name, toFloat64(quantileExact(0.5)(duration_ns)) AS base_ns
+      FROM spans_in GROUP BY tenant_id, resource, name
+  ),
+  tenant_minutes AS (
+    SELECT resource, minute, tenant_id, count() AS n, toFloat64(sum(duration_ns)) AS busy, sum(base_ns) AS demand,
+           argMax(trace_id, toFloat64(duration_ns) - base_ns) AS example_trace
+      FROM spans_in INNER JOIN op_baseline USING (tenant_id, resource, name)
+     GROUP BY resource, minute, tenant_id
+  ),
+  minute_shares AS (
+    SELECT resource, minute, tenant_id, n, busy, demand, example_trace,
+           sum(n) OVER per_minute AS total_n, sum(busy) OVER per_minute AS total_busy, sum(demand) OVER per_minute AS total_demand,
+           n / total_n AS request_share, busy / total_busy AS busy_share,
+           uniqExact(minute) OVER (PARTITION BY resource) AS active_minutes
+      FROM tenant_minutes
+    WINDOW per_minute AS (PARTITION BY resource, minute)
+  ),
+  tenant_baseline AS (
+    SELECT resource, tenant_id,
+           arrayWithConstant(toUInt64(any(active_minutes) - count()), 0.) AS idle,
+           arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(demand), idle)) AS base_demand,
+           arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(request_share), idle)) AS base_request_share,
+           arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(busy_share), idle)) AS base_busy_share
+      FROM minute_shares
+     GROUP BY resource, tenant_id
+  ),
+  excesses AS (
+    SELECT resource, minute, tenant_id, n, busy, demand, example_trace, total_n, total_busy, total_demand,
+           base_demand, base_request_share, base_busy_share,
+           greatest(demand - base_demand, 0.) AS excess,
+           sum(excess) OVER (PARTITION BY resource, minute) AS total_excess
+      FROM minute_shares INNER JOIN tenant_baseline USING (resource, tenant_id)
+  ),
+  scored AS (
+    SELECT *,
+           total_busy >= {minSlowdown:Float64} * total_demand AND total_n >= {minRequests:UInt32} AS contended,
+           if(total_demand - demand > 0, (total_busy - busy) / (total_demand - demand), 1.) AS others_slowdown,
+           if(contended, excess / total_demand * greatest(others_slowdown - 1, 0.), 0.) AS contribution,
+           contended AND total_excess > 0 AND excess / total_excess >= 0.5 AS offending,
+           sum(contribution) OVER (PARTITION BY resource, tenant_id) AS score
+      FROM excesses
+  ),
+  marked AS (
+    SELECT *,
+           groupArrayIf(tenant_id, offending AND score >= {minScore:Float64}) OVER (PARTITION BY resource, minute) AS minute_offenders,
+           notEmpty(minute_offenders) AND NOT has(minute_offenders, tenant_id) AS hurt
+      FROM scored
+  )
+SELECT resource, tenant_id AS tenant,
+       round(any(score), 3) AS score,
+       arraySort(groupArrayIf(toUInt32(minute), offending)) AS offence_minutes,
+       arraySlice(arrayMap(x -> x.2, arraySort(groupArrayIf((minute, example_trace), offending))), 1, 5) AS offence_traces,
+       sumIf(n, offending) AS offence_requests,
+       round(sumIf(n, offending) / nullIf(sumIf(total_n, offending), 0), 4) AS request_share,
+       round(sumIf(busy, offending) / nullIf(sumIf(total_busy, offending), 0), 4) AS busy_share,
+       round(any(base_request_share), 4) AS baseline_request_share,
+       round(any(base_busy_share), 4) AS baseline_busy_share,
+       round(sumIf(demand, offending) / nullIf(any(base_demand) * countIf(offending), 0), 2) AS load_factor,
+       round(sumIf(total_busy - busy, offending) / nullIf(sumIf(total_demand - demand, offending), 0), 3) AS neighbour_slowdown,
+       round(sumIf(busy, hurt) / nullIf(sumIf(demand, hurt), 0) - 1, 4) AS latency_increase,
+       sumIf(n, hurt) AS hurt_requests,
+       round((sumIf(busy, hurt) - sumIf(demand, hurt)) / 1e6, 1) AS added_latency_ms,
+       arraySort(groupUniqArrayArrayIf(minute_offenders, hurt)) AS hurt_by,
+       arraySort(groupArrayIf(toUInt32(minute), hurt)) AS hurt_minutes,
+       arraySlice(arrayMap(x -> x.2, arrayReverseSort(groupArrayIf((busy - demand, example_trace), hurt))), 1, 5) AS hurt_traces
+  FROM marked
+ GROUP BY resource, tenant_id
+HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >= {minLatencyIncrease:Float64})`;
+}
+
+interface AnalysisRow {
+  resource: string;
+  tenant: string;
+  score: number;
+  offence_minutes: number[];
+  offence_traces: string[];
+  offence_requests: string;
+  request_share: number | null;
+  busy_share: number | null;
+  baseline_request_share: number;
+  baseline_busy_share: number;
+  load_factor: number | null;
+  neighbour_slowdown: number | null;
+  latency_increase: number | null;
+  hurt_requests: string;
+  added_latency_ms: number;
+  hurt_by: string[];
+  hurt_minutes: number[];
+  hurt_traces: string[];
+}
+
+/** The noisy-neighbour report over [fromMs, toMs) (default: the last day). */
+export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {}): Promise<NoisyNeighborReport> {
+  const t = { ...DEFAULT_NOISY_THRESHOLDS, ...opts.thresholds };
+  const toMs = opts.toMs ?? Date.now();
+  const fromMs = opts.fromMs ?? toMs - DAY;
+  const scoped = opts.tenant !== undefined;
+  const params = {
+    from: fromMs,
+    to: toMs,
+    tenant: opts.tenant ?? '',
+    minSlowdown: t.minSlowdown,
+    minRequests: t.minRequests,
+    minScore: t.minScore,
+    minLatencyIncrease: t.minLatencyIncrease,
+  };
+  const rows = await store.query<AnalysisRow>(analysisSql(scoped), params);
+  let offenders: NoisyOffender[] = rows
+    .filter((r) => Number(r.score) >= t.minScore)
+    .map((r) => ({
+      tenant: r.tenant,
+      resource: r.resource,
+      score: Number(r.score),
+      windows: minuteRuns(r.offence_minutes),
+      trace_ids: r.offence_traces,
+      requests: Number(r.offence_requests),
+      request_share: finiteOrNull(r.request_share),
+      busy_share: finiteOrNull(r.busy_share),
+      baseline_request_share: Number(r.baseline_request_share),
+      baseline_busy_share: Number(r.baseline_busy_share),
+      load_factor: finiteOrNull(r.load_factor),
+      neighbour_slowdown: finiteOrNull(r.neighbour_slowdown),
+    }))
+    .sort((a, b) => b.score - a.score || a.tenant.localeCompare(b.tenant) || a.resource.localeCompare(b.resource));
+  let victims: NoisyVictim[] = rows
+    .filter((r) => Number(r.hurt_requests) > 0 && r.latency_increase !== null && Number(r.latency_increase) >= t.minLatencyIncrease)
+    .map((r) => ({
+      tenant: r.tenant,
+      resource: r.resource,
+      latency_increase: Number(r.latency_increase),
+      requests: Number(r.hurt_requests),
+      added_latency_ms: Number(r.added_latency_ms),
+      offenders: r.hurt_by,
+      windows: minuteRuns(r.hurt_minutes),
+      trace_ids: r.hurt_traces,
+    }))
+    .sort((a, b) => b.added_latency_ms - a.added_latency_ms || a.tenant.localeCompare(b.tenant) || a.resource.localeCompare(b.resource));
+  const report: NoisyNeighborReport = {
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    thresholds: { min_slowdown: t.minSlowdown, min_requests: t.minRequests, min_score: t.minScore, min_latency_increase: t.minLatencyIncrease },
+    offenders,
+    victims,
+  };
+  if (opts.tenant === undefined) return report;
+  ({ offenders, victims } = tenantView(opts.tenant, offenders, victims, opts.anonymise ?? true));
+  return { ...report, tenant: opts.tenant, offenders, victims };
+}
+
+/**
+ * What one tenant may see: its own offences, the offences that hurt it (on the resource it
+ * was hurt on), and its own victim entries; every other tenant anonymised by rank.
+ */
+function tenantView(tenant: string, offenders: NoisyOffender[], victims: NoisyVictim[], anonymise: boolean): { offenders: NoisyOffender[]; victims: NoisyVictim[] } {
+  const mine = victims.filter((v) => v.tenant === tenant);
+  const hurtBy = new Set(mine.flatMap((v) => v.offenders.map((o) => `${o}\u0000${v.resource}`)));
+  const visible = offenders.filter((o) => o.tenant === tenant || hurtBy.has(`${o.tenant}\u0000${o.resource}`));
+  if (!anonymise) return { offenders: visible, victims: mine };
+  const aliases = new Map<string, string>();
+  const alias = (id: string): string => {
+    if (id === tenant) return id;
+    let a = aliases.get(id);
+    if (!a) aliases.set(id, (a = `tenant-${aliases.size + 1}`));
+    return a;
+  };
+  return {
+    offenders: visible.map((o) => (o.tenant === tenant ? o : { ...o, tenant: alias(o.tenant), trace_ids: [] })),
+    victims: mine.map((v) => ({ ...v, offenders: v.offenders.map(alias) })),
+  };
+}
+
+/** Sorted minute starts (epoch seconds) as runs, joining runs one quiet minute apart. */
+function minuteRuns(minutes: number[]): NoisyWindow[] {
+  const runs: NoisyWindow[] = [];
+  let start = -1;
+  let last = -1;
+  let count = 0;
+  const close = () => {
+    if (start >= 0) runs.push({ from: new Date(start * 1000).toISOString(), to: new Date((last + 60) * 1000).toISOString(), minutes: count });
+  };
+  for (const m of minutes.map(Number)) {
+    if (start < 0 || m - last > 120) {
+      close();
+      start = m;
+      count = 0;
+    }
+    last = m;
+    count++;
+  }
+  close();
+  return runs;
+}
+
+function finiteOrNull(x: number | null): number | null {
+  const n = Number(x);
+  return x === null || !Number.isFinite(n) ? null : n;
+}
