@@ -290,6 +290,16 @@ reportOptions(report.command('noisy').description('noisy neighbours: which tenan
     );
   });
 
+reportOptions(report.command('cost').description("cost per tenant by component and day: the price card applied to measured usage (default: this month to now)"))
+  .option('--tenant <id>', "one tenant's costs; default: every tenant")
+  .option('--csv', 'print CSV (one row per tenant and day) instead of a table')
+  .action(async (flags: ReportFlags & { csv?: boolean }) => {
+    const { costReport, costCsv } = await import('./reports/cost.js');
+    const { formatCost } = await import('./reports/format.js');
+    const path = flags.tenant ? tenantPath(flags.tenant, 'cost') : '/api/v1/cost';
+    await runReport(flags, { path }, (store, registry, window) => costReport(store, registry, { ...window, tenant: flags.tenant }), flags.csv ? (r) => costCsv(r).trimEnd() : formatCost);
+  });
+
 registerSimulateCommand(program);
 
 /** GET a route of a running API; an error answer ends the command with its code and message. */

@@ -11,6 +11,7 @@ export {
   type Control,
   type DataClass,
   type PiiClass,
+  type PriceCard,
   type Principal,
   type Quotas,
   type Registry,

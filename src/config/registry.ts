@@ -19,6 +19,7 @@ import {
   type Control,
   type DataClass,
   type PiiClass,
+  type PriceCard,
   type Principal,
   type Quotas,
   type Registry,
@@ -34,7 +35,8 @@ import {
 } from './types.js';
 
 /** Default service settings, used for any key the registry leaves out. */
-export const DEFAULT_SETTINGS: Settings = Object.freeze({ maxRequestBytes: 64 * 1024 * 1024, multiTenantServices: Object.freeze([]) });
+export const DEFAULT_PRICE_CARD: PriceCard = Object.freeze({ currency: 'USD', cpuSecond: 0.00004, gbMonthStored: 0.03, gbIngested: 0.25, perMillionRequests: 0.6, platformPerDay: 0 });
+export const DEFAULT_SETTINGS: Settings = Object.freeze({ maxRequestBytes: 64 * 1024 * 1024, multiTenantServices: Object.freeze([]), priceCard: DEFAULT_PRICE_CARD });
 
 // Hashing is cheap but not free; a token longer than any we issue cannot match, and refusing
 // it early keeps a hostile header from costing a hash of megabytes.
@@ -94,7 +96,11 @@ interface RawRegistry {
   tiers: Record<TierName, RawTier>;
   tenants: RawTenant[];
   tokens: RawToken[];
-  settings?: { max_request_bytes?: number; multi_tenant_services?: string[] };
+  settings?: {
+    max_request_bytes?: number;
+    multi_tenant_services?: string[];
+    price_card?: { currency?: string; cpu_second?: number; gb_month_stored?: number; gb_ingested?: number; per_million_requests?: number; platform_per_day?: number };
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,6 +538,7 @@ class TenantRegistry implements Registry {
     this.settings = deepFreeze({
       maxRequestBytes: raw.settings?.max_request_bytes ?? DEFAULT_SETTINGS.maxRequestBytes,
       multiTenantServices: [...(raw.settings?.multi_tenant_services ?? DEFAULT_SETTINGS.multiTenantServices)],
+      priceCard: priceCard(raw.settings?.price_card),
     });
 
     this.#tenantList = deepFreeze(raw.tenants.map((t) => resolveTenant(t, tiers[t.tier])));
@@ -603,6 +610,18 @@ class TenantRegistry implements Registry {
   ownerOfIdentifier(value: string): string | undefined {
     return this.#owners.get(value.toLowerCase());
   }
+}
+
+function priceCard(raw: NonNullable<RawRegistry['settings']>['price_card']): PriceCard {
+  const d = DEFAULT_PRICE_CARD;
+  return {
+    currency: raw?.currency ?? d.currency,
+    cpuSecond: raw?.cpu_second ?? d.cpuSecond,
+    gbMonthStored: raw?.gb_month_stored ?? d.gbMonthStored,
+    gbIngested: raw?.gb_ingested ?? d.gbIngested,
+    perMillionRequests: raw?.per_million_requests ?? d.perMillionRequests,
+    platformPerDay: raw?.platform_per_day ?? d.platformPerDay,
+  };
 }
 
 function resolveTier(name: TierName, t: RawTier): Tier {

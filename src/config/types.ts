@@ -143,6 +143,21 @@ export interface Settings {
   readonly maxRequestBytes: number;
   /** Services that serve several tenants; their telemetry must say which tenant it is for. */
   readonly multiTenantServices: readonly string[];
+  readonly priceCard: PriceCard;
+}
+
+/** What the cost report charges, in `currency`. */
+export interface PriceCard {
+  readonly currency: string;
+  /** Per second of server-span busy time. */
+  readonly cpuSecond: number;
+  /** Per GB (10^9 bytes) kept for a 30-day month. */
+  readonly gbMonthStored: number;
+  /** Per GB accepted at ingest. */
+  readonly gbIngested: number;
+  readonly perMillionRequests: number;
+  /** Fixed platform cost per day, shared among tenants by usage. */
+  readonly platformPerDay: number;
 }
 
 /** One mistake in a registry file, located as precisely as the YAML allows. */

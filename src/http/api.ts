@@ -6,6 +6,7 @@ import type { Store } from '../store/types.js';
 import { usageReport } from '../reports/usage.js';
 import { sloReport } from '../reports/slo.js';
 import { noisyNeighborReport, type NoisyOptions } from '../reports/noisy.js';
+import { costCsv, costReport, type CostReport } from '../reports/cost.js';
 import { parseTimeParam } from '../reports/window.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
@@ -76,6 +77,19 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return noisyNeighborReport(store, noisyQuery(req.query));
   });
 
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/cost', async (req, reply) => {
+    const principal = authenticate(registry, req);
+    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+    const csv = formatQuery(req.query);
+    return sendCost(reply, await costReport(store, registry, { ...windowQuery(req.query), tenant: req.params.id }), csv);
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/cost', async (req, reply) => {
+    requireKind(authenticate(registry, req), ['admin'], 'read the platform cost report');
+    const csv = formatQuery(req.query);
+    return sendCost(reply, await costReport(store, registry, windowQuery(req.query)), csv);
+  });
+
   app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', async (req) => {
     const principal = authenticate(registry, req);
     requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
@@ -117,6 +131,18 @@ function violationQuery(q: Record<string, unknown>): ViolationQuery {
     if (typeof q.limit !== 'string' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) throw tsError('TS_ERR_BAD_QUERY', ['limit', 'expected an integer from 1 to 100000']);
   }
   return { status: status as ViolationQuery['status'], limit, ...windowQuery(q) };
+}
+
+/** `format=json` (default) or `format=csv`; true for CSV. */
+function formatQuery(q: Record<string, unknown>): boolean {
+  const format = q.format ?? 'json';
+  if (format !== 'json' && format !== 'csv') throw tsError('TS_ERR_BAD_QUERY', ['format', 'expected json or csv']);
+  return format === 'csv';
+}
+
+function sendCost(reply: FastifyReply, report: CostReport, csv: boolean): FastifyReply | CostReport {
+  if (!csv) return report;
+  return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="cost.csv"').send(costCsv(report));
 }
 
 /** Window and optional `min_score` of a noisy-neighbour query. */

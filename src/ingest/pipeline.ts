@@ -89,7 +89,7 @@ export class IngestPipeline {
       writes.push(this.writer.write(table, enc.text, enc.rows));
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
-      usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', batchId }));
+      usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
     }
 
     if (decoded.invalid.length > 0) {
@@ -109,7 +109,7 @@ export class IngestPipeline {
         const charged = this.registry.tenant(r.tenantId);
         summary.rejected(r.service && charged && this.redaction ? { ...r, service: this.redaction.text(charged, r.service) } : r);
       }
-      usage.push(this.usage({ timeMs: now, signal: table, tenantId: r.tenantId, outcome: 'rejected', reason: r.reason, claimedTenant: r.claimedTenant, records: r.records, bytes: 0, encoding, tokenName: principal.name, detail: r.message, batchId }));
+      usage.push(this.usage({ timeMs: now, signal: table, tenantId: r.tenantId, outcome: 'rejected', reason: r.reason, claimedTenant: r.claimedTenant, records: r.records, bytes: 0, encoding, tokenName: principal.name, detail: r.message, keptDays: 0, batchId }));
       if (r.reason !== 'invalid') {
         this.log.warn({ tenant: r.tenantId, claimed: r.claimedTenant, reason: r.reason, records: r.records, token: principal.name }, 'ingest rejected');
       }

@@ -178,7 +178,10 @@ export interface UsageRow {
   encoding: string;
   tokenName: string;
   detail: string;
+  /** Usage rows live for the audit retention. */
   retentionDays: number;
+  /** How long the accepted records are kept (their table's retention); 0 when rejected. */
+  keptDays: number;
   batchId: string;
 }
 
@@ -190,7 +193,7 @@ export function usageRows(rows: UsageRow[]): string {
       `{"tenant_id":${str(u.tenantId)},"time":${Math.round(u.timeMs)},"signal":${str(u.signal)},"outcome":${str(u.outcome)}` +
       `,"reason":${str(u.reason)},"claimed_tenant":${str(u.claimedTenant)},"records":${u.records},"bytes":${u.bytes}` +
       `,"encoding":${str(u.encoding)},"token_name":${str(u.tokenName)},"detail":${str(u.detail.slice(0, 1000))}` +
-      `,"retention_days":${u.retentionDays},"batch_id":${str(u.batchId)}}\n`;
+      `,"retention_days":${u.retentionDays},"kept_days":${u.keptDays},"batch_id":${str(u.batchId)}}\n`;
   }
   return text;
 }

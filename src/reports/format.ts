@@ -1,6 +1,7 @@
 // Reports as terminal tables, for the CLI.
 import type { SloReport } from './slo.js';
 import type { NoisyNeighborReport, NoisyWindow } from './noisy.js';
+import { COST_COMPONENTS, type CostReport } from './cost.js';
 import { textTable } from '../text-table.js';
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(3)}%`);
@@ -47,4 +48,13 @@ export function formatNoisy(r: NoisyNeighborReport): string {
     lines.push('', textTable(rows));
   }
   return lines.join('\n');
+}
+
+/** A cost report: one line per tenant by component, and the total. */
+export function formatCost(r: CostReport): string {
+  const money = (x: number) => x.toFixed(2);
+  const rows = [['TENANT', 'TIER', ...COST_COMPONENTS.map((c) => c.toUpperCase()), 'TOTAL']];
+  for (const t of r.tenants) rows.push([t.tenant, t.tier, ...COST_COMPONENTS.map((c) => money(t.by_component[c])), money(t.total)]);
+  rows.push(['total', '', ...COST_COMPONENTS.map((c) => money(r.by_component[c])), money(r.total)]);
+  return `Cost from ${r.from} to ${r.to} in ${r.currency}\n${textTable(rows)}`;
 }

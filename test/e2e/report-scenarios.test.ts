@@ -10,6 +10,7 @@ import { bearer, startTestServer, type TestServer } from '../support/server.js';
 import { cliResult } from '../support/cli.js';
 import type { NoisyNeighborReport } from '../../src/reports/noisy.js';
 import type { SloReport } from '../../src/reports/slo.js';
+import type { CostReport } from '../../src/reports/cost.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -148,6 +149,55 @@ test('report noisy --api prints the ranked table as the caller may see it', asyn
   const r = JSON.parse(acme.stdout) as NoisyNeighborReport;
   assert.is(r.offenders[0]!.tenant, 'tenant-1');
   assert.not.match(acme.stdout, /globex/);
+});
+
+test('after eod-burst globex-3pl pays the most compute and requests, and the tenants add up to the platform total', async () => {
+  const s = runs['eod-burst']!;
+  const { status, body } = await get<CostReport>(`/api/v1/cost?${window(s)}`, 'demo-admin');
+  assert.is(status, 200);
+  // (A few simulated hours cost cents, so compare the usage behind them.)
+  const top = (key: 'cpu_seconds' | 'requests') => [...body.tenants].sort((a, b) => b.usage[key] - a.usage[key])[0]!.tenant;
+  assert.is(top('cpu_seconds'), 'globex-3pl');
+  assert.is(top('requests'), 'globex-3pl');
+  // Spans count on the simulated day; bytes on the day they arrived (today), outside this window.
+  assert.ok(body.tenants.every((t) => t.usage.requests > 0 && t.by_component.platform > 0), 'every tenant used the platform and shares its cost');
+  const cents = (x: number) => Math.round(x * 100);
+  assert.is(body.tenants.reduce((a, t) => a + cents(t.total), 0), cents(body.total));
+  // Three hours of a $40 day: $5 of platform cost, all of it shared out.
+  assert.is(body.by_component.platform, 5);
+  const csv = await fetch(`${server.apiUrl}/api/v1/cost?${window(s)}&format=csv`, { headers: bearer('demo-admin') });
+  assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+  const rows = (await csv.text()).trim().split('\n').slice(1);
+  assert.is(rows.length, TENANTS.length); // one day each
+  assert.is(rows.reduce((a, l) => a + cents(Number(l.split(',').at(-1))), 0), cents(body.total));
+});
+
+test('cost: a tenant reads its own costs only; the platform view is for admins', async () => {
+  const s = runs['eod-burst']!;
+  const own = await get<CostReport>(`/api/v1/tenants/hooli-wholesale/cost?${window(s)}`, 'demo-read-hooli-wholesale');
+  assert.is(own.status, 200);
+  assert.equal(own.body.tenants.map((t) => t.tenant), ['hooli-wholesale']);
+  for (const other of TENANTS.filter((t) => t !== 'hooli-wholesale')) assert.not.ok(own.text.includes(other), other);
+  for (const [path, token] of [['/api/v1/cost', 'demo-read-hooli-wholesale'], ['/api/v1/cost', 'demo-auditor'], ['/api/v1/tenants/globex-3pl/cost', 'demo-read-hooli-wholesale']] as const) {
+    const r = await get<unknown>(`${path}?${window(s)}`, token);
+    assert.is(r.status, 403, `${path} ${token}`);
+    assert.not.match(r.text, /total|compute/);
+  }
+  const bad = await get<{ error: { message: string } }>(`/api/v1/cost?${window(s)}&format=xml`, 'demo-admin');
+  assert.is(bad.status, 400);
+  assert.match(bad.body.error.message, /format/);
+});
+
+test('report cost --api prints the table with a total line, and --csv the rows', async () => {
+  const s = runs['eod-burst']!;
+  const args = ['report', 'cost', '--api', server.apiUrl, '--token', 'demo-admin', '--from', String(s.startMs), '--to', String(s.endMs)];
+  const table = await cliResult(args);
+  assert.is(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^TENANT\s+TIER\s+COMPUTE/m);
+  assert.match(table.stdout, /^total\s+.*\d+\.\d\d$/m);
+  const csv = await cliResult([...args, '--csv']);
+  assert.is(csv.code, 0, csv.stderr);
+  assert.match(csv.stdout, /^tenant,tier,day,compute,requests,ingest,storage,platform,total\n/);
 });
 
 test.run();
