@@ -15,7 +15,7 @@ let store: ChdbStore;
 const T = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;
 const WINDOW = { fromMs: T, toMs: T + 5 * MIN };
-// The fixture's one minute of offence scores 0.4 (below); the default threshold is for days.
+// The fixture's one minute of offence scores 0.706 (below); the default threshold is for hours.
 const LOW = { minScore: 0.1 };
 
 interface SpanSpec {
@@ -56,8 +56,9 @@ test.before(async () => {
     spans.push({ tenant: 'tenant-b', minute: m, ms: 20, trace: `b${m}x` }, { tenant: 'tenant-b', minute: m, ms: 20, trace: `b${m}y` });
     spans.push({ tenant: 'tenant-c', minute: m, ms: 30, trace: `c${m}` });
   }
-  // Minute 4: A sends three requests (40, 50, 60 ms); B's two take 50 and 70 ms, C's 90 ms.
-  spans.push({ tenant: 'tenant-a', minute: 4, ms: 40, trace: 'a4-40' }, { tenant: 'tenant-a', minute: 4, ms: 50, trace: 'a4-50' }, { tenant: 'tenant-a', minute: 4, ms: 60, trace: 'a4-60' });
+  // Minute 4: A sends ten requests (nine of 30 ms, one of 60 ms); B's two take 50 and 70 ms, C's 90 ms.
+  for (let i = 0; i < 9; i++) spans.push({ tenant: 'tenant-a', minute: 4, ms: 30, trace: `a4-30-${i}` });
+  spans.push({ tenant: 'tenant-a', minute: 4, ms: 60, trace: 'a4-60' });
   spans.push({ tenant: 'tenant-b', minute: 4, ms: 50, trace: 'b4-50' }, { tenant: 'tenant-b', minute: 4, ms: 70, trace: 'b4-70' });
   spans.push({ tenant: 'tenant-c', minute: 4, ms: 90, trace: 'c4-90' });
   // A span that ran on nothing shared (an internal span) is in no resource; a span after the
@@ -72,29 +73,30 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// By hand. Normal latency (median of each tenant's spans, upper middle for even counts):
-//   A {10,10,10,10,40,50,60} -> 10; B {20 x8, 50, 70} -> 20; C {30,30,30,30,90} -> 30.
+// By hand. Normal latency: each minute's median, then the median over minutes (upper middle
+// for even counts): A {10,10,10,10,30} -> 10; B {20,20,20,20,70} -> 20; C {30,30,30,30,90} -> 30.
 // Minutes 0-3: busy 10+40+30 = 80 ms = demand: slowdown 1, nothing is contended.
-// Minute 4: A busy 150, demand 3x10 = 30; B busy 120, demand 40; C busy 90, demand 30.
-//   Totals: 6 requests, busy 360, demand 100: slowdown 3.6 >= 1.5 with 6 >= 5 requests.
-//   Baseline demand per minute: A median{10,10,10,10,30} = 10, B 40, C 30: only A is in
-//   excess (20 ms), so A carries all the excess.
-//   A's neighbours: busy 360-150 = 210 over demand 100-30 = 70: slowdown 3.
-//   A's score: excess share of demand 20/100 x (3 - 1) = 0.4.
+// Minute 4: A busy 9x30+60 = 330, demand 10x10 = 100; B busy 120, demand 40; C busy 90, demand 30.
+//   Totals: 13 requests, busy 540, demand 170: slowdown 3.18 >= 1.5 with 13 >= 5 requests.
+//   Usual counts (75th percentile per minute): A {1,1,1,1,10} -> 1, B 2, C 1. A's allowance is
+//   1 + 2 sqrt(1) + 1 = 4 requests, so 6 of its 10 are excess: 6 x 10 ms = 60 ms of demand.
+//   B (2 of 2 + 2 sqrt 2 + 1) and C have none, so A carries all the excess.
+//   A's neighbours: busy 540-330 = 210 over demand 170-100 = 70: slowdown 3.
+//   A's score: excess share of demand 60/170 x (3 - 1) = 0.70588 -> 0.706.
 test('the surging tenant is the offender, with its score, shares and load worked out by hand', async () => {
   const r = await noisyNeighborReport(store, { ...WINDOW, thresholds: LOW });
   assert.is(r.offenders.length, 1);
   const a = r.offenders[0]!;
   assert.is(a.tenant, 'tenant-a');
   assert.is(a.resource, 'service:api');
-  assert.is(a.score, 0.4);
+  assert.is(a.score, 0.706);
   assert.equal(a.windows, [{ from: '2026-11-20T10:04:00.000Z', to: '2026-11-20T10:05:00.000Z', minutes: 1 }]);
-  assert.is(a.requests, 3);
-  assert.is(a.request_share, 0.5); // 3 of 6
-  assert.is(a.busy_share, 0.4167); // 150 of 360
-  assert.is(a.baseline_request_share, 0.25); // median {1/4 x4, 1/2}
-  assert.is(a.baseline_busy_share, 0.125); // median {10/80 x4, 150/360}
-  assert.is(a.load_factor, 3); // demand 30 against 10 a minute
+  assert.is(a.requests, 10);
+  assert.is(a.request_share, 0.7692); // 10 of 13
+  assert.is(a.busy_share, 0.6111); // 330 of 540
+  assert.is(a.baseline_request_share, 0.25); // median {1/4 x4, 10/13}
+  assert.is(a.baseline_busy_share, 0.125); // median {10/80 x4, 330/540}
+  assert.is(a.load_factor, 10); // demand 100 against a median of 10 a minute
   assert.is(a.neighbour_slowdown, 3);
   // Its example trace is its most delayed request in the window.
   assert.equal(a.trace_ids, ['a4-60']);
@@ -114,7 +116,7 @@ test('the tenants sharing the service in that minute are its victims, most added
 });
 
 test('below the score threshold nobody is an offender, so nobody is a victim', async () => {
-  const r = await noisyNeighborReport(store, { ...WINDOW, thresholds: { minScore: 0.41 } });
+  const r = await noisyNeighborReport(store, { ...WINDOW, thresholds: { minScore: 0.71 } });
   assert.equal(r.offenders, []);
   assert.equal(r.victims, []);
   // The default threshold is far above one minute's surge.
@@ -129,14 +131,14 @@ test('a victim\'s view names no other tenant and shows none of its traces', asyn
   assert.is(r.offenders.length, 1);
   assert.is(r.offenders[0]!.tenant, 'tenant-1');
   assert.equal(r.offenders[0]!.trace_ids, []);
-  assert.is(r.offenders[0]!.score, 0.4);
+  assert.is(r.offenders[0]!.score, 0.706);
   assert.equal(r.victims.map((v) => [v.tenant, v.offenders, v.trace_ids]), [['tenant-b', ['tenant-1'], ['b4-70']]]);
   assert.not.match(JSON.stringify(r), /tenant-a|tenant-c|a4-|c4-/);
 });
 
 test('the offender\'s own view shows its offence by name and no one else\'s suffering', async () => {
   const r = await noisyNeighborReport(store, { ...WINDOW, thresholds: LOW, tenant: 'tenant-a' });
-  assert.equal(r.offenders.map((o) => [o.tenant, o.score, o.trace_ids]), [['tenant-a', 0.4, ['a4-60']]]);
+  assert.equal(r.offenders.map((o) => [o.tenant, o.score, o.trace_ids]), [['tenant-a', 0.706, ['a4-60']]]);
   assert.equal(r.victims, []);
   assert.not.match(JSON.stringify(r), /tenant-b|tenant-c|b4-|c4-/);
 });

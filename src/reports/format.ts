@@ -21,6 +21,33 @@ export function formatSlo(r: SloReport): string {
   return `${head}\n${textTable(rows)}\nstatus: ${r.status}`;
 }
 
+/** Several tenants' SLO reports, one line each: their worst figures across services. */
+export function formatSloSummary(reports: SloReport[]): string {
+  const min = (xs: (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length === 0 ? null : Math.min(...v);
+  };
+  const rows = [['TENANT', 'STATUS', 'REQUESTS', 'AVAILABILITY', 'OBJECTIVE', 'BUDGET LEFT', 'LATENCY', 'OBJECTIVE', 'BUDGET LEFT', 'WORST SERVICE']];
+  for (const r of reports) {
+    const s = r.services;
+    const worst = [...s].sort((a, b) => (a.availability.error_budget_remaining ?? 1) + (a.latency.error_budget_remaining ?? 1) - ((b.availability.error_budget_remaining ?? 1) + (b.latency.error_budget_remaining ?? 1)))[0];
+    rows.push([
+      r.tenant,
+      r.status,
+      String(s.reduce((a, x) => a + x.requests, 0)),
+      pct(min(s.map((x) => x.availability.sli))),
+      pct(r.objective.availability),
+      pct(min(s.map((x) => x.availability.error_budget_remaining))),
+      pct(min(s.map((x) => x.latency.sli))),
+      `${pct(r.objective.latency_target)} < ${r.objective.latency_threshold_ms} ms`,
+      pct(min(s.map((x) => x.latency.error_budget_remaining))),
+      worst ? `${worst.service} (${worst.status})` : '-',
+    ]);
+  }
+  const to = reports[0]?.to ?? '';
+  return `SLOs at ${to} (worst service of each tenant; windows of ${reports[0]?.objective.window_days ?? '-'} days or the tenant's own)\n${textTable(rows)}`;
+}
+
 const share = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 const hhmm = (iso: string) => iso.slice(11, 16);
 const windows = (ws: NoisyWindow[]) => {

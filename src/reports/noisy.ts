@@ -2,14 +2,18 @@
 // pool, a queue) slowed the other tenants on it, when, and by how much.
 //
 // The model, per shared resource and minute (all in ClickHouse, one CTE chain):
-// - Every span is compared with its operation's normal latency: the median duration of the
-//   same tenant's spans of that name on that resource over the window. A span's *demand* is
-//   that median: the busy time it would have caused at normal speed. Demand is what a tenant
-//   asks of the resource; busy time (actual duration) is what it got, contention included.
+// - Every span is compared with its operation's normal latency: for the same tenant, resource
+//   and span name, the median over the window's minutes of each minute's median duration.
+//   Taking minutes, not spans, as the unit keeps a burst (many spans in a few minutes) from
+//   becoming its own normal. A span's *demand* is that latency: the busy time it would have
+//   caused at normal speed. Demand is what a tenant asks of the resource; busy time (actual
+//   duration) is what it got, contention included.
 // - A minute is *contended* when the resource's busy time is at least `minSlowdown` times its
 //   demand (everyone ran that much slower than usual) over at least `minRequests` spans.
-// - A tenant's *excess* in a minute is its demand above its own baseline demand (its median
-//   demand per minute on the resource, minutes it sent nothing counted as zero).
+// - A tenant's *excess* in a minute is the demand of its requests beyond its usual count on
+//   the resource (the median per minute, minutes it sent nothing counted as zero) and beyond
+//   that count's chance variation (2 sqrt(usual) + 1: a few requests from a tenant that
+//   usually sends none in a minute are not a surge).
 // - Its *score* on the resource is the sum, over contended minutes, of its excess as a share
 //   of the resource's demand times the other tenants' slowdown above normal (their busy time
 //   over their demand, minus one). A score of 10 is, e.g., twenty minutes in which half the
@@ -80,6 +84,7 @@ export interface NoisyVictim {
   added_latency_ms: number;
   /** The offenders whose windows it was caught in. */
   offenders: string[];
+  /** Those offenders' windows it had slowed requests in. */
   windows: NoisyWindow[];
   /** Its most delayed traces in those windows. */
   trace_ids: string[];
@@ -129,8 +134,9 @@ WITH
        AND shared_resource != '' ${scope}
   ),
   op_baseline AS (
-    SELECT tenant_id, resource, name, toFloat64(quantileExact(0.5)(duration_ns)) AS base_ns
-      FROM spans_in GROUP BY tenant_id, resource, name
+    SELECT tenant_id, resource, name, toFloat64(quantileExact(0.5)(minute_ns)) AS base_ns
+      FROM (SELECT tenant_id, resource, name, quantileExact(0.5)(duration_ns) AS minute_ns FROM spans_in GROUP BY tenant_id, resource, name, minute)
+     GROUP BY tenant_id, resource, name
   ),
   tenant_minutes AS (
     SELECT resource, minute, tenant_id, count() AS n, toFloat64(sum(duration_ns)) AS busy, sum(base_ns) AS demand,
@@ -150,6 +156,7 @@ WITH
     SELECT resource, tenant_id,
            arrayWithConstant(toUInt64(any(active_minutes) - count()), 0.) AS idle,
            arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(demand), idle)) AS base_demand,
+           arrayReduce('quantileExact(0.75)', arrayConcat(groupArray(toFloat64(n)), idle)) AS base_n,
            arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(request_share), idle)) AS base_request_share,
            arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(busy_share), idle)) AS base_busy_share
       FROM minute_shares
@@ -158,7 +165,7 @@ WITH
   excesses AS (
     SELECT resource, minute, tenant_id, n, busy, demand, example_trace, total_n, total_busy, total_demand,
            base_demand, base_request_share, base_busy_share,
-           greatest(demand - base_demand, 0.) AS excess,
+           greatest(n - base_n - 2 * sqrt(base_n) - 1, 0.) * demand / n AS excess,
            sum(excess) OVER (PARTITION BY resource, minute) AS total_excess
       FROM minute_shares INNER JOIN tenant_baseline USING (resource, tenant_id)
   ),
@@ -262,7 +269,7 @@ export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {})
       requests: Number(r.hurt_requests),
       added_latency_ms: Number(r.added_latency_ms),
       offenders: r.hurt_by,
-      windows: minuteRuns(r.hurt_minutes),
+      windows: caughtIn(r, offenders),
       trace_ids: r.hurt_traces,
     }))
     .sort((a, b) => b.added_latency_ms - a.added_latency_ms || a.tenant.localeCompare(b.tenant) || a.resource.localeCompare(b.resource));
@@ -298,6 +305,23 @@ function tenantView(tenant: string, offenders: NoisyOffender[], victims: NoisyVi
     offenders: visible.map((o) => (o.tenant === tenant ? o : { ...o, tenant: alias(o.tenant), trace_ids: [] })),
     victims: mine.map((v) => ({ ...v, offenders: v.offenders.map(alias) })),
   };
+}
+
+/** The offence windows, on the victim's resource, that hold at least one of its slowed minutes. */
+function caughtIn(v: AnalysisRow, offenders: NoisyOffender[]): NoisyWindow[] {
+  const minutes = v.hurt_minutes.map((m) => Number(m) * 1000);
+  const seen = new Set<string>();
+  const out: NoisyWindow[] = [];
+  for (const o of offenders) {
+    if (o.resource !== v.resource || !v.hurt_by.includes(o.tenant)) continue;
+    for (const w of o.windows) {
+      const [from, to] = [Date.parse(w.from), Date.parse(w.to)];
+      if (seen.has(w.from + w.to) || !minutes.some((m) => m >= from && m < to)) continue;
+      seen.add(w.from + w.to);
+      out.push(w);
+    }
+  }
+  return out.sort((a, b) => a.from.localeCompare(b.from));
 }
 
 /** Sorted minute starts (epoch seconds) as runs, joining runs one quiet minute apart. */
