@@ -1,6 +1,7 @@
 // Report query benchmark: loads 10 million spans for 50 tenants over 7 days into chDB (one
-// INSERT ... SELECT, so loading is not what is measured) and prints p50/p95 of each report
-// query per tenant over the default window.
+// INSERT ... SELECT, so loading is not what is measured), plus a usage row per tenant and
+// minute, and prints p50/p95 of each report query: per tenant over its default window, and
+// the platform-wide views (noisy neighbours over the last day, cost over the 7 days).
 //
 //   npm run bench:reports -- --spans 10000000 --runs 5
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { loadRegistry } from '../src/config/index.js';
 import { ChdbStore, migrate } from '../src/store/index.js';
 import { sloReport } from '../src/reports/slo.js';
+import { noisyNeighborReport } from '../src/reports/noisy.js';
+import { costReport } from '../src/reports/cost.js';
 import { fiftyTenantRegistryYaml } from './workload.js';
 
 const { values: args } = parseArgs({ options: { spans: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '5' } } });
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   // Tenants get Zipf-like shares (the biggest ~10x the median); 5 services; a server span with
   // a client child for every request; 0.5% errors; log-normal-ish durations.
   await store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, trace_id, span_id, name, kind, status_code, resource_attributes, retention_days)
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, trace_id, span_id, name, kind, status_code, resource_attributes, attributes, retention_days)
      WITH {tenants:Array(String)} AS tenants
      SELECT
        tenants[1 + toUInt32(floor(pow(rand(1) / 4294967296.0, 2.2) * length(tenants)))] AS tenant_id,
@@ -49,29 +52,48 @@ async function main(): Promise<void> {
        if(number % 2 = 0, 2, 3) AS kind,
        if(rand(3) % 200 = 0, 2, 0) AS status_code,
        map('service.instance.id', concat(service_name, '-', toString(number % 3))) AS resource_attributes,
+       if(kind = 3, map('db.system', 'postgresql', 'db.client.connection.pool.name', 'pg-shared'), map()) AS attributes,
        30 AS retention_days
      FROM numbers({n:UInt64})`,
     { n: SPANS, now, spanMs: DAYS * 86_400_000, tenants: tenants.map((t) => t.id) },
+  );
+  // One accepted-usage row per tenant and minute (what ingest writes per request and tenant).
+  await store.exec(
+    `INSERT INTO ingest_usage (tenant_id, time, signal, outcome, records, bytes, encoding, retention_days, kept_days)
+     WITH {tenants:Array(String)} AS tenants
+     SELECT tenants[1 + (number % length(tenants))], fromUnixTimestamp64Milli({now:Int64} - intDiv(number, length(tenants)) * 60000),
+            'spans', 'accepted', 200, 200 * 600, 'protobuf', 365, 30
+       FROM numbers({n:UInt64})
+     SETTINGS max_block_size = 65536`,
+    { n: DAYS * 1440 * tenants.length, now, tenants: tenants.map((t) => t.id) },
   );
   const loadSecs = (performance.now() - loadStart) / 1000;
   const rows = Number((await store.query<{ n: string }>('SELECT count() AS n FROM spans'))[0]!.n);
   console.log(`loaded ${rows.toLocaleString('en')} spans for ${tenants.length} tenants over ${DAYS} days in ${loadSecs.toFixed(1)} s`);
 
-  const reports: [string, (tenantIndex: number) => Promise<unknown>][] = [
-    ['slo (28-day window, 7 burn windows)', (i) => sloReport(store, tenants[i % tenants.length]!, { toMs: now })],
+  const day = { fromMs: now - 86_400_000, toMs: now };
+  const week = { fromMs: now - DAYS * 86_400_000, toMs: now };
+  // [name, query, calls per run: every tenant, or the platform view PLATFORM_CALLS times]
+  const PLATFORM_CALLS = 4;
+  const reports: [string, (tenantIndex: number) => Promise<unknown>, number][] = [
+    ['slo (28-day window, 7 burn windows)', (i) => sloReport(store, tenants[i % tenants.length]!, { toMs: now }), tenants.length],
+    ['noisy neighbours, platform (1 day)', () => noisyNeighborReport(store, day), PLATFORM_CALLS],
+    ['noisy neighbours, tenant view (1 day)', (i) => noisyNeighborReport(store, { ...day, tenant: tenants[i % tenants.length]!.id }), tenants.length / 5],
+    ['cost, platform (7 days)', () => costReport(store, registry, week), PLATFORM_CALLS],
+    ['cost, tenant view (7 days)', (i) => costReport(store, registry, { ...week, tenant: tenants[i % tenants.length]!.id }), tenants.length / 5],
   ];
-  for (const [name, run] of reports) {
+  for (const [name, run, calls] of reports) {
     await run(0); // warm-up: first read of each column
     const times: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      for (let i = 0; i < tenants.length; i++) {
+      for (let i = 0; i < calls; i++) {
         const t0 = performance.now();
         await run(i);
         times.push(performance.now() - t0);
       }
     }
     times.sort((a, b) => a - b);
-    console.log(`${name.padEnd(40)} p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms  max ${times[times.length - 1]!.toFixed(1)} ms  (${times.length} queries)`);
+    console.log(`${name.padEnd(40)} p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms  max ${times[times.length - 1]!.toFixed(1)} ms  (${times.length} queries)  rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   }
   await store.close();
   rmSync(dir, { recursive: true, force: true });

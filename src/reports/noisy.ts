@@ -206,19 +206,12 @@ SELECT resource, tenant_id AS tenant,
 HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >= {minLatencyIncrease:Float64})`;
 }
 
-interface AnalysisRow {
-  resource: string;
-  tenant: string;
-  score: number;
+/** A row of the analysis: the offender's figures as reported, plus the victim's. */
+interface AnalysisRow
+  extends Pick<NoisyOffender, 'resource' | 'tenant' | 'score' | 'request_share' | 'busy_share' | 'baseline_request_share' | 'baseline_busy_share' | 'load_factor' | 'neighbour_slowdown'> {
   offence_minutes: number[];
   offence_traces: string[];
   offence_requests: string;
-  request_share: number | null;
-  busy_share: number | null;
-  baseline_request_share: number;
-  baseline_busy_share: number;
-  load_factor: number | null;
-  neighbour_slowdown: number | null;
   latency_increase: number | null;
   hurt_requests: string;
   added_latency_ms: number;
