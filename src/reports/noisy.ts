@@ -1,19 +1,20 @@
 // Noisy-neighbour report: which tenant's load on a shared resource (a service, a database
 // pool, a queue) slowed the other tenants on it, when, and by how much.
 //
-// The model, per shared resource and minute (all in ClickHouse, one CTE chain):
-// - Every span is compared with its operation's normal latency: for the same tenant, resource
-//   and span name, the median over the window's minutes of each minute's median duration.
-//   Taking minutes, not spans, as the unit keeps a burst (many spans in a few minutes) from
-//   becoming its own normal. A span's *demand* is that latency: the busy time it would have
-//   caused at normal speed. Demand is what a tenant asks of the resource; busy time (actual
-//   duration) is what it got, contention included.
+// The model, per shared resource and minute (all in ClickHouse, over the per-minute rollup
+// `resource_minutes` that a materialized view fills as spans arrive):
+// - An *operation* is a tenant's span name on a resource. Its normal latency is the median,
+//   over the window's minutes, of the operation's mean duration in that minute. Taking
+//   minutes, not spans, as the unit keeps a burst (many spans in a few minutes) from becoming
+//   its own normal. A span's *demand* is that latency: the busy time it would have caused at
+//   normal speed. Demand is what a tenant asks of the resource; busy time (actual duration)
+//   is what it got, contention included.
 // - A minute is *contended* when the resource's busy time is at least `minSlowdown` times its
 //   demand (everyone ran that much slower than usual) over at least `minRequests` spans.
-// - A tenant's *excess* in a minute is the demand of its requests beyond its usual count on
-//   the resource (the median per minute, minutes it sent nothing counted as zero) and beyond
-//   that count's chance variation (2 sqrt(usual) + 1: a few requests from a tenant that
-//   usually sends none in a minute are not a surge).
+// - A tenant's *excess* in a minute is the demand of its requests beyond each operation's
+//   usual count (the 75th percentile per minute, minutes without any counted as zero) and
+//   beyond that count's chance variation (2 sqrt(usual) + 1: a few requests of an operation
+//   that usually sees none in a minute are not a surge).
 // - Its *score* on the resource is the sum, over contended minutes, of its excess as a share
 //   of the resource's demand times the other tenants' slowdown above normal (their busy time
 //   over their demand, minus one). A score of 10 is, e.g., twenty minutes in which half the
@@ -24,6 +25,9 @@
 //   they carry at least half of all tenants' excess (runs one quiet minute apart are joined).
 // - *Victims* are the other tenants with spans on the resource in an offender's windows:
 //   their latency increase is their busy time over their demand in those minutes, minus one.
+// - For explanation, an offender also shows its share of the resource in its windows against
+//   its share in the uncontended minutes, and its load factor: its demand per offence minute
+//   over its average demand per uncontended minute.
 //
 // Per-tenant views see the same analysis restricted to the resources the tenant used, with
 // only its own victim entries and the offenders that hurt it; for anyone but an admin every
@@ -65,10 +69,10 @@ export interface NoisyOffender {
   /** Its share of the resource's requests and busy time in its windows. */
   request_share: number | null;
   busy_share: number | null;
-  /** Its usual (median per-minute) shares over the report window. */
+  /** Its shares in the window's uncontended minutes. */
   baseline_request_share: number;
   baseline_busy_share: number;
-  /** Its demand in its windows over its baseline demand for as many minutes; null without a baseline. */
+  /** Its demand per minute in its windows over its average per uncontended minute; null without one. */
   load_factor: number | null;
   /** The other tenants' busy time over their demand in its windows (1 = normal speed). */
   neighbour_slowdown: number | null;
@@ -115,93 +119,97 @@ export interface NoisyOptions {
 
 /**
  * The whole analysis as one query with one row per (resource, tenant) that is an offender, a
- * victim, or both. ClickHouse inlines a CTE wherever it is named, so the chain is linear and
- * uses window functions where a join would run an earlier step again.
+ * victim, or both, over the per-minute rollup (resource_minutes). ClickHouse inlines a CTE
+ * wherever it is named, so the minute-level steps stay cheap (FINAL reads of merged parts,
+ * low-cardinality groupings) and only contended minutes reach the per-tenant detail.
  */
 function analysisSql(scoped: boolean): string {
-  const scope = scoped
-    ? `AND shared_resource IN (
-         SELECT shared_resource FROM spans
-          WHERE tenant_id = {tenant:String} AND shared_resource != ''
-            AND start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64}))`
-    : '';
+  const window = 'minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))';
+  const scope = scoped ? `AND resource IN (SELECT resource FROM resource_minutes WHERE tenant_id = {tenant:String} AND ${window})` : '';
   return `
 WITH
-  spans_in AS (
-    SELECT tenant_id, shared_resource AS resource, name, toStartOfMinute(start_time) AS minute, duration_ns, trace_id
-      FROM spans
-     WHERE start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})
-       AND shared_resource != '' ${scope}
+  r AS (
+    SELECT tenant_id, resource, name, cityHash64(tenant_id, resource, name) AS op, toUInt32(minute) AS m,
+           requests AS rn, toFloat64(busy_ns) AS rb, slowest
+      FROM resource_minutes FINAL
+     WHERE ${window} ${scope}
   ),
-  op_baseline AS (
-    SELECT tenant_id, resource, name, toFloat64(quantileExact(0.5)(minute_ns)) AS base_ns
-      FROM (SELECT tenant_id, resource, name, quantileExact(0.5)(duration_ns) AS minute_ns FROM spans_in GROUP BY tenant_id, resource, name, minute)
+  active AS (
+    SELECT resource, uniqExact(m) AS active_minutes FROM r GROUP BY resource
+  ),
+  ops AS (
+    SELECT tenant_id, resource, name, any(op) AS op,
+           quantileExact(0.5)(rb / rn) AS base_ns,
+           arrayReduce('quantileExact(0.75)', arrayConcat(groupArray(toFloat64(rn)), arrayWithConstant(toUInt64(any(active_minutes) - count()), 0.))) AS base_n,
+           sum(rn) AS op_n, sum(rb) AS op_busy
+      FROM r INNER JOIN active USING (resource)
      GROUP BY tenant_id, resource, name
   ),
-  tenant_minutes AS (
-    SELECT resource, minute, tenant_id, count() AS n, toFloat64(sum(duration_ns)) AS busy, sum(base_ns) AS demand,
-           argMax(trace_id, toFloat64(duration_ns) - base_ns) AS example_trace
-      FROM spans_in INNER JOIN op_baseline USING (tenant_id, resource, name)
-     GROUP BY resource, minute, tenant_id
+  demand AS (
+    SELECT resource, m, rn, rb, rn * base_ns AS rd
+      FROM r INNER JOIN (SELECT op, base_ns FROM ops) AS o USING (op)
   ),
-  minute_shares AS (
-    SELECT resource, minute, tenant_id, n, busy, demand, example_trace,
-           sum(n) OVER per_minute AS total_n, sum(busy) OVER per_minute AS total_busy, sum(demand) OVER per_minute AS total_demand,
-           n / total_n AS request_share, busy / total_busy AS busy_share,
-           uniqExact(minute) OVER (PARTITION BY resource) AS active_minutes
-      FROM tenant_minutes
-    WINDOW per_minute AS (PARTITION BY resource, minute)
+  contended AS (
+    SELECT resource, m FROM demand GROUP BY resource, m
+    HAVING sum(rb) >= {minSlowdown:Float64} * sum(rd) AND sum(rn) >= {minRequests:UInt32}
   ),
-  tenant_baseline AS (
-    SELECT resource, tenant_id,
-           arrayWithConstant(toUInt64(any(active_minutes) - count()), 0.) AS idle,
-           arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(demand), idle)) AS base_demand,
-           arrayReduce('quantileExact(0.75)', arrayConcat(groupArray(toFloat64(n)), idle)) AS base_n,
-           arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(request_share), idle)) AS base_request_share,
-           arrayReduce('quantileExact(0.5)', arrayConcat(groupArray(busy_share), idle)) AS base_busy_share
-      FROM minute_shares
-     GROUP BY resource, tenant_id
-  ),
-  excesses AS (
-    SELECT resource, minute, tenant_id, n, busy, demand, example_trace, total_n, total_busy, total_demand,
-           base_demand, base_request_share, base_busy_share,
-           greatest(n - base_n - 2 * sqrt(base_n) - 1, 0.) * demand / n AS excess,
-           sum(excess) OVER (PARTITION BY resource, minute) AS total_excess
-      FROM minute_shares INNER JOIN tenant_baseline USING (resource, tenant_id)
+  detail AS (
+    SELECT resource, m, tenant_id, sum(rn) AS n, sum(rb) AS busy, sum(rn * base_ns) AS demand,
+           sum(greatest(rn - base_n - 2 * sqrt(base_n) - 1, 0.) * base_ns) AS excess,
+           argMaxMerge(slowest) AS example_trace
+      FROM (SELECT * FROM r WHERE (resource, m) IN (SELECT resource, m FROM contended)) AS hot
+           INNER JOIN (SELECT op, base_ns, base_n FROM ops) AS o USING (op)
+     GROUP BY resource, m, tenant_id
   ),
   scored AS (
     SELECT *,
-           total_busy >= {minSlowdown:Float64} * total_demand AND total_n >= {minRequests:UInt32} AS contended,
+           sum(n) OVER per_minute AS total_n, sum(busy) OVER per_minute AS total_busy, sum(demand) OVER per_minute AS total_demand,
+           sum(excess) OVER per_minute AS total_excess,
            if(total_demand - demand > 0, (total_busy - busy) / (total_demand - demand), 1.) AS others_slowdown,
-           if(contended, excess / total_demand * greatest(others_slowdown - 1, 0.), 0.) AS contribution,
-           contended AND total_excess > 0 AND excess / total_excess >= 0.5 AS offending,
-           sum(contribution) OVER (PARTITION BY resource, tenant_id) AS score
-      FROM excesses
+           excess / total_demand * greatest(others_slowdown - 1, 0.) AS contribution,
+           total_excess > 0 AND excess / total_excess >= 0.5 AS offending
+      FROM detail
+    WINDOW per_minute AS (PARTITION BY resource, m)
+  ),
+  ranked AS (
+    SELECT *,
+           sum(contribution) OVER (PARTITION BY resource, tenant_id) AS score,
+           sum(n) OVER (PARTITION BY resource) AS contended_n, sum(busy) OVER (PARTITION BY resource) AS contended_busy,
+           uniqExact(m) OVER (PARTITION BY resource) AS contended_minutes
+      FROM scored
   ),
   marked AS (
     SELECT *,
-           groupArrayIf(tenant_id, offending AND score >= {minScore:Float64}) OVER (PARTITION BY resource, minute) AS minute_offenders,
+           groupArrayIf(tenant_id, offending AND score >= {minScore:Float64}) OVER (PARTITION BY resource, m) AS minute_offenders,
            notEmpty(minute_offenders) AND NOT has(minute_offenders, tenant_id) AS hurt
-      FROM scored
+      FROM ranked
+  ),
+  usual AS (
+    SELECT resource, tenant_id, sum(op_n) AS window_n, sum(op_busy) AS window_busy, sum(op_n * base_ns) AS window_demand,
+           sum(window_n) OVER (PARTITION BY resource) AS resource_n, sum(window_busy) OVER (PARTITION BY resource) AS resource_busy
+      FROM ops GROUP BY resource, tenant_id
   )
 SELECT resource, tenant_id AS tenant,
        round(any(score), 3) AS score,
-       arraySort(groupArrayIf(toUInt32(minute), offending)) AS offence_minutes,
-       arraySlice(arrayMap(x -> x.2, arraySort(groupArrayIf((minute, example_trace), offending))), 1, 5) AS offence_traces,
+       arraySort(groupArrayIf(m, offending)) AS offence_minutes,
+       arraySlice(arrayMap(x -> x.2, arraySort(groupArrayIf((m, example_trace), offending))), 1, 5) AS offence_traces,
        sumIf(n, offending) AS offence_requests,
        round(sumIf(n, offending) / nullIf(sumIf(total_n, offending), 0), 4) AS request_share,
        round(sumIf(busy, offending) / nullIf(sumIf(total_busy, offending), 0), 4) AS busy_share,
-       round(any(base_request_share), 4) AS baseline_request_share,
-       round(any(base_busy_share), 4) AS baseline_busy_share,
-       round(sumIf(demand, offending) / nullIf(any(base_demand) * countIf(offending), 0), 2) AS load_factor,
+       round((any(window_n) - sum(n)) / nullIf(any(resource_n) - any(contended_n), 0), 4) AS baseline_request_share,
+       round((any(window_busy) - sum(busy)) / nullIf(any(resource_busy) - any(contended_busy), 0), 4) AS baseline_busy_share,
+       round(sumIf(demand, offending) / countIf(offending)
+             / nullIf((any(window_demand) - sum(demand)) / nullIf(any(active_minutes) - any(contended_minutes), 0), 0), 2) AS load_factor,
        round(sumIf(total_busy - busy, offending) / nullIf(sumIf(total_demand - demand, offending), 0), 3) AS neighbour_slowdown,
        round(sumIf(busy, hurt) / nullIf(sumIf(demand, hurt), 0) - 1, 4) AS latency_increase,
        sumIf(n, hurt) AS hurt_requests,
        round((sumIf(busy, hurt) - sumIf(demand, hurt)) / 1e6, 1) AS added_latency_ms,
        arraySort(groupUniqArrayArrayIf(minute_offenders, hurt)) AS hurt_by,
-       arraySort(groupArrayIf(toUInt32(minute), hurt)) AS hurt_minutes,
+       arraySort(groupArrayIf(m, hurt)) AS hurt_minutes,
        arraySlice(arrayMap(x -> x.2, arrayReverseSort(groupArrayIf((busy - demand, example_trace), hurt))), 1, 5) AS hurt_traces
   FROM marked
+       INNER JOIN usual USING (resource, tenant_id)
+       INNER JOIN active USING (resource)
  GROUP BY resource, tenant_id
 HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >= {minLatencyIncrease:Float64})`;
 }
