@@ -2,7 +2,8 @@
 //
 // Usage, aggregated in ClickHouse:
 // - compute: busy time of the tenant's server spans (their summed duration), in CPU-seconds;
-// - requests: its server spans;
+// - requests: its server spans (both read from the per-minute rollup, by the minute a span
+//   started);
 // - ingest: bytes it had accepted (ingest_usage);
 // - storage: bytes it keeps, over time: every accepted batch is held from its arrival for the
 //   retention its records got (ingest_usage.kept_days), and each day is charged the
@@ -187,15 +188,17 @@ async function measure(store: Store, tenants: readonly TenantRecord[], fromMs: n
     keptKeys: tenants.flatMap((t) => USAGE_CLASSES.map((c) => `${t.id}|${c}`)),
     keptDays: tenants.flatMap((t) => USAGE_CLASSES.map((c) => t.retentionDays[c])),
   };
-  // Held bytes: batches grouped to the minute (a minute's error in a retention of days is
-  // noise), then each clipped day charged the seconds it overlaps [arrival, arrival + retention).
+  // Held bytes: batches grouped by hour and retention, each group placed at its byte-weighted
+  // mean arrival (exact for the byte-seconds of any day the hour's batches are wholly held in
+  // or wholly expired from), then each clipped day charged the seconds it overlaps
+  // [arrival, arrival + retention).
   const rows = await store.query<MeasuredRow>(
     `WITH
        spans_used AS (
-         SELECT tenant_id, toString(toDate(start_time, 'UTC')) AS day, sumIf(duration_ns, kind = 2) AS busy_ns, countIf(kind = 2) AS requests
-           FROM spans
-          WHERE tenant_id IN {tenants:Array(String)}
-            AND start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})
+         SELECT tenant_id, toString(toDate(minute, 'UTC')) AS day, sum(busy_ns) AS busy_ns, sum(requests) AS requests
+           FROM resource_minutes
+          WHERE startsWith(resource, 'service:') AND tenant_id IN {tenants:Array(String)}
+            AND minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))
           GROUP BY tenant_id, day
        ),
        ingested AS (
@@ -206,15 +209,18 @@ async function measure(store: Store, tenants: readonly TenantRecord[], fromMs: n
           GROUP BY tenant_id, day
        ),
        held AS (
-         SELECT tenant_id, day, sum(bytes * greatest(0., least(held_until, day_end) - greatest(arrived, day_start))) AS byte_seconds
+         SELECT tenant_id, day, sum(held_bytes * greatest(0., least(held_until, day_end) - greatest(arrived, day_start))) AS byte_seconds
            FROM (
-             SELECT tenant_id, toFloat64(toUnixTimestamp(toStartOfMinute(time))) AS arrived,
+             SELECT tenant_id, toStartOfHour(time) AS hour,
                     if(kept_days > 0, kept_days, transform(concat(tenant_id, '|', signal), {keptKeys:Array(String)}, {keptDays:Array(UInt16)}, toUInt16(0))) AS kept,
-                    arrived + kept * 86400 AS held_until, toFloat64(sum(bytes)) AS bytes
+                    toFloat64(sum(bytes)) AS held_bytes,
+                    -- offsets within the hour keep the weighted sum small and exact in a Float64
+                    toUnixTimestamp(hour) + sum(toFloat64(bytes) * (toUnixTimestamp64Milli(time) - toUnixTimestamp(hour) * 1000)) / held_bytes / 1000 AS arrived,
+                    arrived + kept * 86400 AS held_until
                FROM ingest_usage
-              WHERE outcome = 'accepted' AND tenant_id IN {tenants:Array(String)}
+              WHERE outcome = 'accepted' AND bytes > 0 AND tenant_id IN {tenants:Array(String)}
                 AND time < fromUnixTimestamp64Milli({to:Int64})
-              GROUP BY tenant_id, arrived, kept
+              GROUP BY tenant_id, hour, kept
              HAVING held_until > {from:Int64} / 1000
            )
            ARRAY JOIN {dayNames:Array(String)} AS day, {dayStarts:Array(Float64)} AS day_start, {dayEnds:Array(Float64)} AS day_end
