@@ -121,18 +121,19 @@ export interface NoisyOptions {
  * The whole analysis as one query with one row per (resource, tenant) that is an offender, a
  * victim, or both, over the per-minute rollup (resource_minutes). ClickHouse inlines a CTE
  * wherever it is named, so the minute-level steps stay cheap (FINAL reads of merged parts,
- * low-cardinality groupings) and only contended minutes reach the per-tenant detail.
+ * low-cardinality groupings) and only contended minutes reach the per-tenant detail. A
+ * tenant's view runs the same analysis (its neighbours' load is the point) and keeps, in
+ * Node, only the few result rows it may see.
  */
-function analysisSql(scoped: boolean): string {
+function analysisSql(): string {
   const window = 'minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))';
-  const scope = scoped ? `AND resource IN (SELECT resource FROM resource_minutes WHERE tenant_id = {tenant:String} AND ${window})` : '';
   return `
 WITH
   r AS (
     SELECT tenant_id, resource, name, cityHash64(tenant_id, resource, name) AS op, toUInt32(minute) AS m,
            requests AS rn, toFloat64(busy_ns) AS rb, slowest
       FROM resource_minutes FINAL
-     WHERE ${window} ${scope}
+     WHERE ${window}
   ),
   active AS (
     SELECT resource, uniqExact(m) AS active_minutes FROM r GROUP BY resource
@@ -233,17 +234,15 @@ export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {})
   const t = { ...DEFAULT_NOISY_THRESHOLDS, ...opts.thresholds };
   const toMs = opts.toMs ?? Date.now();
   const fromMs = opts.fromMs ?? toMs - DAY;
-  const scoped = opts.tenant !== undefined;
   const params = {
     from: fromMs,
     to: toMs,
-    tenant: opts.tenant ?? '',
     minSlowdown: t.minSlowdown,
     minRequests: t.minRequests,
     minScore: t.minScore,
     minLatencyIncrease: t.minLatencyIncrease,
   };
-  const rows = await store.query<AnalysisRow>(analysisSql(scoped), params);
+  const rows = await store.query<AnalysisRow>(analysisSql(), params);
   let offenders: NoisyOffender[] = rows
     .filter((r) => Number(r.score) >= t.minScore)
     .map((r) => ({
