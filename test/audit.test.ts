@@ -7,6 +7,7 @@ import { startTestServer, bearer, type TestServer } from './support/server.js';
 import { cliResult as cli } from './support/cli.js';
 import { ChainWriter } from '../src/ingest/audit/chain.js';
 import { AuditIngest } from '../src/ingest/audit/ingest.js';
+import { auditEvent } from './support/audit.js';
 
 let server: TestServer;
 test.before(async () => {
@@ -23,19 +24,7 @@ interface AuditReply {
   error?: { code: string; message: string };
 }
 
-function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    time: '2026-11-20T08:15:30.123456789Z',
-    actor: { id: 'u-1842', type: 'user', tenant_id: 'acme-dist' },
-    action: 'data.export',
-    target: { type: 'dataset', id: 'orders-2026-q3', tenant_id: 'acme-dist' },
-    outcome: 'success',
-    region: 'us-east-1',
-    source_ip: '203.0.113.7',
-    attributes: { approval: 'CHG-5521', rows: '120440' },
-    ...overrides,
-  };
-}
+const event = auditEvent;
 
 async function postAudit(token: string, body: string, type = 'application/json'): Promise<{ status: number; body: AuditReply }> {
   const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, { method: 'POST', body, headers: { 'content-type': type, ...bearer(token) } });

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { bearer, startTestServer, type TestServer } from '../support/server.js';
+import { auditEvent } from '../support/audit.js';
 
 const SEED = 20261122;
 let server: TestServer;
@@ -17,16 +18,7 @@ test.after(async () => {
   await server.stop();
 });
 
-const VALID: Record<string, unknown> = {
-  time: '2026-11-20T08:15:30.123456789Z',
-  actor: { id: 'u-1842', type: 'user', tenant_id: 'acme-dist' },
-  action: 'data.export',
-  target: { type: 'dataset', id: 'orders-2026-q3', tenant_id: 'acme-dist' },
-  outcome: 'success',
-  region: 'us-east-1',
-  source_ip: '203.0.113.7',
-  attributes: { approval: 'CHG-5521' },
-};
+const VALID = auditEvent();
 
 /** A valid event with any of its fields replaced by random JSON, dropped, or joined by a stray key. */
 const event = fc
