@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChdbStore, migrate, loadMigrations, renderStatements } from '../src/store/index.js';
+import { ChdbStore, migrate, loadMigrations } from '../src/store/index.js';
 import { spanRows } from '../src/ingest/rows.js';
 import type { ResourceGroup, SpanRecord } from '../src/ingest/otlp/types.js';
 
@@ -81,18 +81,6 @@ test('rows expire by their own retention: one table keeps a 60-day tenant and dr
   await store.exec('OPTIMIZE TABLE spans FINAL');
   const rows = await store.query<{ tenant_id: string }>("SELECT tenant_id FROM spans WHERE service_name = 'ttl-check' ORDER BY tenant_id");
   assert.equal(rows.map((r) => r.tenant_id), ['long-keep']);
-});
-
-test('cluster DDL renders ON CLUSTER and replicated engines, and ClickHouse parses it', async () => {
-  const [m] = loadMigrations();
-  const statements = renderStatements(m!.sql, { cluster: 'tenantscope' });
-  assert.ok(statements.length >= 4);
-  for (const s of statements) {
-    assert.match(s, /ON CLUSTER tenantscope/);
-    assert.match(s, /ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+', '\{replica\}'\)/);
-    const [formatted] = await store.query<{ q: string }>('SELECT formatQuery({s:String}) AS q', { s });
-    assert.match(formatted!.q, /ReplicatedMergeTree/);
-  }
 });
 
 test('values reach ClickHouse as bound parameters, so SQL in a value is inert', async () => {
