@@ -28,7 +28,8 @@ function storeOptions(cmd: Command): Command {
     .addOption(new Option('--clickhouse-url <url>', 'ClickHouse server URL (absent: embedded chDB)').env('TENANTSCOPE_CLICKHOUSE_URL'))
     .addOption(new Option('--clickhouse-user <name>', 'ClickHouse user').env('TENANTSCOPE_CLICKHOUSE_USER'))
     .addOption(new Option('--clickhouse-password <secret>', 'ClickHouse password').env('TENANTSCOPE_CLICKHOUSE_PASSWORD'))
-    .addOption(new Option('--clickhouse-database <name>', 'ClickHouse database').env('TENANTSCOPE_CLICKHOUSE_DATABASE'));
+    .addOption(new Option('--clickhouse-database <name>', 'ClickHouse database').env('TENANTSCOPE_CLICKHOUSE_DATABASE'))
+    .addOption(new Option('--clickhouse-cluster <name>', 'ClickHouse cluster: replicated local tables ON CLUSTER with Distributed tables over them (needs --clickhouse-url)').env('TENANTSCOPE_CLICKHOUSE_CLUSTER'));
 }
 
 interface ServeFlags extends StoreFlags {
@@ -83,6 +84,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       clickhouseUser: flags.clickhouseUser,
       clickhousePassword: flags.clickhousePassword,
       clickhouseDatabase: flags.clickhouseDatabase,
+      clickhouseCluster: flags.clickhouseCluster,
       maxRequestBytes: flags.maxRequestBytes,
       redaction: flags.redaction !== 'off',
       redactionKey: flags.redactionKey,
@@ -118,6 +120,7 @@ interface StoreFlags {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  clickhouseCluster?: string;
 }
 
 const audit = program.command('audit').description('audit events and their hash chain');
@@ -377,11 +380,11 @@ async function apiGet<T>(api: string, path: string, token: string | undefined): 
 /** Open the registry and the (migrated) store for one command, and close the store after. */
 async function withStore<T>(flags: StoreFlags, fn: (store: import('./store/types.js').Store, registry: import('./config/index.js').Registry) => Promise<T>): Promise<T> {
   const { loadRegistry } = await import('./config/index.js');
-  const { migrate, openStoreAt } = await import('./store/index.js');
+  const { migrate, openStoreAt, ddlTarget } = await import('./store/index.js');
   const registry = loadRegistry(flags.config);
   const store = await openStoreAt(flags);
   try {
-    await migrate(store);
+    await migrate(store, ddlTarget(flags));
     return await fn(store, registry);
   } finally {
     await store.close();

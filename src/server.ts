@@ -2,7 +2,7 @@
 // (OTLP/HTTP and the API). Used by `tenantscope serve` and, in-process, by the tests.
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
-import { migrate, openStoreAt, type Store } from './store/index.js';
+import { ddlTarget, migrate, openStoreAt, type Store } from './store/index.js';
 import { BatchWriter, DEFAULT_WRITER_OPTIONS, type WriterOptions } from './ingest/writer.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
@@ -30,6 +30,8 @@ export interface ServeOptions {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** ClickHouse cluster name (with clickhouseUrl): replicated local tables and Distributed tables. */
+  clickhouseCluster?: string;
   /** Redact cross-tenant identifiers, secrets and PII before storage (default true). */
   redaction?: boolean;
   /** Shared secret for redaction markers (all nodes of a deployment); default: a key in the data dir. */
@@ -62,9 +64,10 @@ export const DEFAULT_POLICY_INTERVAL_MS = 5 * 60_000;
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = stageLogger('server');
   const registry = loadRegistry(opts.configPath);
+  const target = ddlTarget(opts);
   const store = await openStoreAt(opts);
-  const applied = await migrate(store);
-  log.info({ store: store.kind, location: store.location, migrationsApplied: applied }, 'store ready');
+  const applied = await migrate(store, target);
+  log.info({ store: store.kind, location: store.location, cluster: target.cluster, migrationsApplied: applied }, 'store ready');
 
   const writer = new BatchWriter(store, stageLogger('writer'), { ...DEFAULT_WRITER_OPTIONS, ...opts.writer });
   const redaction = opts.redaction === false ? undefined : new RedactionStage(new Redactor(registry, redactionKey(opts.dataDir, opts.redactionKey)));

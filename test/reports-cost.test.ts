@@ -1,5 +1,6 @@
 // Cost report known answers: a price card with round prices, usage placed on exact days, and
 // every amount, platform share and cent worked out by hand below.
+// runs-on: single, cluster
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadRegistry, type Registry } from '../src/config/index.js';
-import { ChdbStore, migrate } from '../src/store/index.js';
+import type { ChdbStore } from '../src/store/index.js';
+import { openTestStore } from './support/topology.js';
 import { costCsv, costReport, COST_COMPONENTS, type CostReport } from '../src/reports/cost.js';
 import { DEMO_CONFIG } from './support/server.js';
 
@@ -44,8 +46,7 @@ test.before(async () => {
   const file = join(dir, 'tenants.yaml');
   writeFileSync(file, stringify(doc));
   registry = loadRegistry(file);
-  store = await ChdbStore.open(join(dir, 'data'));
-  await migrate(store);
+  store = await openTestStore(join(dir, 'data'));
   // Nov 1: acme-dist 1000 requests of 100 ms, globex-3pl 3000.
   await spans('acme-dist', NOV1 + 3_600_000, 1000, 100);
   await spans('globex-3pl', NOV1 + 7_200_000, 3000, 100);

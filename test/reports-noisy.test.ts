@@ -1,12 +1,14 @@
 // Noisy-neighbour known answers: three tenants on one service for five minutes, one of them
 // surging in the last minute, and every median, share, score and latency increase worked out
 // by hand below. Plus which resource a span is counted on.
+// runs-on: single, cluster
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChdbStore, migrate } from '../src/store/index.js';
+import type { ChdbStore } from '../src/store/index.js';
+import { openTestStore } from './support/topology.js';
 import { noisyNeighborReport, type NoisyNeighborReport } from '../src/reports/noisy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-noisy-'));
@@ -47,8 +49,7 @@ async function insert(spans: SpanSpec[]): Promise<void> {
 }
 
 test.before(async () => {
-  store = await ChdbStore.open(dir);
-  await migrate(store);
+  store = await openTestStore(dir);
   const spans: SpanSpec[] = [];
   for (let m = 0; m < 4; m++) {
     // Minutes 0-3, the usual: A one 10 ms request, B two of 20 ms, C one of 30 ms.

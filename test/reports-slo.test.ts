@@ -1,12 +1,14 @@
 // SLO report known answers: spans placed at exact times with exact outcomes, and every SLI,
 // budget and burn rate computed by hand below, checked to the digit.
+// runs-on: single, cluster
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRegistry } from '../src/config/index.js';
-import { ChdbStore, migrate } from '../src/store/index.js';
+import type { ChdbStore } from '../src/store/index.js';
+import { openTestStore } from './support/topology.js';
 import { sloReport } from '../src/reports/slo.js';
 import { DEMO_CONFIG } from './support/server.js';
 
@@ -31,8 +33,7 @@ async function spans(tenant: string, service: string, atMs: number, n: number, o
 }
 
 test.before(async () => {
-  store = await ChdbStore.open(dir);
-  await migrate(store);
+  store = await openTestStore(dir);
   // order-api, acme-dist:
   //   [T-5m, T)    100 requests, 10 errors, 60 slower than 500 ms
   //   T-50m        900 requests, 5 errors

@@ -3,8 +3,10 @@
 // per process: each file gets its own store without waiting for another to close.
 // uvu's own CLI runs all files in one process and has no closing line of that form, hence
 // this small runner. Usage: node dist/test/run.js [filter ...] (substring match on paths).
+// A file whose source says `// runs-on: single, cluster` runs twice, the second time with
+// TENANTSCOPE_TEST_TOPOLOGY=cluster (see test/support/topology.ts).
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -12,8 +14,15 @@ import { availableParallelism } from 'node:os';
 const DIST_TEST = fileURLToPath(new URL('.', import.meta.url));
 const FILE_TIMEOUT_MS = Number(process.env.TENANTSCOPE_TEST_FILE_TIMEOUT_MS ?? 300_000);
 
+interface Job {
+  file: string;
+  /** Shown after the file name; also the value of TENANTSCOPE_TEST_TOPOLOGY when set. */
+  topology?: 'cluster';
+}
+
 interface FileResult {
   file: string;
+  name: string;
   passed: number;
   failed: number;
   skipped: number;
@@ -44,18 +53,25 @@ function parseCounts(text: string): { total: number; passed: number; skipped: nu
   return { total: sum(total), passed: sum(passed), skipped: sum(skipped) };
 }
 
-function runFile(file: string): Promise<FileResult> {
+function jobsFor(file: string): Job[] {
+  const cluster = /^\/\/ runs-on: .*\bcluster\b/m.test(readFileSync(file, 'utf8'));
+  return cluster ? [{ file }, { file, topology: 'cluster' }] : [{ file }];
+}
+
+function runFile(job: Job): Promise<FileResult> {
+  const { file } = job;
+  const name = relative(DIST_TEST, file) + (job.topology ? ` [${job.topology}]` : '');
   const started = Date.now();
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [file], {
-      env: { ...process.env, TENANTSCOPE_TEST: '1' },
+      env: { ...process.env, TENANTSCOPE_TEST: '1', ...(job.topology ? { TENANTSCOPE_TEST_TOPOLOGY: job.topology } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => {
-      output += `\n[runner] ${relative(DIST_TEST, file)} exceeded ${FILE_TIMEOUT_MS} ms and was killed\n`;
+      output += `\n[runner] ${name} exceeded ${FILE_TIMEOUT_MS} ms and was killed\n`;
       child.kill('SIGKILL');
     }, FILE_TIMEOUT_MS);
     child.on('close', (code) => {
@@ -70,7 +86,7 @@ function runFile(file: string): Promise<FileResult> {
         failed = 1;
         if (!counts) passed = 0;
       }
-      resolveRun({ file, passed, failed, skipped, output, ms: Date.now() - started, code });
+      resolveRun({ file, name, passed, failed, skipped, output, ms: Date.now() - started, code });
     });
   });
 }
@@ -78,23 +94,22 @@ function runFile(file: string): Promise<FileResult> {
 async function main(): Promise<void> {
   const filters = process.argv.slice(2);
   const files = findTests(DIST_TEST).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  const jobs = files.flatMap(jobsFor);
   const parallel = Math.max(1, Math.min(Number(process.env.TENANTSCOPE_TEST_JOBS ?? availableParallelism()), 4));
   const results: FileResult[] = [];
   let next = 0;
   async function worker(): Promise<void> {
-    while (next < files.length) {
-      const file = files[next++]!;
-      const r = await runFile(file);
+    while (next < jobs.length) {
+      const r = await runFile(jobs[next++]!);
       results.push(r);
-      const name = relative(DIST_TEST, file);
-      process.stdout.write(`\n=== ${name} (${(r.ms / 1000).toFixed(1)} s, exit ${r.code})\n${r.output}`);
+      process.stdout.write(`\n=== ${r.name} (${(r.ms / 1000).toFixed(1)} s, exit ${r.code})\n${r.output}`);
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker));
   const passed = results.reduce((a, r) => a + r.passed, 0);
   const failed = results.reduce((a, r) => a + r.failed, 0);
   const skipped = results.reduce((a, r) => a + r.skipped, 0);
-  const bad = results.filter((r) => r.failed > 0).map((r) => relative(DIST_TEST, r.file));
+  const bad = results.filter((r) => r.failed > 0).map((r) => r.name);
   process.stdout.write(`\n${files.length} test files${bad.length ? `; failing: ${bad.join(', ')}` : ''}\n`);
   process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;

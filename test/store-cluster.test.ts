@@ -1,6 +1,7 @@
-// Cluster mode: the same migrations rendered for a ClickHouse cluster. No cluster can run here
-// (Replicated tables need Keeper, Distributed tables a server), so ClickHouse itself parses
-// every rendered statement: what reaches a cluster is at least valid ClickHouse SQL.
+// Cluster mode: the same migrations rendered for a ClickHouse cluster. Replicated tables and
+// ON CLUSTER need Keeper, which cannot run here, so ClickHouse itself parses every rendered
+// statement; the Distributed layout those statements build runs for real in the report tests'
+// cluster topology (test/support/topology.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,16 +20,48 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('cluster DDL renders ON CLUSTER and replicated engines, and ClickHouse parses it', async () => {
-  const [m] = loadMigrations();
-  const statements = renderStatements(m!.sql, { cluster: 'tenantscope' });
-  assert.ok(statements.length >= 4);
-  for (const s of statements) {
-    assert.match(s, /ON CLUSTER tenantscope/);
-    assert.match(s, /ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+', '\{replica\}'\)/);
+const rendered = loadMigrations().flatMap((m) => renderStatements(m.sql, { cluster: 'tenantscope' }));
+
+test('every cluster statement of every migration is valid ClickHouse SQL', async () => {
+  assert.ok(rendered.length >= 20, `${rendered.length} statements`);
+  for (const s of rendered) {
     const [formatted] = await store.query<{ q: string }>('SELECT formatQuery({s:String}) AS q', { s });
-    assert.match(formatted!.q, /ReplicatedMergeTree/);
+    assert.ok(formatted!.q.length > 0, s.slice(0, 80));
   }
+});
+
+test('each table is a replicated local table on every node with a Distributed table over it, sharded by tenant', () => {
+  const tables = rendered.map((s) => /^CREATE TABLE IF NOT EXISTS (\w+)_local ON CLUSTER tenantscope\b/.exec(s)?.[1]).filter((t): t is string => !!t);
+  assert.equal(tables.sort(), ['audit_events', 'ingest_usage', 'logs', 'metric_points', 'redactions', 'resource_minutes', 'spans', 'violations']);
+  for (const t of tables) {
+    const local = rendered.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${t}_local `))!;
+    assert.match(local, new RegExp(`Replicated\\w*MergeTree\\('/clickhouse/tables/\\{shard\\}/\\{database\\}/${t}', '\\{replica\\}'\\)`));
+    const dist = rendered.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${t} `));
+    assert.is(dist, `CREATE TABLE IF NOT EXISTS ${t} ON CLUSTER tenantscope AS ${t}_local ENGINE = Distributed(tenantscope, currentDatabase(), ${t}_local, cityHash64(tenant_id))`);
+  }
+});
+
+test('the rollup view reads and writes the local tables, so each shard rolls up the spans it stores', () => {
+  const mv = rendered.find((s) => s.startsWith('CREATE MATERIALIZED VIEW'))!;
+  assert.match(mv, /ON CLUSTER tenantscope TO resource_minutes_local AS/);
+  assert.match(mv, /FROM spans_local\b/);
+  assert.not.match(mv, /FROM spans\b(?!_)/);
+});
+
+test('a column added by a later migration reaches the local tables and the Distributed table', () => {
+  const alters = rendered.filter((s) => s.startsWith('ALTER TABLE spans'));
+  assert.equal(alters.map((s) => s.split(' ').slice(0, 3).join(' ')), ['ALTER TABLE spans_local', 'ALTER TABLE spans']);
+  for (const a of alters) assert.match(a, /ON CLUSTER tenantscope\s+ADD COLUMN IF NOT EXISTS shared_resource/);
+});
+
+test('a statement without a cluster form is refused by name instead of guessed at', () => {
+  assert.throws(() => renderStatements('CREATE VIEW v $ON_CLUSTER AS SELECT 1', { cluster: 'tenantscope' }), /no cluster form: CREATE VIEW v/);
+  assert.throws(() => renderStatements('SELECT 1', { cluster: 'bad name; DROP' }), /invalid cluster name/);
+});
+
+test('one node renders the same migrations without cluster clauses', () => {
+  const single = loadMigrations().flatMap((m) => renderStatements(m.sql));
+  for (const s of single) assert.not.match(s, /ON CLUSTER|Replicated|Distributed|_local\b|\$/);
 });
 
 test.run();

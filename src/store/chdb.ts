@@ -6,14 +6,24 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
-import type { InsertResult, Params, Store, TableName } from './types.js';
+import { CLUSTER_SETTINGS, type InsertResult, type Params, type Store, type TableName } from './types.js';
 
 // Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
-// JS) and NaN/Inf as strings rather than null.
+// JS) and NaN/Inf as strings rather than null. The Distributed settings matter only on a
+// cluster layout (see CLUSTER_SETTINGS in types.ts).
 const CONNECTION_ARGS = [
   '--output_format_json_quote_64bit_integers=1',
   '--output_format_json_quote_denormals=1',
+  ...Object.entries(CLUSTER_SETTINGS).map(([k, v]) => `--${k}=${v}`),
 ];
+
+export interface ChdbOpenOptions {
+  /**
+   * A ClickHouse server configuration file for the engine, e.g. one declaring a cluster in
+   * `remote_servers` (the tests run the cluster layout on one node this way).
+   */
+  configFile?: string;
+}
 
 let openPath: string | undefined;
 
@@ -28,7 +38,7 @@ export class ChdbStore implements Store {
   }
 
   /** Open (creating if needed) the chDB data directory at `dataDir`. */
-  static async open(dataDir: string): Promise<ChdbStore> {
+  static async open(dataDir: string, opts: ChdbOpenOptions = {}): Promise<ChdbStore> {
     const path = resolve(dataDir);
     if (openPath !== undefined && openPath !== path) {
       throw tsError('TS_ERR_STORE', [`chDB already has ${openPath} open in this process; close it before opening ${path}`]);
@@ -37,7 +47,8 @@ export class ChdbStore implements Store {
     await drainPending();
     let session: Session;
     try {
-      session = new Session(path, { connectionArgs: CONNECTION_ARGS });
+      const args = opts.configFile ? [...CONNECTION_ARGS, `--config-file=${resolve(opts.configFile)}`] : CONNECTION_ARGS;
+      session = new Session(path, { connectionArgs: args });
     } catch (e) {
       const owner = lockOwner(path);
       if (owner !== undefined) throw tsError('TS_ERR_STORE_LOCKED', [`${path} (pid ${owner})`]);

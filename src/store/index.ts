@@ -2,6 +2,8 @@
 import { ChdbStore } from './chdb.js';
 import { RemoteStore, type RemoteStoreOptions } from './remote.js';
 import type { Store } from './types.js';
+import { type DdlTarget } from './migrate.js';
+import { tsError } from '../errors.js';
 
 export type { Store, TableName, Params, InsertResult } from './types.js';
 export { migrate, loadMigrations, renderStatements, type DdlTarget } from './migrate.js';
@@ -20,6 +22,8 @@ export interface StoreLocation {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** A ClickHouse cluster name: tables are laid out for it (remote store only). */
+  clickhouseCluster?: string;
 }
 
 /** Open the store a command's or the server's settings name. */
@@ -28,4 +32,11 @@ export function openStoreAt(l: StoreLocation): Promise<Store> {
     dataDir: l.dataDir,
     clickhouse: l.clickhouseUrl ? { url: l.clickhouseUrl, username: l.clickhouseUser, password: l.clickhousePassword, database: l.clickhouseDatabase } : undefined,
   });
+}
+
+/** How the migrations are laid out for a store location: one node, or its named cluster. */
+export function ddlTarget(l: StoreLocation): DdlTarget {
+  if (!l.clickhouseCluster) return {};
+  if (!l.clickhouseUrl) throw tsError('TS_ERR_CONFIG', ['--clickhouse-cluster needs --clickhouse-url: the embedded store is one node']);
+  return { cluster: l.clickhouseCluster };
 }

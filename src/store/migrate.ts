@@ -14,9 +14,18 @@ export interface Migration {
   checksum: string;
 }
 
-/** How DDL is rendered: single node, or a named ClickHouse cluster with replicated tables. */
+/**
+ * How DDL is rendered: one node, or a named ClickHouse cluster. On a cluster every table is
+ * created as `<name>_local` on each node (replicated within its shard) with a `Distributed`
+ * table `<name>` over them, sharded by tenant, so the queries above the store stay the same.
+ */
 export interface DdlTarget {
   cluster?: string;
+  /**
+   * Replicated engines and ON CLUSTER (default true). False only for a test cluster without
+   * Keeper, where the same Distributed layout runs on one node.
+   */
+  replicated?: boolean;
 }
 
 const MIGRATIONS_DIR = fromRoot('src', 'store', 'migrations');
@@ -37,22 +46,64 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
 }
 
+// Every row of a tenant lives on one shard. The per-minute rollup is filled on the shard that
+// stores the spans, so all partial rows of one rollup key meet on one shard and FINAL (applied
+// per shard by a Distributed read) still folds them completely; a tenant's reads touch one
+// shard. The price: a shard must hold its largest tenant.
+const SHARDING_KEY = 'cityHash64(tenant_id)';
+
 /** Render a migration's placeholders for the target and split it into statements. */
 export function renderStatements(sql: string, target: DdlTarget = {}): string[] {
-  const onCluster = target.cluster ? `ON CLUSTER ${quoteIdent(target.cluster)}` : '';
-  const rendered = sql
+  const statements = sql
     .replace(/^\s*--.*$/gm, '')
-    .replace(/\$ON_CLUSTER/g, onCluster)
-    // $ENGINE(table) or $ENGINE(table, Variant) with Variant one of MergeTree's family
-    // (Aggregating, Replacing, ...): the replicated form on a cluster.
-    .replace(/\$ENGINE\((\w+)(?:,\s*(\w+))?\)/g, (_m, table: string, variant: string | undefined) => {
-      const family = `${variant ?? ''}MergeTree`;
-      return target.cluster ? `Replicated${family}('/clickhouse/tables/{shard}/{database}/${table}', '{replica}')` : family;
-    });
-  return rendered
     .split(/;\s*$/m)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+  if (!target.cluster) return statements.map((s) => renderEngine(s.replace(/\$ON_CLUSTER/g, ''), undefined));
+  const cluster = quoteIdent(target.cluster);
+  const replicated = target.replicated !== false;
+  const on = replicated ? `ON CLUSTER ${cluster}` : '';
+  return statements.flatMap((s) => clusterStatements(s, cluster, on, replicated));
+}
+
+// $ENGINE(table) or $ENGINE(table, Variant) with Variant one of MergeTree's family
+// (Aggregating, Replacing, ...): the replicated form on a replicated cluster.
+function renderEngine(stmt: string, replicated: boolean | undefined): string {
+  return stmt.replace(/\$ENGINE\((\w+)(?:,\s*(\w+))?\)/g, (_m, table: string, variant: string | undefined) => {
+    const family = `${variant ?? ''}MergeTree`;
+    return replicated ? `Replicated${family}('/clickhouse/tables/{shard}/{database}/${table}', '{replica}')` : family;
+  });
+}
+
+// One migration statement as a cluster runs it. Only the statement forms the migrations use
+// are known; anything else is refused rather than guessed at, so a new migration that needs
+// a cluster form gets one written for it.
+function clusterStatements(stmt: string, cluster: string, on: string, replicated: boolean): string[] {
+  const withOn = (s: string) => s.replace(/\$ON_CLUSTER/g, on);
+  let m = /^CREATE TABLE IF NOT EXISTS (\w+) \$ON_CLUSTER\b/.exec(stmt);
+  if (m && /\$ENGINE\(/.test(stmt)) {
+    const t = m[1]!;
+    const local = renderEngine(withOn(stmt.replace(m[0], `CREATE TABLE IF NOT EXISTS ${t}_local $ON_CLUSTER`)), replicated);
+    const dist = `CREATE TABLE IF NOT EXISTS ${t} ${on} AS ${t}_local ENGINE = Distributed(${cluster}, currentDatabase(), ${t}_local, ${SHARDING_KEY})`;
+    return [local, dist];
+  }
+  // A materialized view fires on inserts into the node's local table and writes to its local
+  // target: each shard rolls up the rows it stores.
+  m = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) \$ON_CLUSTER TO (\w+) AS\b/.exec(stmt);
+  if (m) {
+    return [withOn(stmt.replace(/\bTO (\w+) AS\b/, 'TO $1_local AS').replace(/\bFROM (\w+)/g, 'FROM $1_local'))];
+  }
+  // Column changes apply to the local tables and to the Distributed table over them; table
+  // settings exist only on the local (MergeTree) tables.
+  m = /^ALTER TABLE (\w+) \$ON_CLUSTER\b/.exec(stmt);
+  if (m) {
+    const t = m[1]!;
+    const local = withOn(stmt.replace(m[0], `ALTER TABLE ${t}_local $ON_CLUSTER`));
+    return /\bMODIFY SETTING\b/.test(stmt) ? [local] : [local, withOn(stmt)];
+  }
+  // Data statements go through the Distributed tables, once, from the node that migrates.
+  if (/^INSERT INTO \w+/.test(stmt) && !stmt.includes('$')) return [stmt];
+  throw tsError('TS_ERR_CONFIG', [`migration statement has no cluster form: ${stmt.slice(0, 80)}`]);
 }
 
 function quoteIdent(name: string): string {
@@ -62,10 +113,11 @@ function quoteIdent(name: string): string {
 
 /** Apply every migration not yet recorded; returns the versions applied now. */
 export async function migrate(store: Store, target: DdlTarget = {}, migrations = loadMigrations()): Promise<number[]> {
-  const onCluster = target.cluster ? ` ON CLUSTER ${quoteIdent(target.cluster)}` : '';
-  const engine = target.cluster
-    ? "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/schema_migrations', '{replica}')"
-    : 'MergeTree';
+  // One history for the whole cluster: replicated to every node (no {shard} in its path), so
+  // a node of any shard sees what another applied.
+  const replicated = !!target.cluster && target.replicated !== false;
+  const onCluster = replicated ? ` ON CLUSTER ${quoteIdent(target.cluster!)}` : '';
+  const engine = replicated ? "ReplicatedMergeTree('/clickhouse/tables/{database}/schema_migrations', '{replica}')" : 'MergeTree';
   await store.exec(
     `CREATE TABLE IF NOT EXISTS schema_migrations${onCluster} (version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)) ENGINE = ${engine} ORDER BY version`,
   );

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { tsError } from '../errors.js';
-import type { InsertResult, Params, Store, TableName } from './types.js';
+import { CLUSTER_SETTINGS, type InsertResult, type Params, type Store, type TableName } from './types.js';
 
 export interface RemoteStoreOptions {
   url: string;
@@ -25,7 +25,7 @@ export class RemoteStore implements Store {
       username: opts.username,
       password: opts.password,
       database: opts.database,
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 1, output_format_json_quote_denormals: 1 },
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1, output_format_json_quote_denormals: 1, ...CLUSTER_SETTINGS },
     });
   }
 

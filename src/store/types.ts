@@ -7,6 +7,15 @@ export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'a
 /** Query parameters bound server-side as `{name:Type}` placeholders. */
 export type Params = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;
 
+/**
+ * Settings every connection carries so the same SQL is right on a cluster's Distributed
+ * tables: a subquery over a Distributed table inside IN or JOIN runs once on the node asking
+ * and its result is shipped to the shards (instead of being refused, or run per shard), and
+ * an insert returns only once every shard has its rows (not when they are queued on the
+ * receiving node). Neither changes anything on one node.
+ */
+export const CLUSTER_SETTINGS = { distributed_product_mode: 'global', insert_distributed_sync: 1 } as const;
+
 export interface InsertResult {
   rows: number;
 }
