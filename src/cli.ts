@@ -43,6 +43,7 @@ interface ServeFlags extends StoreFlags {
   policies: string;
   policyInterval: number;
   policyBudgetMs: number;
+  walFsync: 'always' | 'interval' | 'off';
 }
 
 function nonNegativeInt(value: string): number {
@@ -71,6 +72,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(policiesOption())
   .addOption(new Option('--policy-interval <seconds>', 'run the scheduled policies (retention, tiers) this often; 0: never').env('TENANTSCOPE_POLICY_INTERVAL').default(300).argParser(nonNegativeInt))
   .addOption(new Option('--policy-budget-ms <ms>', 'longest an ingest request waits for its streamed policy verdict').env('TENANTSCOPE_POLICY_BUDGET_MS').default(50).argParser(nonNegativeInt))
+  .addOption(new Option('--wal-fsync <policy>', 'when the write-ahead log reaches the disk: before each acknowledgement (always), every 200 ms (interval), or when the OS decides (off)').env('TENANTSCOPE_WAL_FSYNC').choices(['always', 'interval', 'off']).default('always'))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -91,6 +93,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       policies: flags.policies,
       policyIntervalMs: flags.policyInterval * 1000,
       policyStream: { budgetMs: flags.policyBudgetMs },
+      wal: { fsync: flags.walFsync },
     });
     process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {

@@ -3,7 +3,9 @@
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
 import { ddlTarget, migrate, openStoreAt, type Store } from './store/index.js';
-import { BatchWriter, DEFAULT_WRITER_OPTIONS, type WriterOptions } from './ingest/writer.js';
+import { BatchWriter, type WriterOptions } from './ingest/writer.js';
+import { WriteAheadLog, type WalOptions } from './ingest/wal.js';
+import { join } from 'node:path';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
 import { buildApiApp } from './http/api.js';
@@ -39,6 +41,8 @@ export interface ServeOptions {
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
   writer?: Partial<WriterOptions>;
+  /** Write-ahead log options (fsync policy); the log lives in `<dataDir>/wal`. */
+  wal?: Partial<WalOptions>;
   /** Policy directory (default: the shipped policies/); 'off' evaluates no policies. */
   policies?: string;
   /** Scheduled policy interval in ms (default 5 minutes; 0: only on demand). */
@@ -69,7 +73,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const applied = await migrate(store, target);
   log.info({ store: store.kind, location: store.location, cluster: target.cluster, migrationsApplied: applied }, 'store ready');
 
-  const writer = new BatchWriter(store, stageLogger('writer'), { ...DEFAULT_WRITER_OPTIONS, ...opts.writer });
+  // Blocks a previous run logged but did not store go in first, before any new request.
+  const { wal, replay } = await WriteAheadLog.open(join(opts.dataDir, 'wal'), stageLogger('wal'), opts.wal);
+  const writer = new BatchWriter(store, stageLogger('writer'), opts.writer, {}, wal);
+  if (replay.length > 0) {
+    await writer.replay(replay);
+    log.info({ blocks: replay.length, rows: replay.reduce((a, b) => a + b.rows, 0), waiting: writer.depth() }, 'write-ahead log replayed');
+  }
   const redaction = opts.redaction === false ? undefined : new RedactionStage(new Redactor(registry, redactionKey(opts.dataDir, opts.redactionKey)));
   if (!redaction) log.warn('redaction is switched off: cross-tenant identifiers, secrets and PII are stored as sent');
   const policyDir = opts.policies ?? fromRoot('policies');

@@ -49,7 +49,7 @@ test('the rollup view reads and writes the local tables, so each shard rolls up 
 });
 
 test('a column added by a later migration reaches the local tables and the Distributed table', () => {
-  const alters = rendered.filter((s) => s.startsWith('ALTER TABLE spans'));
+  const alters = rendered.filter((s) => s.startsWith('ALTER TABLE spans') && s.includes('ADD COLUMN'));
   assert.equal(alters.map((s) => s.split(' ').slice(0, 3).join(' ')), ['ALTER TABLE spans_local', 'ALTER TABLE spans']);
   for (const a of alters) assert.match(a, /ON CLUSTER tenantscope\s+ADD COLUMN IF NOT EXISTS shared_resource/);
 });
@@ -57,6 +57,12 @@ test('a column added by a later migration reaches the local tables and the Distr
 test('a statement without a cluster form is refused by name instead of guessed at', () => {
   assert.throws(() => renderStatements('CREATE VIEW v $ON_CLUSTER AS SELECT 1', { cluster: 'tenantscope' }), /no cluster form: CREATE VIEW v/);
   assert.throws(() => renderStatements('SELECT 1', { cluster: 'bad name; DROP' }), /invalid cluster name/);
+});
+
+test('table settings (insert deduplication) go to the local tables only: a Distributed table has none', () => {
+  const settings = rendered.filter((s) => s.includes('MODIFY SETTING'));
+  assert.is(settings.length, 8);
+  for (const s of settings) assert.match(s, /^ALTER TABLE \w+_local ON CLUSTER tenantscope MODIFY SETTING non_replicated_deduplication_window/);
 });
 
 test('one node renders the same migrations without cluster clauses', () => {

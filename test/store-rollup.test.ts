@@ -21,7 +21,7 @@ test('spans stored before the per-minute rollup existed are rolled up once by it
         { ns: ms * 1e6, trace },
       );
     await insert('before', 30);
-    assert.equal(await migrate(s, {}, all), [6]);
+    assert.equal(await migrate(s, {}, all.filter((m) => m.version <= 6)), [6]);
     await insert('after', 50);
     const rows = await s.query<{ resource: string; requests: string; busy_ns: string; slowest: string }>(
       `SELECT resource, sum(requests) AS requests, sum(busy_ns) AS busy_ns, argMaxMerge(slowest) AS slowest

@@ -122,7 +122,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
         const body = await inflate(raw, req.headers['content-encoding'], maxRequestBytes);
         const decoded = decodeOtlp(signal, body, encoding);
         try {
-          result = await pipeline.ingest({ principal, decoded, encoding });
+          result = await pipeline.ingest({ principal, decoded, encoding, body });
         } catch (e) {
           if (isTenantscopeError(e)) throw e;
           throw tsError('TS_ERR_STORE', [e instanceof Error ? e.message : String(e)]);

@@ -1,7 +1,7 @@
 // Wires the ingest stages for one decoded OTLP request: tenancy -> rows -> writer, plus the
 // usage rows that make accepted and rejected volume per tenant visible. Data flows one way;
 // this module knows the stages, the stages do not know each other.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Principal, Registry } from '../config/index.js';
 import type { AnyDecoded, LogRecord, MetricPoint, PartialSuccess, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
 import { assignTenants, type Rejection } from './tenancy.js';
@@ -18,6 +18,12 @@ export interface IngestRequest {
   principal: Principal;
   decoded: AnyDecoded;
   encoding: Encoding;
+  /**
+   * The request's payload as received (after decompression). Its digest is the request's
+   * batch id, so a client resending the same request is recognised; absent, every request
+   * is new.
+   */
+  body?: Buffer;
 }
 
 /** Per-request result, for the reply and for self-metrics. */
@@ -49,11 +55,27 @@ export class IngestPipeline {
     private readonly policies?: PolicyStage,
   ) {}
 
-  /** Store what the principal may write, reject the rest; resolves once stored. */
+  private readonly inFlight = new Map<string, Promise<IngestResult>>();
+
+  /** Store what the principal may write, reject the rest; resolves once durable. */
   async ingest(req: IngestRequest): Promise<IngestResult> {
+    const batchId = req.body ? batchDigest(req.principal.name, req.decoded.signal, req.body) : randomUUID();
+    // A retry of a request still being stored gets that request's answer; a retry of one
+    // already durable is acknowledged without storing it again.
+    const running = this.inFlight.get(batchId);
+    if (running) return running;
+    if (this.writer.hasBatch(batchId)) {
+      this.log.info({ batch: batchId, token: req.principal.name, signal: req.decoded.signal }, 'request already stored; acknowledged without storing it again');
+      return { accepted: 0, rejected: 0, perTenant: {}, redactions: {}, errorMessage: `this request (batch ${batchId}) was already accepted; not stored again` };
+    }
+    const work = this.store(req, batchId).finally(() => this.inFlight.delete(batchId));
+    this.inFlight.set(batchId, work);
+    return work;
+  }
+
+  private async store(req: IngestRequest, batchId: string): Promise<IngestResult> {
     const { principal, decoded, encoding } = req;
     const table = TABLE[decoded.signal];
-    const batchId = randomUUID();
     const now = Date.now();
     const { slices, rejections } = assignTenants(principal, decoded.groups as ResourceGroup<unknown>[], this.registry);
     const usage: UsageRow[] = [];
@@ -65,7 +87,7 @@ export class IngestPipeline {
     const summary = this.policies ? new SummaryBuilder(principal, batchId, decoded.signal) : undefined;
 
     for (const slice of slices) {
-      const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId };
+      const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId, receivedMs: now };
       if (this.redaction) {
         const red = this.redaction.telemetry(slice.tenant, decoded.signal, slice.groups, now);
         if (red.rows > 0) {
@@ -86,7 +108,7 @@ export class IngestPipeline {
           message: `${enc.unstorable} record(s) carry a timestamp after 2262-04-11, which cannot be stored`,
         });
       }
-      writes.push(this.writer.write(table, enc.text, enc.rows));
+      writes.push(this.writer.write(table, enc.text, enc.rows, batchId));
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
       usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
@@ -134,6 +156,11 @@ export class IngestPipeline {
     return { ...row, retentionDays };
   }
 
+}
+
+/** A request's batch id: who sent it, what signal, and its exact bytes. */
+function batchDigest(token: string, signal: Signal, body: Buffer): string {
+  return createHash('sha256').update(token).update('\0').update(signal).update('\0').update(body).digest('hex').slice(0, 32);
 }
 
 function encodeRows(signal: Signal, ctx: RowContext, groups: ResourceGroup<unknown>[]): EncodedRows {

@@ -26,6 +26,12 @@ export interface RowContext {
   tenantId: string;
   retentionDays: number;
   batchId: string;
+  /**
+   * When tenantscope received the rows (ms). Written into the row rather than left to the
+   * store's default, so a block replayed from the write-ahead log later (even on another day,
+   * in another partition) is the same block and the store's deduplication recognises it.
+   */
+  receivedMs?: number;
 }
 
 const str = JSON.stringify;
@@ -61,6 +67,7 @@ function groupPrefix(ctx: RowContext, resource: ResourceGroup<unknown>['resource
   return (
     `{"tenant_id":${str(ctx.tenantId)},"service_name":${str(serviceName(resource.attributes))},` +
     `"retention_days":${ctx.retentionDays},"batch_id":${str(ctx.batchId)},` +
+    (ctx.receivedMs === undefined ? '' : `"ingested_at":${Math.trunc(ctx.receivedMs)},`) +
     `"resource_attributes":${attrs(resource.attributes)},"resource_schema_url":${str(resource.schemaUrl)}`
   );
 }

@@ -1,9 +1,19 @@
 // Batches rows from many concurrent requests into few large inserts per table, and settles
-// each request's promise only once its rows are stored: an OTLP request is acknowledged
-// after its data is durable, never before. ClickHouse prefers few large inserts over many
-// small ones (each insert makes a part), so rows wait up to `lingerMs` for company.
+// each request's promise only once its rows are durable: an OTLP request is acknowledged
+// after its data is stored, or (with a write-ahead log) after it is in the log while the
+// store is slow or down, never before. ClickHouse prefers few large inserts over many small
+// ones (each insert makes a part), so rows wait up to `lingerMs` for company.
+//
+// With a log, every block is appended to it before the insert and carries a unique id that
+// is also the store's insert deduplication token: a block replayed after a crash, or retried
+// after an insert whose answer was lost, is stored once. Blocks the store could not take are
+// retried in order with backoff; the client's request was acknowledged when the block
+// reached the log.
+import { randomUUID } from 'node:crypto';
 import type { Store, TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
+import { isTenantscopeError, tsError } from '../errors.js';
+import type { WalBlock, WriteAheadLog } from './wal.js';
 
 export interface WriterOptions {
   /** Flush a table once this many rows wait. */
@@ -12,9 +22,24 @@ export interface WriterOptions {
   maxBytes: number;
   /** Longest a row waits for others before its table is flushed. */
   lingerMs: number;
+  /** With a log: acknowledge a logged block after this long even if its insert has not returned. */
+  ackAfterMs: number;
+  /** With a log: bytes held for a store that is behind before new writes are refused (503). */
+  maxBacklogBytes: number;
+  /** First and longest wait between insert retries of a block the store could not take. */
+  retryMinMs: number;
+  retryMaxMs: number;
 }
 
-export const DEFAULT_WRITER_OPTIONS: WriterOptions = { maxRows: 50_000, maxBytes: 8 * 1024 * 1024, lingerMs: 20 };
+export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
+  maxRows: 50_000,
+  maxBytes: 8 * 1024 * 1024,
+  lingerMs: 20,
+  ackAfterMs: 2_000,
+  maxBacklogBytes: 256 * 1024 * 1024,
+  retryMinMs: 100,
+  retryMaxMs: 5_000,
+};
 
 interface Waiter {
   resolve: () => void;
@@ -25,13 +50,22 @@ interface Pending {
   chunks: string[];
   rows: number;
   bytes: number;
+  batches: string[];
   waiters: Waiter[];
 }
 
 interface TableQueue {
+  table: TableName;
   pending: Pending;
-  inFlight: Promise<void> | undefined;
+  /** Logged blocks the store has not taken yet, oldest first. */
+  backlog: WalBlock[];
+  backlogBytes: number;
+  running: boolean;
   timer: NodeJS.Timeout | undefined;
+  retryAt: number;
+  retryDelay: number;
+  /** Resolved each time the table's pump stops (idle, lingering or waiting to retry). */
+  idle: Array<() => void>;
 }
 
 /** Observations the writer reports (batch sizes, insert latency), for self-metrics. */
@@ -40,83 +74,255 @@ export interface WriterObserver {
 }
 
 function emptyPending(): Pending {
-  return { chunks: [], rows: 0, bytes: 0, waiters: [] };
+  return { chunks: [], rows: 0, bytes: 0, batches: [], waiters: [] };
 }
+
+type InsertOutcome = { ok: true } | { ok: false; transient: boolean; error: unknown };
 
 export class BatchWriter {
   private readonly queues = new Map<TableName, TableQueue>();
   private closed = false;
+  private readonly opts: WriterOptions;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    private readonly opts: WriterOptions = DEFAULT_WRITER_OPTIONS,
+    opts: Partial<WriterOptions> = {},
     private readonly observer: WriterObserver = {},
-  ) {}
+    /** Absent: acknowledge only what is stored, and fail requests whose insert fails. */
+    private readonly wal?: WriteAheadLog,
+  ) {
+    this.opts = { ...DEFAULT_WRITER_OPTIONS, ...opts };
+  }
 
-  /** Queue JSONEachRow text for `table`; resolves once it is stored, rejects if the insert fails. */
-  write(table: TableName, text: string, rows: number): Promise<void> {
+  /**
+   * Queue JSONEachRow text for `table`; resolves once it is durable, rejects if it cannot be.
+   * `batchId` names the request whose primary rows these are, so a retry can be recognised.
+   */
+  write(table: TableName, text: string, rows: number, batchId?: string): Promise<void> {
     if (rows === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('writer is closed'));
-    let q = this.queues.get(table);
-    if (!q) this.queues.set(table, (q = { pending: emptyPending(), inFlight: undefined, timer: undefined }));
+    const held = this.heldBytes();
+    if (this.wal && held > this.opts.maxBacklogBytes) {
+      return Promise.reject(tsError('TS_ERR_STORE', [`the store is behind and ${Math.round(held / 1048576)} MiB wait for it`], { transient: true }));
+    }
+    const q = this.queue(table);
     const p = q.pending;
     p.chunks.push(text);
     p.rows += rows;
     p.bytes += text.length;
+    if (batchId) p.batches.push(batchId);
     const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
-    if (p.rows >= this.opts.maxRows || p.bytes >= this.opts.maxBytes) this.kick(table, q);
-    else if (!q.timer && !q.inFlight) q.timer = setTimeout(() => this.kick(table, q), this.opts.lingerMs);
+    // While older blocks wait for the store, new rows go to the log at once (and are acknowledged).
+    if (p.rows >= this.opts.maxRows || p.bytes >= this.opts.maxBytes || (this.wal && q.backlog.length > 0)) this.wake(q, 0);
+    else this.wake(q, this.opts.lingerMs);
     return done;
+  }
+
+  /** Whether a request batch with this id is already durable here (a client retry). */
+  hasBatch(batchId: string): boolean {
+    return this.wal?.hasBatch(batchId) ?? false;
   }
 
   /** Rows waiting or being inserted, per table (queue depth). */
   depth(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [t, q] of this.queues) out[t] = q.pending.rows;
+    for (const [t, q] of this.queues) out[t] = q.pending.rows + q.backlog.reduce((a, b) => a + b.rows, 0);
     return out;
   }
 
-  // One insert in flight per table; rows arriving meanwhile form the next batch.
-  private kick(table: TableName, q: TableQueue): void {
-    if (q.timer) {
-      clearTimeout(q.timer);
-      q.timer = undefined;
+  /** Queue blocks a previous run logged but did not store; resolves once each table has tried them. */
+  async replay(blocks: WalBlock[]): Promise<void> {
+    for (const b of blocks) {
+      const q = this.queue(b.table);
+      q.backlog.push(b);
+      q.backlogBytes += b.body.length;
     }
-    if (q.inFlight || q.pending.rows === 0) return;
-    const batch = q.pending;
-    q.pending = emptyPending();
-    q.inFlight = this.flush(table, batch).finally(() => {
-      q.inFlight = undefined;
-      if (q.pending.rows > 0) {
-        if (q.pending.rows >= this.opts.maxRows || q.pending.bytes >= this.opts.maxBytes || this.closed) this.kick(table, q);
-        else q.timer = setTimeout(() => this.kick(table, q), this.opts.lingerMs);
-      }
-    });
+    await Promise.all([...this.queues.values()].filter((q) => q.backlog.length > 0).map((q) => this.untilIdle(q)));
   }
 
-  private async flush(table: TableName, batch: Pending): Promise<void> {
-    const started = performance.now();
-    const body = Buffer.from(batch.chunks.join(''), 'utf8');
-    try {
-      await this.store.insertJsonEachRow(table, body, batch.rows);
-      this.observer.onFlush?.(table, batch.rows, body.length, performance.now() - started);
-      for (const w of batch.waiters) w.resolve();
-    } catch (e) {
-      this.observer.onFlush?.(table, batch.rows, body.length, performance.now() - started, e);
-      this.log.error({ table, rows: batch.rows, err: e instanceof Error ? e.message : String(e) }, 'insert failed');
-      for (const w of batch.waiters) w.reject(e);
-    }
-  }
-
-  /** Flush everything queued and wait for it; later writes are refused. */
+  /** Flush everything queued and wait for it; later writes are refused. Blocks the store cannot take stay in the log. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const [table, q] of this.queues) this.kick(table, q);
-    for (;;) {
-      const flying = [...this.queues.values()].map((q) => q.inFlight).filter((p): p is Promise<void> => !!p);
-      if (flying.length === 0) break;
-      await Promise.allSettled(flying);
+    await Promise.all([...this.queues.values()].map((q) => this.untilIdle(q)));
+    await this.wal?.close();
+  }
+
+  private queue(table: TableName): TableQueue {
+    let q = this.queues.get(table);
+    if (!q) {
+      q = { table, pending: emptyPending(), backlog: [], backlogBytes: 0, running: false, timer: undefined, retryAt: 0, retryDelay: this.opts.retryMinMs, idle: [] };
+      this.queues.set(table, q);
+    }
+    return q;
+  }
+
+  private heldBytes(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.backlogBytes + q.pending.bytes;
+    return n;
+  }
+
+  // Run the table's pump now, or after `ms` unless it is already due sooner or running.
+  private wake(q: TableQueue, ms: number): void {
+    if (q.running) return;
+    if (ms <= 0) {
+      if (q.timer) clearTimeout(q.timer);
+      q.timer = undefined;
+      void this.pump(q);
+    } else if (!q.timer) {
+      q.timer = setTimeout(() => {
+        q.timer = undefined;
+        void this.pump(q);
+      }, ms);
     }
   }
+
+  private untilIdle(q: TableQueue): Promise<void> {
+    const p = new Promise<void>((resolve) => q.idle.push(resolve));
+    this.wake(q, 0);
+    return p;
+  }
+
+  // One pump per table at a time: older logged blocks first (in order), then new rows.
+  private async pump(q: TableQueue): Promise<void> {
+    if (q.running) return;
+    q.running = true;
+    try {
+      for (;;) {
+        if (q.backlog.length > 0) {
+          // The store is behind: log new rows at once so their requests are acknowledged.
+          if (q.pending.rows > 0 && this.wal) await this.logPending(q);
+          const wait = q.retryAt - Date.now();
+          if (wait > 0) {
+            if (this.closed) break;
+            q.timer ??= setTimeout(() => {
+              q.timer = undefined;
+              void this.pump(q);
+            }, wait);
+            break;
+          }
+          const block = q.backlog[0]!;
+          const r = await this.insert(block);
+          if (r.ok || !r.transient) {
+            q.backlog.shift();
+            q.backlogBytes -= block.body.length;
+            q.retryDelay = this.opts.retryMinMs;
+            if (r.ok) this.wal?.stored(block.id);
+            else this.refused(block, r.error, true);
+          } else {
+            this.backOff(q, block, r.error);
+            if (this.closed) break;
+          }
+          continue;
+        }
+        if (q.pending.rows === 0) break;
+        await this.flushPending(q);
+        if (q.backlog.length === 0 && q.pending.rows > 0 && q.pending.rows < this.opts.maxRows && q.pending.bytes < this.opts.maxBytes && !this.closed) {
+          q.running = false;
+          this.wake(q, this.opts.lingerMs);
+          this.notifyIdle(q);
+          return;
+        }
+      }
+    } finally {
+      q.running = false;
+    }
+    this.notifyIdle(q);
+  }
+
+  private notifyIdle(q: TableQueue): void {
+    const waiters = q.idle;
+    q.idle = [];
+    for (const w of waiters) w();
+  }
+
+  private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[] } {
+    const p = q.pending;
+    q.pending = emptyPending();
+    const block: WalBlock = { id: randomUUID(), table: q.table, rows: p.rows, batches: p.batches, body: Buffer.from(p.chunks.join(''), 'utf8') };
+    return { block, waiters: p.waiters };
+  }
+
+  // Log (if there is a log), insert, and settle the waiters: on success; or, once logged, when
+  // the insert fails for a reason that may pass or takes longer than ackAfterMs.
+  private async flushPending(q: TableQueue): Promise<void> {
+    const { block, waiters } = this.takePending(q);
+    if (this.wal) {
+      try {
+        await this.wal.append(block);
+      } catch (e) {
+        const err = tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
+        for (const w of waiters) w.reject(err);
+        return;
+      }
+    }
+    let acked = false;
+    const ack = () => {
+      if (acked) return;
+      acked = true;
+      for (const w of waiters) w.resolve();
+    };
+    const early = this.wal ? setTimeout(ack, this.opts.ackAfterMs) : undefined;
+    const r = await this.insert(block);
+    clearTimeout(early);
+    if (r.ok) {
+      this.wal?.stored(block.id);
+      ack();
+    } else if (this.wal && r.transient) {
+      ack();
+      q.backlog.push(block);
+      q.backlogBytes += block.body.length;
+      this.backOff(q, block, r.error);
+    } else {
+      this.refused(block, r.error, acked);
+      if (!acked) for (const w of waiters) w.reject(r.error);
+    }
+  }
+
+  // Move new rows straight to the log while older blocks wait for the store.
+  private async logPending(q: TableQueue): Promise<void> {
+    const { block, waiters } = this.takePending(q);
+    try {
+      await this.wal!.append(block);
+    } catch (e) {
+      const err = tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    q.backlog.push(block);
+    q.backlogBytes += block.body.length;
+    for (const w of waiters) w.resolve();
+  }
+
+  private backOff(q: TableQueue, block: WalBlock, error: unknown): void {
+    this.log.warn({ table: q.table, block: block.id, rows: block.rows, backlog: q.backlog.length, retryInMs: q.retryDelay, err: message(error) }, 'store did not take a block; it is in the write-ahead log and will be retried');
+    q.retryAt = Date.now() + q.retryDelay;
+    q.retryDelay = Math.min(q.retryDelay * 2, this.opts.retryMaxMs);
+  }
+
+  private refused(block: WalBlock, error: unknown, acknowledged: boolean): void {
+    this.wal?.dropped(block.id, message(error));
+    this.log.error(
+      { table: block.table, block: block.id, rows: block.rows, acknowledged, err: message(error) },
+      acknowledged ? 'store refused an acknowledged block for good; its rows are lost' : 'store refused a block; its requests fail',
+    );
+  }
+
+  private async insert(block: WalBlock): Promise<InsertOutcome> {
+    const started = performance.now();
+    try {
+      await this.store.insertJsonEachRow(block.table, block.body, block.rows, { dedupToken: block.id });
+      this.observer.onFlush?.(block.table, block.rows, block.body.length, performance.now() - started);
+      return { ok: true };
+    } catch (e) {
+      this.observer.onFlush?.(block.table, block.rows, block.body.length, performance.now() - started, e);
+      if (!this.wal) this.log.error({ table: block.table, rows: block.rows, err: message(e) }, 'insert failed');
+      return { ok: false, transient: isTenantscopeError(e) && e.context.transient === true, error: e };
+    }
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

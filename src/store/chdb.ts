@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
-import { CLUSTER_SETTINGS, type InsertResult, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type Params, type Store, type TableName } from './types.js';
 
 // Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
 // JS) and NaN/Inf as strings rather than null. The Distributed settings matter only on a
@@ -85,10 +85,11 @@ export class ChdbStore implements Store {
     return parseJsonEachRow<T>(text);
   }
 
-  async insertJsonEachRow(table: TableName, body: Buffer, rows: number): Promise<InsertResult> {
+  async insertJsonEachRow(table: TableName, body: Buffer, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
     try {
-      await this.s.insert({ table, values: body, format: 'JSONEachRow' });
+      const settings = opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : undefined;
+      await this.s.insert({ table, values: body, format: 'JSONEachRow', settings });
     } catch (e) {
       throw storeError(e, `INSERT INTO ${table}`);
     }
@@ -136,8 +137,10 @@ export function parseJsonEachRow<T>(text: string): T[] {
   return out;
 }
 
+// The engine runs in-process, so every failure carries a ClickHouse code; its code decides
+// whether the writer retries.
 function storeError(e: unknown, what: string): Error {
   const msg = e instanceof Error ? e.message : String(e);
-  const err = tsError('TS_ERR_STORE', [`${what.slice(0, 120)}: ${msg.split('\n')[0]}`], { cause: msg });
-  return err;
+  const code = Number(/Code: (\d+)/.exec(msg)?.[1] ?? -1);
+  return tsError('TS_ERR_STORE', [`${what.slice(0, 120)}: ${msg.split('\n')[0]}`], { cause: msg, transient: code >= 0 && transientStoreFailure(code) });
 }

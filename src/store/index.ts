@@ -5,7 +5,7 @@ import type { Store } from './types.js';
 import { type DdlTarget } from './migrate.js';
 import { tsError } from '../errors.js';
 
-export type { Store, TableName, Params, InsertResult } from './types.js';
+export type { Store, TableName, Params, InsertResult, InsertOptions } from './types.js';
 export { migrate, loadMigrations, renderStatements, type DdlTarget } from './migrate.js';
 export { ChdbStore, RemoteStore, type RemoteStoreOptions };
 

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { tsError } from '../errors.js';
-import { CLUSTER_SETTINGS, type InsertResult, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type Params, type Store, type TableName } from './types.js';
 
 export interface RemoteStoreOptions {
   url: string;
@@ -46,10 +46,15 @@ export class RemoteStore implements Store {
     }
   }
 
-  async insertJsonEachRow(table: TableName, body: Buffer, rows: number): Promise<InsertResult> {
+  async insertJsonEachRow(table: TableName, body: Buffer, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
     try {
-      await this.client.insert({ table, values: Readable.from([body]), format: 'JSONEachRow' });
+      await this.client.insert({
+        table,
+        values: Readable.from([body]),
+        format: 'JSONEachRow',
+        clickhouse_settings: opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : undefined,
+      });
     } catch (e) {
       throw remoteError(e, `INSERT INTO ${table}`);
     }
@@ -61,7 +66,11 @@ export class RemoteStore implements Store {
   }
 }
 
+// A ClickHouse exception carries its numeric code; a failure without one never reached the
+// server (refused, reset, timed out, a proxy's 5xx) and may pass.
 function remoteError(e: unknown, what: string): Error {
   const msg = e instanceof Error ? e.message : String(e);
-  return tsError('TS_ERR_STORE', [`${what.slice(0, 120)}: ${msg.split('\n')[0]}`], { cause: msg });
+  const raw = (e as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  return tsError('TS_ERR_STORE', [`${what.slice(0, 120)}: ${msg.split('\n')[0]}`], { cause: msg, transient: transientStoreFailure(code) });
 }

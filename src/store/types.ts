@@ -16,6 +16,22 @@ export type Params = Record<string, string | number | boolean | null | ReadonlyA
  */
 export const CLUSTER_SETTINGS = { distributed_product_mode: 'global', insert_distributed_sync: 1 } as const;
 
+export interface InsertOptions {
+  /** ClickHouse's insert_deduplication_token: the block is stored once per token. */
+  dedupToken?: string;
+}
+
+/**
+ * ClickHouse error codes that say "not now" rather than "never": overload, timeouts, network,
+ * read-only or Keeper trouble. A block refused with one of these is kept and retried.
+ */
+const TRANSIENT_CODES = new Set([159, 164, 202, 209, 210, 241, 242, 252, 279, 319, 394, 425, 999]);
+
+/** Whether a store failure may pass: a listed ClickHouse code, or no code at all (the server was not reached). */
+export function transientStoreFailure(clickhouseCode: number | undefined): boolean {
+  return clickhouseCode === undefined || TRANSIENT_CODES.has(clickhouseCode);
+}
+
 export interface InsertResult {
   rows: number;
 }
@@ -29,8 +45,11 @@ export interface Store {
   exec(sql: string, params?: Params): Promise<void>;
   /** Run a query and return its rows (JSONEachRow; 64-bit integers as strings). */
   query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]>;
-  /** Insert rows already encoded as JSONEachRow (one JSON object per line). */
-  insertJsonEachRow(table: TableName, body: Buffer, rows: number): Promise<InsertResult>;
+  /**
+   * Insert rows already encoded as JSONEachRow (one JSON object per line). With a dedupToken,
+   * a second insert with the same token is ignored by the store (a replay or a retry).
+   */
+  insertJsonEachRow(table: TableName, body: Buffer, rows: number, opts?: InsertOptions): Promise<InsertResult>;
   /** Release the connection; pending work finishes first. */
   close(): Promise<void>;
 }

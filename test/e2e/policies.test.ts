@@ -51,12 +51,15 @@ function registryWith(patch: Fixture['registry'], name: string): string {
   return file;
 }
 
-async function send(server: TestServer, f: Fixture): Promise<void> {
+// `copy` > 0 sends the fixture as another request with the same content: its bytes differ
+// (indentation), as any two real batches do, so the receiver does not take it for a client
+// retry of the first (which it would acknowledge without storing again).
+async function send(server: TestServer, f: Fixture, copy = 0): Promise<void> {
   for (const r of f.requests) {
     const res = await fetch(`${server.otlpHttpUrl}${r.path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...bearer(r.token) },
-      body: JSON.stringify(r.body),
+      body: JSON.stringify(r.body, null, copy),
     });
     assert.ok(res.status === 200, `${f.name}: ${r.path} answered ${res.status}: ${await res.text()}`);
   }
@@ -126,9 +129,9 @@ test('a repeated finding counts up under one key', async () => {
   const f = FIXTURES.find((x) => x.name === 'missing-tenant-context')!;
   const server = await startTestServer({ policyIntervalMs: 0 });
   try {
-    await send(server, f);
-    await send(server, f);
-    await send(server, f);
+    await send(server, f, 0);
+    await send(server, f, 1);
+    await send(server, f, 2);
     const v = (await openViolations(server)).filter((x) => x.rule === 'missing_tenant_context');
     assert.is(v.length, 1);
     assert.is(v[0]!.count, 3);
