@@ -155,6 +155,20 @@ test('a protobuf request gets a protobuf reply, and gzip bodies are inflated', a
   assert.is(n!.n, '3');
 });
 
+test('a request sent again after it was acknowledged is acknowledged without being stored twice', async () => {
+  const body = protobufTraces({ spans: 4, resource: { 'service.name': 'resend-check' } });
+  const first = await post('/v1/traces', body, { 'content-type': PROTO, ...bearer('demo-ingest-acme-dist') });
+  assert.is(first.status, 200);
+  // The exporter never saw that answer and sends the same bytes again.
+  const again = await post('/v1/traces', body, { 'content-type': PROTO, ...bearer('demo-ingest-acme-dist') });
+  assert.is(again.status, 200);
+  const reply = decodeExportResponse('traces', again.body, 'protobuf');
+  assert.is(reply.rejected, 0);
+  assert.match(reply.errorMessage, /already accepted; not stored again/);
+  const [n] = await q<{ n: string }>("SELECT count() AS n FROM spans WHERE service_name = 'resend-check'");
+  assert.is(n!.n, '4');
+});
+
 test('media type parameters such as charset are ignored', async () => {
   const r = await post('/v1/traces', jsonTraces({ resource: { 'service.name': 'charset-check' } }), { 'content-type': 'application/json; charset=utf-8', ...bearer('demo-ingest-acme-dist') });
   assert.is(r.status, 200);

@@ -1,0 +1,141 @@
+// The write-ahead log on its own and under the writer: what a crash leaves behind is read
+// back, replayed once, and trimmed; a torn last record is ignored; batch ids outlive the
+// files they were written in for the retry window; a resent request is recognised.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChdbStore, migrate } from '../src/store/index.js';
+import { WriteAheadLog, type WalBlock } from '../src/ingest/wal.js';
+import { BatchWriter } from '../src/ingest/writer.js';
+import { rootLogger } from '../src/log.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tenantscope-wal-'));
+const log = rootLogger.child({ stage: 'wal-test' });
+let store: ChdbStore;
+let n = 0;
+
+test.before(async () => {
+  store = await ChdbStore.open(join(root, 'data'));
+  await migrate(store);
+});
+test.after(async () => {
+  await store.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function walDir(): string {
+  return join(root, `wal-${++n}`);
+}
+
+/** A block of `rows` usage rows for `tenant`, each with a distinct record count to tell them apart. */
+function usageBlock(id: string, tenant: string, rows: number, batches: string[] = []): WalBlock {
+  const lines = Array.from({ length: rows }, (_, i) => JSON.stringify({ tenant_id: tenant, time: Date.now(), signal: 'spans', outcome: 'accepted', records: i + 1, retention_days: 30 }) + '\n');
+  return { id, table: 'ingest_usage', rows, batches, body: Buffer.from(lines.join('')) };
+}
+
+async function rowsOf(tenant: string): Promise<number> {
+  const [r] = await store.query<{ n: string }>('SELECT count() AS n FROM ingest_usage WHERE tenant_id = {t:String}', { t: tenant });
+  return Number(r!.n);
+}
+
+test('a logged block not marked stored is replayed at the next start', async () => {
+  const dir = walDir();
+  const first = await WriteAheadLog.open(dir, log);
+  assert.equal(first.replay, []);
+  await first.wal.append(usageBlock('b1', 'replay-a', 3, ['req-1']));
+  await first.wal.append(usageBlock('b2', 'replay-a', 2));
+  first.wal.stored('b2');
+  await first.wal.close();
+
+  const again = await WriteAheadLog.open(dir, log);
+  assert.equal(again.replay.map((b) => [b.id, b.rows, b.batches]), [['b1', 3, ['req-1']]]);
+  assert.ok(again.wal.hasBatch('req-1'), 'the batch id of a logged block is known after a restart');
+  await again.wal.close();
+});
+
+test('a block replayed after its first insert had landed is stored once (the insert deduplication token)', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  const block = usageBlock('landed-1', 'replay-b', 4);
+  await wal.append(block);
+  // The insert reached the store, then the process died before the log said so.
+  await store.insertJsonEachRow('ingest_usage', block.body, block.rows, { dedupToken: block.id });
+  await wal.close();
+
+  const reopened = await WriteAheadLog.open(dir, log);
+  assert.is(reopened.replay.length, 1);
+  const writer = new BatchWriter(store, log, {}, {}, reopened.wal);
+  await writer.replay(reopened.replay);
+  assert.equal(writer.depth(), { ingest_usage: 0 });
+  await writer.close();
+  assert.is(await rowsOf('replay-b'), 4);
+
+  const third = await WriteAheadLog.open(dir, log);
+  assert.equal(third.replay, [], 'once stored, the block is not replayed again');
+  await third.wal.close();
+});
+
+test('a torn last record (a crash in the middle of an append) is ignored; the records before it are replayed', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  await wal.append(usageBlock('whole', 'torn', 2));
+  await wal.append(usageBlock('torn', 'torn', 50));
+  await wal.close();
+  const [file] = readdirSync(dir).filter((f) => f.endsWith('.wal'));
+  const path = join(dir, file!);
+  truncateSync(path, statSync(path).size - 100);
+  const reopened = await WriteAheadLog.open(dir, log);
+  assert.equal(reopened.replay.map((b) => b.id), ['whole']);
+  await reopened.wal.close();
+
+  // Garbage after a whole record (a crash before the length was written) is ignored the same way.
+  const dir2 = walDir();
+  const w2 = await WriteAheadLog.open(dir2, log);
+  await w2.wal.append(usageBlock('kept', 'torn', 1));
+  await w2.wal.close();
+  const [f2] = readdirSync(dir2).filter((f) => f.endsWith('.wal'));
+  appendFileSync(join(dir2, f2!), Buffer.from([0xff, 0xff, 0x00]));
+  const r2 = await WriteAheadLog.open(dir2, log);
+  assert.equal(r2.replay.map((b) => b.id), ['kept']);
+  await r2.wal.close();
+});
+
+test('settled files are removed, and their batch ids are still recognised inside the retry window', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log, { segmentBytes: 2_000 });
+  for (let i = 0; i < 12; i++) {
+    await wal.append(usageBlock(`s${i}`, 'trim', 5, [`batch-${i}`]));
+    wal.stored(`s${i}`);
+  }
+  await wal.close();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.wal'));
+  assert.ok(files.length <= 2, `only the newest files remain: ${files.join(', ')}`);
+  const reopened = await WriteAheadLog.open(dir, log, { segmentBytes: 2_000 });
+  assert.equal(reopened.replay, []);
+  for (let i = 0; i < 12; i++) assert.ok(reopened.wal.hasBatch(`batch-${i}`), `batch-${i} remembered`);
+  await reopened.wal.close();
+
+  const expired = await WriteAheadLog.open(dir, log, { batchWindowMs: -1 });
+  await expired.wal.close();
+  const after = await WriteAheadLog.open(dir, log);
+  assert.not.ok(after.wal.hasBatch('batch-0'), 'outside the window the id is forgotten');
+  await after.wal.close();
+});
+
+test('the writer stores through the log: rows land once, the log is left with nothing to replay', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  const writer = new BatchWriter(store, log, { lingerMs: 5 }, {}, wal);
+  const block = usageBlock('unused', 'writer-wal', 7);
+  await Promise.all([writer.write('ingest_usage', block.body.toString(), 7, 'req-a'), writer.write('ingest_usage', block.body.toString(), 7, 'req-b')]);
+  assert.ok(writer.hasBatch('req-a') && writer.hasBatch('req-b'));
+  await writer.close();
+  assert.is(await rowsOf('writer-wal'), 14);
+  const reopened = await WriteAheadLog.open(dir, log);
+  assert.equal(reopened.replay, []);
+  await reopened.wal.close();
+});
+
+test.run();
