@@ -32,6 +32,8 @@ export const ERRORS = {
   TS_ERR_TENANT_NOT_FOUND: { status: 404, message: 'tenant %s is not in the registry' },
   TS_ERR_METHOD: { status: 405, message: 'method %s not allowed on %s; use POST' },
   TS_ERR_STORE: { status: 503, message: 'storage is unavailable, retry later: %s' },
+  TS_ERR_RATE_LIMITED: { status: 429, message: 'tenant %s is over its ingest quota (%s); retry in %s s' },
+  TS_ERR_OVERLOADED: { status: 503, message: 'tenantscope is at its memory limit (%s); retry in %s s' },
   TS_ERR_INTERNAL: { status: 500, message: 'internal error: %s' },
   TS_ERR_CONFIG: { status: 500, message: 'invalid configuration: %s' },
 } as const satisfies Record<string, ErrorSpec>;

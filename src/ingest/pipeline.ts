@@ -11,6 +11,8 @@ import type { TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
 import type { RedactionStage } from './redact-stage.js';
 import { SummaryBuilder, type PolicyStage } from './summary.js';
+import type { TenantQuotas } from './quota.js';
+import { tsError } from '../errors.js';
 
 export type Encoding = 'protobuf' | 'json';
 
@@ -53,7 +55,18 @@ export class IngestPipeline {
     private readonly redaction?: RedactionStage,
     /** Absent when streamed policies are switched off. */
     private readonly policies?: PolicyStage,
+    /** Absent: no per-tenant ingest quotas. */
+    private readonly quotas?: TenantQuotas,
   ) {}
+
+  /**
+   * Seconds a principal must wait before its next request, checked before the request is
+   * even decoded: a single-tenant token over its tenant's quota costs no decoding. 0: go on.
+   */
+  retryAfterSeconds(principal: Principal): number {
+    if (!this.quotas || principal.tenants === 'all' || principal.tenants.size !== 1) return 0;
+    return this.quotas.retryAfterSeconds([...principal.tenants][0]!);
+  }
 
   private readonly inFlight = new Map<string, Promise<IngestResult>>();
 
@@ -78,6 +91,7 @@ export class IngestPipeline {
     const table = TABLE[decoded.signal];
     const now = Date.now();
     const { slices, rejections } = assignTenants(principal, decoded.groups as ResourceGroup<unknown>[], this.registry);
+    if (this.quotas) await this.admit(req, slices, now);
     const usage: UsageRow[] = [];
     const writes: Promise<void>[] = [];
     const perTenant: Record<string, number> = {};
@@ -144,6 +158,41 @@ export class IngestPipeline {
 
     const rejected = rejections.reduce((a, r) => a + r.records, 0);
     return { accepted, rejected, perTenant, redactions, errorMessage: summarize(messages) };
+  }
+
+  // Every tenant of the request must be within its quota, or the whole request is refused
+  // (429, nothing stored, so the client's retry loses nothing); admitted, each tenant pays
+  // for its records and its share of the bytes.
+  private async admit(req: IngestRequest, slices: { tenant: { id: string }; records: number }[], now: number): Promise<void> {
+    const quotas = this.quotas!;
+    const bytes = req.body?.length ?? 0;
+    const records = slices.reduce((a, s) => a + s.records, 0);
+    const over = slices.map((s) => ({ s, wait: quotas.retryAfterSeconds(s.tenant.id) })).filter((x) => x.wait > 0);
+    if (over.length === 0) {
+      for (const s of slices) quotas.charge(s.tenant.id, s.records, records > 0 ? Math.round((bytes * s.records) / records) : 0);
+      return;
+    }
+    const table = TABLE[req.decoded.signal];
+    const usage = over.map(({ s }) => {
+      quotas.noteRefused(s.tenant.id, s.records, bytes);
+      return this.usage({ timeMs: now, signal: table, tenantId: s.tenant.id, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: s.records, bytes: 0, encoding: req.encoding, tokenName: req.principal.name, detail: 'over the ingest quota', keptDays: 0, batchId: '' });
+    });
+    // The refusal is evidence too; it is stored on its own time (the client is not kept waiting).
+    this.writer.write('ingest_usage', usageRows(usage), usage.length).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store a rate-limit usage row'));
+    const worst = over.reduce((a, b) => (b.wait > a.wait ? b : a));
+    const t = this.registry.tenant(worst.s.tenant.id)!;
+    this.log.warn({ tenant: t.id, token: req.principal.name, records: worst.s.records, retryAfterSeconds: worst.wait }, 'ingest over quota');
+    throw tsError('TS_ERR_RATE_LIMITED', [t.id, `${t.quotas.eventsPerSecond} records/s, ${t.quotas.bytesPerSecond} bytes/s`, worst.wait], { tenant: t.id, retryAfterSeconds: worst.wait });
+  }
+
+  /** Refuse a principal before decoding (see retryAfterSeconds): counted and logged like a refusal after it. */
+  refuseEarly(principal: Principal, signal: Signal, encoding: Encoding, bytes: number, wait: number): never {
+    const tenantId = [...(principal.tenants as ReadonlySet<string>)][0]!;
+    this.quotas?.noteRefused(tenantId, 0, bytes);
+    const t = this.registry.tenant(tenantId)!;
+    const usage = [this.usage({ timeMs: Date.now(), signal: TABLE[signal], tenantId, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: 0, bytes: 0, encoding, tokenName: principal.name, detail: 'over the ingest quota (refused before decoding)', keptDays: 0, batchId: '' })];
+    this.writer.write('ingest_usage', usageRows(usage), 1).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store a rate-limit usage row'));
+    throw tsError('TS_ERR_RATE_LIMITED', [tenantId, `${t.quotas.eventsPerSecond} records/s, ${t.quotas.bytesPerSecond} bytes/s`, wait], { tenant: tenantId, retryAfterSeconds: wait });
   }
 
   private chargedTenant(p: Principal): string {

@@ -10,7 +10,7 @@ import type { ResourceGroup } from './otlp/types.js';
 
 export const TENANT_ATTRIBUTE = 'tenant.id';
 
-export type RejectReason = 'tenant_mismatch' | 'tenant_missing' | 'tenant_unknown' | 'invalid';
+export type RejectReason = 'tenant_mismatch' | 'tenant_missing' | 'tenant_unknown' | 'invalid' | 'rate_limited';
 
 /** Records refused for one reason, attributed to the tenant that sent them. */
 export interface Rejection {
