@@ -1,11 +1,13 @@
-// Starts the service: registry, store (migrated), ingest pipeline, and the two listeners
-// (OTLP/HTTP and the API). Used by `tenantscope serve` and, in-process, by the tests.
+// Starts the service: registry, store (migrated), ingest pipeline, and the three listeners
+// (OTLP/HTTP, OTLP/gRPC and the API). Used by `tenantscope serve` and, in-process, by the tests.
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
 import { migrate, openStoreAt, type Store } from './store/index.js';
 import { BatchWriter, DEFAULT_WRITER_OPTIONS, type WriterOptions } from './ingest/writer.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
+import { listenOtlpGrpc, type OtlpGrpcListener } from './grpc/otlp-grpc.js';
+import { createOtlpReceiver } from './ingest/receive.js';
 import { buildApiApp } from './http/api.js';
 import { stageLogger } from './log.js';
 import { ChainWriter } from './ingest/audit/chain.js';
@@ -23,7 +25,6 @@ export interface ServeOptions {
   dataDir: string;
   host: string;
   otlpHttpPort: number;
-  /** Accepted now; served once the gRPC receiver exists. */
   otlpGrpcPort: number;
   apiPort: number;
   clickhouseUrl?: string;
@@ -47,6 +48,10 @@ export interface ServeOptions {
 
 export interface RunningServer {
   otlpHttpUrl: string;
+  /** The OTLP/gRPC endpoint as an exporter takes it (`http://host:port`, plaintext). */
+  otlpGrpcUrl: string;
+  /** The same as `host:port`, as a bare gRPC client takes it. */
+  otlpGrpcAddress: string;
   apiUrl: string;
   registry: Registry;
   store: Store;
@@ -58,7 +63,7 @@ export interface RunningServer {
 
 export const DEFAULT_POLICY_INTERVAL_MS = 5 * 60_000;
 
-/** Start tenantscope; resolves once both listeners accept connections. */
+/** Start tenantscope; resolves once all three listeners accept connections. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = stageLogger('server');
   const registry = loadRegistry(opts.configPath);
@@ -85,26 +90,43 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const node = nodeId(opts.dataDir);
   const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies);
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
-  const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes });
+  const receive = createOtlpReceiver(registry, pipeline);
+  const otlp = buildOtlpHttpApp({ registry, receive, audit, log: stageLogger('otlp-http'), maxRequestBytes });
   const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
 
-  await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
-  await api.listen({ host: opts.host, port: opts.apiPort });
+  let grpc: OtlpGrpcListener;
+  try {
+    await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
+    await api.listen({ host: opts.host, port: opts.apiPort });
+    grpc = await listenOtlpGrpc({ receive, log: stageLogger('otlp-grpc'), maxRequestBytes, host: opts.host, port: opts.otlpGrpcPort });
+  } catch (e) {
+    // A port in use must not leave the other listeners, the policy worker and the store open.
+    await otlp.close();
+    await api.close();
+    await policies?.close();
+    await writer.close();
+    await store.close();
+    throw e;
+  }
   const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
   const otlpHttpUrl = url(otlp.server.address() as AddressInfo);
   const apiUrl = url(api.server.address() as AddressInfo);
-  log.info({ otlpHttpUrl, apiUrl, node, tenants: registry.tenants().length, grpcPort: opts.otlpGrpcPort }, 'tenantscope serving');
+  const otlpGrpcAddress = grpc.address;
+  const otlpGrpcUrl = `http://${otlpGrpcAddress}`;
+  log.info({ otlpHttpUrl, otlpGrpcUrl, apiUrl, node, tenants: registry.tenants().length, maxRequestBytes }, 'tenantscope serving');
 
   let closing: Promise<void> | undefined;
   return {
     otlpHttpUrl,
+    otlpGrpcUrl,
+    otlpGrpcAddress,
     apiUrl,
     registry,
     store,
     policies,
     close() {
       closing ??= (async () => {
-        await otlp.close();
+        await Promise.all([otlp.close(), grpc.close()]);
         await api.close();
         await policies?.close();
         await writer.close();
