@@ -98,12 +98,13 @@ function exportHandler(signal: Signal, opts: OtlpGrpcOptions) {
       callback(null, encodeExportResponse(signal, { rejected: result.rejected, errorMessage: result.errorMessage }, 'protobuf'));
     } catch (e) {
       let err: TenantscopeError;
-      if (isTenantscopeError(e)) err = e;
-      else {
+      if (isTenantscopeError(e)) {
+        err = e;
+        if (err.status >= 500) log.error({ signal, code: err.code, err: err.message }, 'ingest failed');
+      } else {
         log.error({ signal, err: e instanceof Error ? e.message : String(e) }, 'unexpected error in OTLP/gRPC receiver');
         err = tsError('TS_ERR_INTERNAL', [e instanceof Error ? e.message : String(e)]);
       }
-      if (err.status >= 500) log.error({ signal, code: err.code, err: err.message }, 'ingest failed');
       const answer = grpcErrorStatus(err);
       code = answer.code;
       callback(answer);
