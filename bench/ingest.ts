@@ -108,7 +108,7 @@ interface Setup {
 
 async function startServer(dataDir: string, config: string, setup: Setup): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
   const flags = ['--redaction', setup.redaction ? 'on' : 'off', '--policies', setup.policies ? fromRoot('policies') : 'off', '--policy-interval', '0'];
-  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--api-port', '0', ...flags], {
+  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0', ...flags], {
     env: { ...process.env, TENANTSCOPE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

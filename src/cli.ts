@@ -44,6 +44,8 @@ interface ServeFlags extends StoreFlags {
   policyInterval: number;
   policyBudgetMs: number;
   walFsync: 'always' | 'interval' | 'off';
+  quotas: 'on' | 'off';
+  memoryLimit?: number;
 }
 
 function nonNegativeInt(value: string): number {
@@ -64,7 +66,7 @@ const program = new Command('tenantscope')
 storeOptions(program.command('serve').description('run the OTLP receiver and the API'))
   .addOption(new Option('--host <address>', 'listen address').env('TENANTSCOPE_HOST').default('0.0.0.0'))
   .addOption(new Option('--otlp-http-port <port>', 'OTLP/HTTP port').env('TENANTSCOPE_OTLP_HTTP_PORT').default(4318).argParser(port))
-  .addOption(new Option('--otlp-grpc-port <port>', 'OTLP/gRPC port (served once the gRPC receiver exists)').env('TENANTSCOPE_OTLP_GRPC_PORT').default(4317).argParser(port))
+  .addOption(new Option('--otlp-grpc-port <port>', 'OTLP/gRPC port').env('TENANTSCOPE_OTLP_GRPC_PORT').default(4317).argParser(port))
   .addOption(new Option('--api-port <port>', 'API port').env('TENANTSCOPE_API_PORT').default(8080).argParser(port))
   .addOption(new Option('--redaction <on|off>', 'redact cross-tenant identifiers, secrets and PII before storage').env('TENANTSCOPE_REDACTION').choices(['on', 'off']).default('on'))
   .addOption(new Option('--redaction-key <secret>', 'shared secret for redaction markers (same on every node); default: a key kept in the data dir').env('TENANTSCOPE_REDACTION_KEY'))
@@ -73,6 +75,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--policy-interval <seconds>', 'run the scheduled policies (retention, tiers) this often; 0: never').env('TENANTSCOPE_POLICY_INTERVAL').default(300).argParser(nonNegativeInt))
   .addOption(new Option('--policy-budget-ms <ms>', 'longest an ingest request waits for its streamed policy verdict').env('TENANTSCOPE_POLICY_BUDGET_MS').default(50).argParser(nonNegativeInt))
   .addOption(new Option('--wal-fsync <policy>', 'when the write-ahead log reaches the disk: before each acknowledgement (always), every 200 ms (interval), or when the OS decides (off)').env('TENANTSCOPE_WAL_FSYNC').choices(['always', 'interval', 'off']).default('always'))
+  .addOption(new Option('--quotas <on|off>', "enforce each tenant's ingest quota (records/s, bytes/s; 429 over it)").env('TENANTSCOPE_QUOTAS').choices(['on', 'off']).default('on'))
+  .addOption(new Option('--memory-limit <bytes>', 'resident memory above which ingest answers 503 (default: 3/4 of RAM, at most 4 GiB)').env('TENANTSCOPE_MEMORY_LIMIT').argParser(positiveInt))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -94,6 +98,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       policyIntervalMs: flags.policyInterval * 1000,
       policyStream: { budgetMs: flags.policyBudgetMs },
       wal: { fsync: flags.walFsync },
+      quotas: flags.quotas !== 'off',
+      memory: flags.memoryLimit ? { maxRssBytes: flags.memoryLimit } : undefined,
     });
     process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {

@@ -31,6 +31,7 @@ export const ERRORS = {
   TS_ERR_NOT_FOUND: { status: 404, message: 'no route %s %s' },
   TS_ERR_TENANT_NOT_FOUND: { status: 404, message: 'tenant %s is not in the registry' },
   TS_ERR_METHOD: { status: 405, message: 'method %s not allowed on %s; use POST' },
+  // Per-tenant admission control; `context.retryAfterSeconds` tells the client when to retry.
   TS_ERR_STORE: { status: 503, message: 'storage is unavailable, retry later: %s' },
   TS_ERR_RATE_LIMITED: { status: 429, message: 'tenant %s is over its ingest quota (%s); retry in %s s' },
   TS_ERR_OVERLOADED: { status: 503, message: 'tenantscope is at its memory limit (%s); retry in %s s' },

@@ -1,5 +1,5 @@
-// Starts the service: registry, store (migrated), ingest pipeline, and the two listeners
-// (OTLP/HTTP and the API). Used by `tenantscope serve` and, in-process, by the tests.
+// Starts the service: registry, store (migrated), ingest pipeline, and the three listeners
+// (OTLP/HTTP, OTLP/gRPC and the API). Used by `tenantscope serve` and, in-process, by the tests.
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
 import { ddlTarget, migrate, openStoreAt, type Store } from './store/index.js';
@@ -8,6 +8,12 @@ import { WriteAheadLog, type WalOptions } from './ingest/wal.js';
 import { join } from 'node:path';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
+import { listenOtlpGrpc, type OtlpGrpcListener } from './grpc/otlp-grpc.js';
+import { createOtlpReceiver } from './ingest/receive.js';
+import { TenantQuotas } from './ingest/quota.js';
+import { FairScheduler, type FairOptions } from './ingest/fair.js';
+import { MemoryGuard, type MemoryLimits } from './ingest/memory.js';
+import { totalmem } from 'node:os';
 import { buildApiApp } from './http/api.js';
 import { stageLogger } from './log.js';
 import { ChainWriter } from './ingest/audit/chain.js';
@@ -25,7 +31,6 @@ export interface ServeOptions {
   dataDir: string;
   host: string;
   otlpHttpPort: number;
-  /** Accepted now; served once the gRPC receiver exists. */
   otlpGrpcPort: number;
   apiPort: number;
   clickhouseUrl?: string;
@@ -41,6 +46,12 @@ export interface ServeOptions {
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
   writer?: Partial<WriterOptions>;
+  /** Per-tenant ingest quotas from the registry (default true). */
+  quotas?: boolean;
+  /** Fair turns between tenants for ingest work (concurrency, queue bound per tenant). */
+  fair?: Partial<FairOptions>;
+  /** The global memory limit (503 above it). */
+  memory?: Partial<MemoryLimits>;
   /** Write-ahead log options (fsync policy); the log lives in `<dataDir>/wal`. */
   wal?: Partial<WalOptions>;
   /** Policy directory (default: the shipped policies/); 'off' evaluates no policies. */
@@ -53,6 +64,10 @@ export interface ServeOptions {
 
 export interface RunningServer {
   otlpHttpUrl: string;
+  /** The OTLP/gRPC endpoint as an exporter takes it (`http://host:port`, plaintext). */
+  otlpGrpcUrl: string;
+  /** The same as `host:port`, as a bare gRPC client takes it. */
+  otlpGrpcAddress: string;
   apiUrl: string;
   registry: Registry;
   store: Store;
@@ -64,7 +79,7 @@ export interface RunningServer {
 
 export const DEFAULT_POLICY_INTERVAL_MS = 5 * 60_000;
 
-/** Start tenantscope; resolves once both listeners accept connections. */
+/** Start tenantscope; resolves once all three listeners accept connections. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = stageLogger('server');
   const registry = loadRegistry(opts.configPath);
@@ -94,30 +109,50 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           stageLogger('policy'),
         );
   if (!policies) log.warn('policies are switched off: no isolation or retention violations are recorded');
-  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies);
+  const quotas = opts.quotas === false ? undefined : new TenantQuotas(registry);
+  if (!quotas) log.warn('ingest quotas are switched off: a tenant can send without limit');
+  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies, quotas);
   const node = nodeId(opts.dataDir);
   const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies);
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
-  const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes });
+  const memory = new MemoryGuard({ ...defaultMemoryLimits(), ...opts.memory });
+  const receive = createOtlpReceiver(registry, pipeline, { memory, fair: new FairScheduler(opts.fair) });
+  const otlp = buildOtlpHttpApp({ registry, receive, audit, log: stageLogger('otlp-http'), maxRequestBytes });
   const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
 
-  await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
-  await api.listen({ host: opts.host, port: opts.apiPort });
+  let grpc: OtlpGrpcListener;
+  try {
+    await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
+    await api.listen({ host: opts.host, port: opts.apiPort });
+    grpc = await listenOtlpGrpc({ receive, log: stageLogger('otlp-grpc'), maxRequestBytes, host: opts.host, port: opts.otlpGrpcPort });
+  } catch (e) {
+    // A port in use must not leave the other listeners, the policy worker and the store open.
+    await otlp.close();
+    await api.close();
+    await policies?.close();
+    await writer.close();
+    await store.close();
+    throw e;
+  }
   const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
   const otlpHttpUrl = url(otlp.server.address() as AddressInfo);
   const apiUrl = url(api.server.address() as AddressInfo);
-  log.info({ otlpHttpUrl, apiUrl, node, tenants: registry.tenants().length, grpcPort: opts.otlpGrpcPort }, 'tenantscope serving');
+  const otlpGrpcAddress = grpc.address;
+  const otlpGrpcUrl = `http://${otlpGrpcAddress}`;
+  log.info({ otlpHttpUrl, otlpGrpcUrl, apiUrl, node, tenants: registry.tenants().length, maxRequestBytes }, 'tenantscope serving');
 
   let closing: Promise<void> | undefined;
   return {
     otlpHttpUrl,
+    otlpGrpcUrl,
+    otlpGrpcAddress,
     apiUrl,
     registry,
     store,
     policies,
     close() {
       closing ??= (async () => {
-        await otlp.close();
+        await Promise.all([otlp.close(), grpc.close()]);
         await api.close();
         await policies?.close();
         await writer.close();
@@ -126,4 +161,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/**
+ * Default memory limits: three quarters of the machine's memory, at most 4 GiB, for the
+ * process (the embedded store's memory included); 256 MiB of request bodies in progress.
+ */
+export function defaultMemoryLimits(): MemoryLimits {
+  return { maxRssBytes: Math.min(4 * 1024 ** 3, Math.floor(totalmem() * 0.75)), maxInflightBytes: 256 * 1024 * 1024 };
 }

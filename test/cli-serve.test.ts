@@ -35,10 +35,13 @@ test('settings come from environment variables, and a restart on the same data d
     TENANTSCOPE_CONFIG: 'fixtures/tenants.yaml',
     TENANTSCOPE_DATA_DIR: join(dataDir, 'store'),
     TENANTSCOPE_OTLP_HTTP_PORT: '0',
+    TENANTSCOPE_OTLP_GRPC_PORT: '0',
     TENANTSCOPE_API_PORT: '0',
     TENANTSCOPE_HOST: '127.0.0.1',
   };
   const first = await serve([], env);
+  assert.match(first.otlpGrpcUrl, /^http:\/\/127\.0\.0\.1:\d+$/, 'the gRPC endpoint is logged');
+  assert.is.not(first.otlpGrpcUrl, 'http://127.0.0.1:4317', 'TENANTSCOPE_OTLP_GRPC_PORT=0 picks a free port');
   const res = await fetch(`${first.otlpHttpUrl}/v1/traces`, {
     method: 'POST',
     body: protobufTraces({ spans: 7 }),
@@ -59,7 +62,7 @@ test('settings come from environment variables, and a restart on the same data d
 });
 
 test('flags win over environment variables', async () => {
-  const s = await serve(['--api-port', '0', '--otlp-http-port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, 'flags')], {
+  const s = await serve(['--api-port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, 'flags')], {
     TENANTSCOPE_API_PORT: '1',
     TENANTSCOPE_DATA_DIR: join(dataDir, 'env-loses'),
   });

@@ -275,6 +275,8 @@ const CASES: Case[] = [
   { name: 'a missing token', body: validProto, headers: { 'content-type': PROTO }, status: 401, message: /no Authorization header/, code: 'TS_ERR_UNAUTHENTICATED' },
   { name: 'an invalid token', body: validProto, headers: { 'content-type': PROTO, ...bearer('demo-ingest-nobody') }, status: 401, message: /not recognised/, code: 'TS_ERR_UNAUTHENTICATED' },
   { name: 'a malformed Authorization header', body: validProto, headers: { 'content-type': PROTO, authorization: 'Basic YWxhZGRpbjpvcGVuc2VzYW1l' }, status: 401, message: /Bearer/, code: 'TS_ERR_UNAUTHENTICATED' },
+  { name: 'a gzip bomb without a token (refused before anything is inflated)', body: gzipSync(Buffer.alloc(70 * 1024 * 1024)), headers: { 'content-type': PROTO, 'content-encoding': 'gzip' }, status: 401, message: /no Authorization header/, code: 'TS_ERR_UNAUTHENTICATED' },
+  { name: 'an unknown content type from a read token (the token kind is checked first)', body: 'hello', headers: { 'content-type': 'text/plain', ...bearer('demo-read-acme-dist') }, status: 403, message: /read token cannot be used/, code: 'TS_ERR_TOKEN_KIND' },
   { name: 'a read token used to ingest', body: validProto, headers: { 'content-type': PROTO, ...bearer('demo-read-acme-dist') }, status: 403, message: /read token cannot be used/, code: 'TS_ERR_TOKEN_KIND' },
   { name: 'an unknown OTLP path', path: '/v1/profiles', body: validProto, headers: { 'content-type': PROTO, ...acme }, status: 404, message: /no route/, code: 'TS_ERR_NOT_FOUND' },
 ];

@@ -1,13 +1,15 @@
 // The OTLP/HTTP receiver: POST /v1/traces, /v1/metrics, /v1/logs in protobuf or JSON, gzip
 // or identity, answered in the request's own encoding (PROTOCOL.md §4): an Export*Response
 // (with partial_success when some records were refused) or a google.rpc.Status for errors.
+// Authentication, token kind, decoding and ingest are the receive step it shares with
+// OTLP/gRPC (src/ingest/receive.ts); this module only does HTTP: media type, gzip, replies.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from '../config/index.js';
-import { decodeOtlp, encodeExportResponse, encodeStatus } from '../ingest/otlp/index.js';
+import { encodeExportResponse, encodeStatus } from '../ingest/otlp/index.js';
 import type { Signal } from '../ingest/otlp/types.js';
-import type { Encoding, IngestPipeline, IngestResult } from '../ingest/pipeline.js';
+import type { Encoding, IngestResult } from '../ingest/pipeline.js';
+import { failureStatus, type ReceiveOtlp } from '../ingest/receive.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
-import { authenticate, requireKind } from './auth.js';
 import { inflate } from './body.js';
 import { registerAuditRoute } from './audit.js';
 import type { AuditIngest } from '../ingest/audit/ingest.js';
@@ -15,7 +17,8 @@ import type { Logger } from '../log.js';
 
 export interface OtlpHttpOptions {
   registry: Registry;
-  pipeline: IngestPipeline;
+  /** The receive step shared with OTLP/gRPC (auth, token kind, decode, pipeline). */
+  receive: ReceiveOtlp;
   log: Logger;
   /** Largest body accepted, compressed or not (OTLP recommends 64 MiB). */
   maxRequestBytes: number;
@@ -38,48 +41,18 @@ export function mediaEncoding(contentType: string | undefined): Encoding | undef
 
 const CONTENT_TYPE: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 
-// gRPC status numbers for Status.code (OTLP/HTTP does not require it; it helps debugging).
-function grpcCode(status: number): number {
-  switch (status) {
-    case 400:
-    case 415:
-      return 3;
-    case 401:
-      return 16;
-    case 403:
-      return 7;
-    case 404:
-      return 5;
-    case 413:
-    case 429:
-      return 8;
-    case 503:
-      return 14;
-    default:
-      return 13;
-  }
-}
-
 /** Send a google.rpc.Status body in the request's encoding (JSON when it has none we know). */
-function sendStatus(reply: FastifyReply, req: FastifyRequest, err: TenantscopeError, retryAfterSeconds?: number): FastifyReply {
+function sendStatus(reply: FastifyReply, req: FastifyRequest, err: TenantscopeError): FastifyReply {
   const encoding = mediaEncoding(req.headers['content-type']) ?? 'json';
-  const details: Parameters<typeof encodeStatus>[1]['details'] = [];
-  if (err.status === 400) details.push({ type: 'BadRequest', violations: [{ field: String(err.context.field ?? 'body'), description: err.message }] });
-  if (retryAfterSeconds !== undefined) {
-    details.push({ type: 'RetryInfo', retryDelaySeconds: retryAfterSeconds });
-    void reply.header('retry-after', String(retryAfterSeconds));
-  }
+  const { status, retryAfterSeconds } = failureStatus(err);
+  if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
   void reply.header('x-tenantscope-error', err.code);
-  return reply
-    .code(err.status)
-    .type(CONTENT_TYPE[encoding])
-    .send(encodeStatus(encoding, { code: grpcCode(err.status), message: `${err.code}: ${err.message}`, details }));
+  return reply.code(err.status).type(CONTENT_TYPE[encoding]).send(encodeStatus(encoding, status));
 }
-
 
 /** Build the OTLP/HTTP receiver app (not yet listening). */
 export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
-  const { registry, pipeline, log, maxRequestBytes } = opts;
+  const { registry, receive, log, maxRequestBytes } = opts;
   const app = Fastify({ bodyLimit: maxRequestBytes, logger: false, return503OnClosing: true });
 
   // Every body arrives as raw bytes: the route decides by Content-Type, so an unsupported
@@ -115,27 +88,25 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
       let status = 200;
       let result: IngestResult | undefined;
       try {
-        const principal = authenticate(registry, req);
-        requireKind(principal, ['ingest'], `send ${signal}`);
-        if (!encoding) throw tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(String(req.headers['content-type'] ?? '(none)').slice(0, 100))]);
-        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const body = await inflate(raw, req.headers['content-encoding'], maxRequestBytes);
-        const decoded = decodeOtlp(signal, body, encoding);
-        try {
-          result = await pipeline.ingest({ principal, decoded, encoding, body });
-        } catch (e) {
-          if (isTenantscopeError(e)) throw e;
-          throw tsError('TS_ERR_STORE', [e instanceof Error ? e.message : String(e)]);
-        }
+        result = await receive({
+          signal,
+          authorization: req.headers.authorization,
+          payload: async () => {
+            if (!encoding) throw tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(String(req.headers['content-type'] ?? '(none)').slice(0, 100))]);
+            const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+            return { body: await inflate(raw, req.headers['content-encoding'], maxRequestBytes), encoding };
+          },
+        });
+        // receive() resolves only after the payload step above accepted the media type.
         return reply
           .code(200)
-          .type(CONTENT_TYPE[encoding])
-          .send(encodeExportResponse(signal, { rejected: result.rejected, errorMessage: result.errorMessage }, encoding));
+          .type(CONTENT_TYPE[encoding!])
+          .send(encodeExportResponse(signal, { rejected: result.rejected, errorMessage: result.errorMessage }, encoding!));
       } catch (e) {
         if (!isTenantscopeError(e)) throw e;
         status = e.status;
         if (e.status >= 500) log.error({ signal, code: e.code, err: e.message }, 'ingest failed');
-        return sendStatus(reply, req, e, e.code === 'TS_ERR_STORE' ? 5 : undefined);
+        return sendStatus(reply, req, e);
       } finally {
         opts.onRequest?.(signal, encoding ?? 'unknown', status, performance.now() - started, result);
       }

@@ -141,7 +141,7 @@ function spoofedTenant(): string {
 }
 
 test.before(async () => {
-  server = await serveCli(['--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--api-port', '0'], { TENANTSCOPE_LOG_LEVEL: 'debug' });
+  server = await serveCli(['--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0'], { TENANTSCOPE_LOG_LEVEL: 'debug' });
   assert.is(await post('/v1/traces', traces()), 200);
   assert.is(await post('/v1/logs', logs()), 200);
   assert.is(await post('/v1/metrics', metrics()), 200);

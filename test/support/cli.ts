@@ -29,6 +29,7 @@ export function cliResult(args: string[], env: Record<string, string> = {}): Pro
 export interface Serving {
   child: ChildProcess;
   otlpHttpUrl: string;
+  otlpGrpcUrl: string;
   apiUrl: string;
   /** Every line the server printed so far (stdout JSON logs and stderr). */
   log: string[];
@@ -49,10 +50,10 @@ export function serveCli(args: string[], env: Record<string, string> = {}): Prom
         buf = buf.slice(nl + 1);
         log.push(line);
         try {
-          const j = JSON.parse(line) as { msg?: string; otlpHttpUrl?: string; apiUrl?: string };
+          const j = JSON.parse(line) as { msg?: string; otlpHttpUrl?: string; otlpGrpcUrl?: string; apiUrl?: string };
           if (j.msg === 'tenantscope serving') {
             clearTimeout(timer);
-            resolve({ child, otlpHttpUrl: j.otlpHttpUrl!, apiUrl: j.apiUrl!, log });
+            resolve({ child, otlpHttpUrl: j.otlpHttpUrl!, otlpGrpcUrl: j.otlpGrpcUrl!, apiUrl: j.apiUrl!, log });
           }
         } catch {
           /* not a JSON log line */

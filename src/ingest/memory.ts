@@ -1,0 +1,50 @@
+// The global memory limit: a request is refused with 503 (and a retry time) before it is
+// decoded when the process is near its memory limit, or when the request bodies already being
+// worked on add up to the in-flight limit. Decoding multiplies a body several times over in
+// objects, so this is the last point where refusing is cheap; past it, the process would be
+// at risk rather than the request.
+import { tsError } from '../errors.js';
+
+export interface MemoryLimits {
+  /** Resident set size above which new requests are refused. */
+  maxRssBytes: number;
+  /** Request bodies worked on at once, in bytes; one body alone is always let through. */
+  maxInflightBytes: number;
+}
+
+/** Bounds ingest memory; `admit` before decoding, call the release it returns when done. */
+export class MemoryGuard {
+  private inflight = 0;
+
+  constructor(
+    private readonly limits: MemoryLimits,
+    private readonly rss: () => number = () => process.memoryUsage.rss(),
+  ) {}
+
+  /** Admit a body of `bytes`, or throw TS_ERR_OVERLOADED (503). */
+  admit(bytes: number): () => void {
+    const rss = this.rss();
+    if (rss > this.limits.maxRssBytes) {
+      throw tsError('TS_ERR_OVERLOADED', [`resident memory ${mib(rss)} MiB over ${mib(this.limits.maxRssBytes)} MiB`, 1], { retryAfterSeconds: 1 });
+    }
+    if (this.inflight > 0 && this.inflight + bytes > this.limits.maxInflightBytes) {
+      throw tsError('TS_ERR_OVERLOADED', [`${mib(this.inflight)} MiB of requests in progress, limit ${mib(this.limits.maxInflightBytes)} MiB`, 1], { retryAfterSeconds: 1 });
+    }
+    this.inflight += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflight -= bytes;
+    };
+  }
+
+  /** Bytes of request bodies in progress. */
+  inflightBytes(): number {
+    return this.inflight;
+  }
+}
+
+function mib(n: number): number {
+  return Math.round(n / 1048576);
+}
