@@ -113,7 +113,13 @@ export async function startClickHouseTestServer(): Promise<ClickHouseTestServer>
   const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-clickhouse-http-'));
   await drainPending();
   // Held for the server's lifetime so the engine stays up between per-request connections.
-  const engine = new Session(dataDir);
+  let engine: Session;
+  try {
+    engine = new Session(dataDir);
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const engineVersion = (await engine.queryAsync('SELECT version()', { format: 'TabSeparated' })).text().trim();
   // Exception names and codes from the engine itself, so no code number is written down here.
   const names = new Map<number, string>();
