@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { loadRegistry } from '../src/config/index.js';
 import { TenantQuotas } from '../src/ingest/quota.js';
 import { FairScheduler } from '../src/ingest/fair.js';
+import { MemoryGuard } from '../src/ingest/memory.js';
 import { DEMO_CONFIG } from './support/server.js';
 
 const registry = loadRegistry(DEMO_CONFIG);
@@ -95,6 +96,33 @@ test('a tenant with too many requests waiting is refused with 429 and a retry ti
   assert.is(await other, 'ran');
   await Promise.all([running, ...queued]);
   assert.equal(s.depth(), {});
+});
+
+test('the memory guard refuses with 503 over the resident limit, and over the in-flight limit unless nothing else is in flight', () => {
+  let rss = 100;
+  const g = new MemoryGuard({ maxRssBytes: 1000, maxInflightBytes: 50 }, () => rss);
+  const a = g.admit(40);
+  const b = g.admit(5);
+  assert.is(g.inflightBytes(), 45);
+  const refused = (() => {
+    try {
+      g.admit(10);
+      return undefined;
+    } catch (e) {
+      return e as { status: number; code: string; context: { retryAfterSeconds: number } };
+    }
+  })();
+  assert.is(refused?.status, 503);
+  assert.is(refused?.code, 'TS_ERR_OVERLOADED');
+  assert.is(refused?.context.retryAfterSeconds, 1);
+  a();
+  a(); // releasing twice counts once
+  b();
+  assert.is(g.inflightBytes(), 0);
+  const big = g.admit(500); // alone, a body over the in-flight limit still passes
+  big();
+  rss = 2000;
+  assert.throws(() => g.admit(1), /memory limit \(resident memory/);
 });
 
 test.run();
