@@ -59,7 +59,7 @@ export class FairScheduler {
     }
     if (q.length >= this.opts.maxQueuedPerTenant) {
       return Promise.reject(
-        tsError('TS_ERR_RATE_LIMITED', [tenant, `${q.length} requests already waiting`, 1], { tenant, retryAfterSeconds: 1 }),
+        tsError('TS_ERR_RATE_LIMITED', [tenant, `${q.length} requests already waiting`, 1], { tenant, retryAfterSeconds: 1, queueFull: true }),
       );
     }
     return new Promise<void>((resolve) => q.push({ start: resolve }));

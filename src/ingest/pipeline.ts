@@ -187,12 +187,19 @@ export class IngestPipeline {
 
   /** Refuse a principal before decoding (see retryAfterSeconds): counted and logged like a refusal after it. */
   refuseEarly(principal: Principal, signal: Signal, encoding: Encoding, bytes: number, wait: number): never {
-    const tenantId = [...(principal.tenants as ReadonlySet<string>)][0]!;
-    this.quotas?.noteRefused(tenantId, 0, bytes);
+    const tenantId = this.chargedTenant(principal);
     const t = this.registry.tenant(tenantId)!;
-    const usage = [this.usage({ timeMs: Date.now(), signal: TABLE[signal], tenantId, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: 0, bytes: 0, encoding, tokenName: principal.name, detail: 'over the ingest quota (refused before decoding)', keptDays: 0, batchId: '' })];
-    this.writer.write('ingest_usage', usageRows(usage), 1).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store a rate-limit usage row'));
+    this.recordRefusal(principal, signal, encoding, bytes, 'over the ingest quota (refused before decoding)');
     throw tsError('TS_ERR_RATE_LIMITED', [tenantId, `${t.quotas.eventsPerSecond} records/s, ${t.quotas.bytesPerSecond} bytes/s`, wait], { tenant: tenantId, retryAfterSeconds: wait });
+  }
+
+  /** Record a request refused before decoding (quota, or too many of the tenant's requests waiting) against its tenant. */
+  recordRefusal(principal: Principal, signal: Signal, encoding: Encoding, bytes: number, detail: string): void {
+    const tenantId = this.chargedTenant(principal);
+    this.quotas?.noteRefused(tenantId, 0, bytes);
+    const usage = [this.usage({ timeMs: Date.now(), signal: TABLE[signal], tenantId, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: 0, bytes: 0, encoding, tokenName: principal.name, detail, keptDays: 0, batchId: '' })];
+    // The refusal is evidence too; it is stored on its own time (the client is not kept waiting).
+    this.writer.write('ingest_usage', usageRows(usage), 1).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store a rate-limit usage row'));
   }
 
   private chargedTenant(p: Principal): string {

@@ -65,7 +65,13 @@ export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline,
           throw tsError('TS_ERR_STORE', [e instanceof Error ? e.message : String(e)]);
         }
       };
-      return admission.fair ? await admission.fair.run(fairKey(principal), work) : await work();
+      if (!admission.fair) return await work();
+      try {
+        return await admission.fair.run(fairKey(principal), work);
+      } catch (e) {
+        if (isTenantscopeError(e) && e.context.queueFull === true) pipeline.recordRefusal(principal, signal, encoding, body.length, e.message);
+        throw e;
+      }
     } finally {
       release?.();
     }
