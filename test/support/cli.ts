@@ -41,7 +41,10 @@ export function serveCli(args: string[], env: Record<string, string> = {}): Prom
   const log: string[] = [];
   return new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${log.join('\n')}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start: ${log.join('\n')}`));
+    }, 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
