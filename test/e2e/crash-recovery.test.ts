@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { serveCli, stopCli, type Serving } from '../support/cli.js';
 import { DEMO_CONFIG, bearer } from '../support/server.js';
 import { ChdbStore } from '../../src/store/index.js';
+import { numberedBatchJson } from '../support/otlp.js';
 
 const BATCHES = 240;
 const SPANS_PER_BATCH = 25;
@@ -25,25 +26,7 @@ function batchBody(b: number): string {
 }
 
 function makeBody(b: number): string {
-  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-  const start = BigInt(Date.now()) * 1_000_000n;
-  const spans = Array.from({ length: SPANS_PER_BATCH }, (_, i) => ({
-    traceId: hex(b + 1, 32),
-    spanId: hex(b * 1000 + i + 1, 16),
-    name: 'GET /orders',
-    kind: 2,
-    startTimeUnixNano: String(start),
-    endTimeUnixNano: String(start + 5_000_000n),
-    attributes: [{ key: 'batch', value: { intValue: String(b) } }],
-  }));
-  return JSON.stringify({
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'order-api' } }, { key: 'tenant.id', value: { stringValue: 'acme-dist' } }] },
-        scopeSpans: [{ scope: { name: 'crash-test' }, spans }],
-      },
-    ],
-  });
+  return numberedBatchJson(b, SPANS_PER_BATCH, 'order-api', BigInt(Date.now()) * 1_000_000n, { 'tenant.id': 'acme-dist' });
 }
 
 // A small seeded generator, so the kill times are the same on every run.

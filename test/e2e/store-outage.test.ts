@@ -7,22 +7,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startClickHouseTestServer } from '../support/clickhouse-http.js';
 import { bearer, startTestServer } from '../support/server.js';
+import { numberedBatchJson } from '../support/otlp.js';
 
 const BATCHES = 120;
 const SPANS = 10;
 
 function body(b: number): string {
-  const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
-  const t = 1_763_632_800_000_000_000n + BigInt(b) * 1_000_000n;
-  const spans = Array.from({ length: SPANS }, (_, i) => ({
-    traceId: hex(b + 1, 32),
-    spanId: hex(b * 100 + i + 1, 16),
-    name: 'GET /stock',
-    kind: 2,
-    startTimeUnixNano: String(t),
-    endTimeUnixNano: String(t + 2_000_000n),
-  }));
-  return JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'stock-api' } }] }, scopeSpans: [{ spans }] }] });
+  return numberedBatchJson(b, SPANS, 'stock-api', 1_763_632_800_000_000_000n + BigInt(b) * 1_000_000n);
 }
 
 test('while the store is down requests are acknowledged from the log, and afterwards it holds each acknowledged span once', async () => {
