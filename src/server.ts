@@ -36,6 +36,8 @@ export interface ServeOptions {
   redactionKey?: string;
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
+  /** Overrides the registry's `settings.limits.max_decompressed_bytes`. */
+  maxDecompressedBytes?: number;
   writer?: Partial<WriterOptions>;
   /** Policy directory (default: the shipped policies/); 'off' evaluates no policies. */
   policies?: string;
@@ -84,8 +86,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies);
   const node = nodeId(opts.dataDir);
   const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies);
+  const { limits } = registry.settings;
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
-  const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes });
+  // Never below the body limit: a flag raising only the body limit raises both, as it always did.
+  const maxDecompressedBytes = Math.max(opts.maxDecompressedBytes ?? limits.maxDecompressedBytes, maxRequestBytes);
+  const otlp = buildOtlpHttpApp({ registry, pipeline, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes, limits });
   const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
 
   await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });

@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from '../config/index.js';
 import { decodeOtlp, encodeExportResponse, encodeStatus } from '../ingest/otlp/index.js';
-import type { Signal } from '../ingest/otlp/types.js';
+import type { DecodeLimits, Signal } from '../ingest/otlp/types.js';
 import type { Encoding, IngestPipeline, IngestResult } from '../ingest/pipeline.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { authenticate, requireKind } from './auth.js';
@@ -17,8 +17,12 @@ export interface OtlpHttpOptions {
   registry: Registry;
   pipeline: IngestPipeline;
   log: Logger;
-  /** Largest body accepted, compressed or not (OTLP recommends 64 MiB). */
+  /** Largest body accepted as received, compressed or not. */
   maxRequestBytes: number;
+  /** Largest body after gzip is undone. */
+  maxDecompressedBytes: number;
+  /** Nesting, attribute and string limits applied while decoding. */
+  limits: DecodeLimits;
   /** Audit event ingest, served as POST /v1/audit on the same port. */
   audit?: AuditIngest;
   /** Called after each request, for self-metrics. */
@@ -79,7 +83,7 @@ function sendStatus(reply: FastifyReply, req: FastifyRequest, err: TenantscopeEr
 
 /** Build the OTLP/HTTP receiver app (not yet listening). */
 export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
-  const { registry, pipeline, log, maxRequestBytes } = opts;
+  const { registry, pipeline, log, maxRequestBytes, maxDecompressedBytes, limits } = opts;
   const app = Fastify({ bodyLimit: maxRequestBytes, logger: false, return503OnClosing: true });
 
   // Every body arrives as raw bytes: the route decides by Content-Type, so an unsupported
@@ -90,7 +94,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
   app.setErrorHandler((error, req, reply) => {
     if (isTenantscopeError(error)) return sendStatus(reply, req, error);
     const fe = error as { code?: string; statusCode?: number; message: string };
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, req, tsError('TS_ERR_BODY_TOO_LARGE', [maxRequestBytes]));
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, req, tsError('TS_ERR_BODY_TOO_LARGE', [maxRequestBytes, '(as sent)']));
     if (fe.statusCode === 415 || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return sendStatus(reply, req, tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(req.headers['content-type'] ?? '')]));
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
@@ -101,7 +105,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => sendStatus(reply, req, tsError('TS_ERR_NOT_FOUND', [req.method, req.url.split('?')[0]!.slice(0, 200)])));
 
-  if (opts.audit) registerAuditRoute(app, { registry, audit: opts.audit, log, maxRequestBytes });
+  if (opts.audit) registerAuditRoute(app, { registry, audit: opts.audit, log, maxDecompressedBytes });
 
   for (const [path, signal] of Object.entries(PATHS)) {
     app.route({
@@ -119,8 +123,8 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
         requireKind(principal, ['ingest'], `send ${signal}`);
         if (!encoding) throw tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(String(req.headers['content-type'] ?? '(none)').slice(0, 100))]);
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const body = await inflate(raw, req.headers['content-encoding'], maxRequestBytes);
-        const decoded = decodeOtlp(signal, body, encoding);
+        const body = await inflate(raw, req.headers['content-encoding'], maxDecompressedBytes);
+        const decoded = decodeOtlp(signal, body, encoding, limits);
         try {
           result = await pipeline.ingest({ principal, decoded, encoding });
         } catch (e) {
