@@ -25,8 +25,9 @@ test.before(async () => {
   configDir = mkdtempSync(join(tmpdir(), 'tenantscope-limits-'));
   const demo = readFileSync(DEMO_CONFIG, 'utf8');
   const limits = Object.entries(LIMITS).map(([k, v]) => `    ${k}: ${v}\n`).join('');
-  const text = demo.replace(/^ {2}max_request_bytes: \d+\n/m, `  limits:\n${limits}`);
-  assert.ok(text !== demo, 'the demo registry has a max_request_bytes line to replace');
+  // The body limit moves under limits: the other spelling of the same setting.
+  const text = demo.replace(/^ {2}max_request_bytes: \d+\n/m, '').replace(/^ {2}limits:\n(?: {4}.*\n)+/m, `  limits:\n${limits}`);
+  assert.ok(!text.includes('67108864') && text.includes('max_string_length: 32'), 'the demo registry has the limits to replace');
   const configPath = join(configDir, 'tenants.yaml');
   writeFileSync(configPath, text);
   server = await startTestServer({ configPath, policies: 'off' });
@@ -181,6 +182,32 @@ test('JSON: attributes over the limit and a key longer than 32 characters are dr
   );
   assert.equal(row!.attributes, { a1: '1', a2: '2', a3: '3' });
   assert.is(row!.dropped, 2 + 3);
+});
+
+test('a resource thinned to the limit keeps tenant.id and service.name, so a tenant claim behind other attributes is still checked', async () => {
+  const resource = (service: string, tenant: string) => ({
+    attributes: [
+      ...[1, 2, 3, 4, 5].map((i) => ({ key: `r${i}`, value: { stringValue: 'x' } })),
+      { key: 'service.name', value: { stringValue: service } },
+      { key: 'tenant.id', value: { stringValue: tenant } },
+    ],
+  });
+  const request = (service: string, tenant: string) =>
+    JSON.stringify({ resourceSpans: [{ resource: resource(service, tenant), scopeSpans: [{ spans: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'op' }] }] }] });
+  const claim = await post('/v1/traces', request('claims-other', 'globex-3pl'), { 'content-type': JSON_TYPE });
+  assert.is(claim.status, 200);
+  const reply = decodeExportResponse('traces', claim.body, 'json');
+  assert.is(reply.rejected, 1, 'the claim of another tenant is still seen and refused');
+  assert.match(reply.errorMessage, /tenant\.id/);
+  assert.is(await spanCount('claims-other'), 0);
+  const shared = await fetch(`${server.otlpHttpUrl}/v1/traces`, {
+    method: 'POST',
+    body: request('shared-collector', 'hooli-wholesale'),
+    headers: { 'content-type': JSON_TYPE, ...bearer('demo-ingest-shared-collector') },
+  });
+  assert.is(shared.status, 200);
+  const [row] = await server.store.query<{ tenant: string; res: Record<string, string> }>("SELECT tenant_id AS tenant, resource_attributes AS res FROM spans WHERE service_name = 'shared-collector'");
+  assert.equal(row, { tenant: 'hooli-wholesale', res: { 'tenant.id': 'hooli-wholesale', 'service.name': 'shared-collector', r1: 'x' } });
 });
 
 test('JSON logs: a log record keeps 3 attributes and counts the rest', async () => {

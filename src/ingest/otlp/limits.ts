@@ -46,6 +46,14 @@ export const DEFAULT_MAX_ATTRIBUTES = 128;
  */
 export const DEFAULT_MAX_STRING_LENGTH = 65_536;
 
+/**
+ * Resource attributes kept whatever their position when a resource is thinned: tenancy decides
+ * the owner and checks a claimed tenant by `tenant.id` (tenancy.ts), and every report groups by
+ * `service.name`. Dropping `tenant.id` from behind 128 others would hide a mismatch from the
+ * isolation checks.
+ */
+const KEPT_RESOURCE_KEYS: readonly string[] = ['tenant.id', 'service.name'];
+
 /** The limits used when a caller gives none. */
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = Object.freeze({
   maxDepth: DEFAULT_MAX_DEPTH,
@@ -123,7 +131,7 @@ export function applyLimits(decoded: AnyDecoded, limits: DecodeLimits): void {
   const groups = decoded.groups as ResourceGroup<unknown>[];
   for (const g of groups) {
     const r = g.resource;
-    r.droppedAttributesCount += l.attributes(r.attributes, (a) => (r.attributes = a));
+    r.droppedAttributesCount += l.attributes(r.attributes, (a) => (r.attributes = a), KEPT_RESOURCE_KEYS);
     r.schemaUrl = l.text(r.schemaUrl);
     let lastScope: Scope | undefined;
     for (const item of g.items) {
@@ -163,9 +171,10 @@ class Limiter {
 
   /**
    * Limit one attribute set; returns how many attributes it lost. `replace` receives the new
-   * object when something was dropped (records keep their own reference to the set).
+   * object when something was dropped (records keep their own reference to the set); `keep`
+   * names keys that take their slots first.
    */
-  attributes(attrs: Attributes, replace: (a: Attributes) => void): number {
+  attributes(attrs: Attributes, replace: (a: Attributes) => void, keep: readonly string[] = []): number {
     const maxLen = this.#maxLen;
     let n = 0;
     let longKey = false;
@@ -179,7 +188,14 @@ class Limiter {
     const kept: Attributes = {};
     let keptN = 0;
     let dropped = 0;
+    for (const k of keep) {
+      if (Object.hasOwn(attrs, k) && !longerThan(k, maxLen) && keptN < this.#maxAttrs) {
+        setAttribute(kept, k, attrs[k]!);
+        keptN++;
+      }
+    }
     for (const k in attrs) {
+      if (Object.hasOwn(kept, k)) continue;
       if (longerThan(k, maxLen)) {
         this.#report.longKeys++;
         dropped++;
