@@ -18,6 +18,7 @@ import {
   type RegistryProblem,
 } from '../src/config/index.js';
 import { isTenantscopeError } from '../src/errors.js';
+import { DEFAULT_DECODE_LIMITS } from '../src/ingest/otlp/index.js';
 
 // Compiled to dist/test/, so the repo root is two levels up.
 const DEMO_URL = new URL('../../fixtures/tenants.yaml', import.meta.url);
@@ -175,6 +176,9 @@ test('settings come from the file, and default when the file leaves them out', (
 test('input limits default to 64 levels, 128 attributes and 64 Ki characters, and the decompressed limit follows the body limit', () => {
   const bare = parseRegistry(registryYaml(tenantYaml('solo-co')), 'bare.yaml');
   assert.equal(bare.settings.limits, { maxDecompressedBytes: 64 * 1024 * 1024, maxDepth: 64, maxAttributes: 128, maxStringLength: 65536 });
+  // the decoders' own defaults, for callers without a registry, are the same
+  const { maxDecompressedBytes: _, ...decode } = bare.settings.limits;
+  assert.equal(decode, { ...DEFAULT_DECODE_LIMITS });
   const small = parseRegistry(`${registryYaml(tenantYaml('solo-co'))}settings:\n  max_request_bytes: 1048576\n`, 'small.yaml');
   assert.is(small.settings.limits.maxDecompressedBytes, 1048576);
 });

@@ -62,9 +62,9 @@ export class IngestPipeline {
     const perTenant: Record<string, number> = {};
     const redactions: Record<string, Record<string, number>> = {};
     let accepted = 0;
-    // What the input limits dropped or cut is stored as sent otherwise; OTLP lets a partial
-    // success carry a message with nothing rejected, which is how the client hears of it. It
-    // goes first so summarize()'s cap on distinct messages never hides it.
+    // A request the input limits thinned or cut is still stored; OTLP lets a partial success
+    // carry a message with nothing rejected, which is how the sender hears of it. It goes
+    // first so summarize()'s cap on distinct messages never hides it.
     const warning = limitWarning(decoded.limits);
     if (warning) this.log.debug({ token: principal.name, signal: decoded.signal, warning }, 'input limits applied');
     const messages: string[] = warning ? [warning] : [];
