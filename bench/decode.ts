@@ -20,6 +20,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import { checkoutSpans } from './workload.js';
 import { decodeOtlp, type DecodedTraces, type LogBodyKind, type SpanRecord, type Resource, type Scope, type ResourceGroup } from '../src/ingest/otlp/index.js';
 import { arrayJson, int64Decimal, jsonElement, kvlistJson, setAttribute, uint64Decimal } from '../src/ingest/otlp/flatten.js';
+import { DEFAULT_DECODE_LIMITS, emptyLimitReport } from '../src/ingest/otlp/limits.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, only: { type: 'string' }, child: { type: 'string' } },
@@ -292,7 +293,7 @@ function protobufjsDecode(body: Uint8Array): DecodedTraces {
     }
     if (items.length) groups.push({ resource, items });
   }
-  return { signal: 'traces', groups, invalid: [] };
+  return { signal: 'traces', groups, invalid: [], limits: emptyLimitReport(DEFAULT_DECODE_LIMITS) };
 }
 
 // ---------------------------------------------------------------------------------------------

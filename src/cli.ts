@@ -38,6 +38,7 @@ interface ServeFlags extends StoreFlags {
   otlpGrpcPort: number;
   apiPort: number;
   maxRequestBytes?: number;
+  maxDecompressedBytes?: number;
   redaction: 'on' | 'off';
   redactionKey?: string;
   policies: string;
@@ -70,7 +71,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--api-port <port>', 'API port').env('TENANTSCOPE_API_PORT').default(8080).argParser(port))
   .addOption(new Option('--redaction <on|off>', 'redact cross-tenant identifiers, secrets and PII before storage').env('TENANTSCOPE_REDACTION').choices(['on', 'off']).default('on'))
   .addOption(new Option('--redaction-key <secret>', 'shared secret for redaction markers (same on every node); default: a key kept in the data dir').env('TENANTSCOPE_REDACTION_KEY'))
-  .addOption(new Option('--max-request-bytes <n>', 'largest OTLP body, after decompression (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
+  .addOption(new Option('--max-request-bytes <n>', 'largest request body as received (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
+  .addOption(new Option('--max-decompressed-bytes <n>', 'largest request body after gunzip, at least --max-request-bytes (default: registry settings.limits, else the body limit)').env('TENANTSCOPE_MAX_DECOMPRESSED_BYTES').argParser(positiveInt))
   .addOption(policiesOption())
   .addOption(new Option('--policy-interval <seconds>', 'run the scheduled policies (retention, tiers) this often; 0: never').env('TENANTSCOPE_POLICY_INTERVAL').default(300).argParser(nonNegativeInt))
   .addOption(new Option('--policy-budget-ms <ms>', 'longest an ingest request waits for its streamed policy verdict').env('TENANTSCOPE_POLICY_BUDGET_MS').default(50).argParser(nonNegativeInt))
@@ -92,6 +94,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       clickhouseDatabase: flags.clickhouseDatabase,
       clickhouseCluster: flags.clickhouseCluster,
       maxRequestBytes: flags.maxRequestBytes,
+      maxDecompressedBytes: flags.maxDecompressedBytes,
       redaction: flags.redaction !== 'off',
       redactionKey: flags.redactionKey,
       policies: flags.policies,

@@ -23,7 +23,7 @@ export const ERRORS = {
     status: 415,
     message: 'unsupported Content-Type %s; use application/x-protobuf or application/json',
   },
-  TS_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds %s bytes (after decompression)' },
+  TS_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds %s bytes %s' },
   TS_ERR_AUDIT_BODY: { status: 400, message: 'invalid audit request: %s' },
   TS_ERR_AUDIT_INVALID: { status: 400, message: 'no valid audit event in the request: %s' },
   TS_ERR_STORE_LOCKED: { status: 503, message: 'the data directory %s is in use by another tenantscope process; stop it or use --api to ask it' },

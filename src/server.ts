@@ -45,6 +45,8 @@ export interface ServeOptions {
   redactionKey?: string;
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
+  /** Overrides the registry's `settings.limits.max_decompressed_bytes`. */
+  maxDecompressedBytes?: number;
   writer?: Partial<WriterOptions>;
   /** Per-tenant ingest quotas from the registry (default true). */
   quotas?: boolean;
@@ -114,10 +116,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies, quotas);
   const node = nodeId(opts.dataDir);
   const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies);
+  const { limits } = registry.settings;
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
+  // Never below the body limit: a flag raising only the body limit raises both, as it always did.
+  const maxDecompressedBytes = Math.max(opts.maxDecompressedBytes ?? limits.maxDecompressedBytes, maxRequestBytes);
   const memory = new MemoryGuard({ ...defaultMemoryLimits(), ...opts.memory });
-  const receive = createOtlpReceiver(registry, pipeline, { memory, fair: new FairScheduler(opts.fair) });
-  const otlp = buildOtlpHttpApp({ registry, receive, audit, log: stageLogger('otlp-http'), maxRequestBytes });
+  const receive = createOtlpReceiver(registry, pipeline, { memory, fair: new FairScheduler(opts.fair) }, limits);
+  const otlp = buildOtlpHttpApp({ registry, receive, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes });
   const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
 
   let grpc: OtlpGrpcListener;

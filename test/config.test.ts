@@ -18,6 +18,7 @@ import {
   type RegistryProblem,
 } from '../src/config/index.js';
 import { isTenantscopeError } from '../src/errors.js';
+import { DEFAULT_DECODE_LIMITS } from '../src/ingest/otlp/index.js';
 
 // Compiled to dist/test/, so the repo root is two levels up.
 const DEMO_URL = new URL('../../fixtures/tenants.yaml', import.meta.url);
@@ -170,6 +171,52 @@ test('settings come from the file, and default when the file leaves them out', (
   const bare = parseRegistry(registryYaml(tenantYaml('solo-co')), 'bare.yaml');
   assert.is(bare.settings.maxRequestBytes, 64 * 1024 * 1024);
   assert.is(bare.file, 'bare.yaml');
+});
+
+test('input limits default to 64 levels, 128 attributes and 64 Ki characters, and the decompressed limit follows the body limit', () => {
+  const bare = parseRegistry(registryYaml(tenantYaml('solo-co')), 'bare.yaml');
+  assert.equal(bare.settings.limits, { maxDecompressedBytes: 64 * 1024 * 1024, maxDepth: 64, maxAttributes: 128, maxStringLength: 65536 });
+  // the decoders' own defaults, for callers without a registry, are the same
+  const { maxDecompressedBytes: _, ...decode } = bare.settings.limits;
+  assert.equal(decode, { ...DEFAULT_DECODE_LIMITS });
+  const small = parseRegistry(`${registryYaml(tenantYaml('solo-co'))}settings:\n  max_request_bytes: 1048576\n`, 'small.yaml');
+  assert.is(small.settings.limits.maxDecompressedBytes, 1048576);
+});
+
+test('input limits come from settings.limits, where max_request_bytes may be written too', () => {
+  const text = `${registryYaml(tenantYaml('solo-co'))}settings:
+  limits:
+    max_request_bytes: 2048
+    max_decompressed_bytes: 8192
+    max_depth: 5
+    max_attributes: 7
+    max_string_length: 300
+`;
+  const r = parseRegistry(text, 'limits.yaml');
+  assert.is(r.settings.maxRequestBytes, 2048);
+  assert.equal(r.settings.limits, { maxDecompressedBytes: 8192, maxDepth: 5, maxAttributes: 7, maxStringLength: 300 });
+});
+
+test('a body limit set twice, a decompressed limit below the body limit and out-of-range limits are refused with their paths', () => {
+  const text = `${registryYaml(tenantYaml('solo-co'))}settings:
+  max_request_bytes: 4096
+  limits:
+    max_request_bytes: 4096
+    max_decompressed_bytes: 2048
+    max_depth: 1
+    max_attributes: 0
+    max_string_length: 8
+    max_nesting: 3
+`;
+  const problems = problemsOf(() => parseRegistry(text, 'limits.yaml'));
+  const by = (path: string) => problems.filter((p) => p.path === path).map((p) => p.message).join(' | ');
+  assert.match(by('settings.limits.max_request_bytes'), /in one place only/);
+  assert.match(by('settings.limits.max_decompressed_bytes'), /2048 is below the request body limit 4096/);
+  assert.match(by('settings.limits.max_depth'), />= 2/);
+  assert.match(by('settings.limits.max_attributes'), />= 1/);
+  assert.match(by('settings.limits.max_string_length'), />= 16/);
+  assert.match(by('settings.limits.max_nesting'), /unknown key "max_nesting"/);
+  assert.is(problems.find((p) => p.path === 'settings.limits.max_depth')!.line, lineOf(text, 'max_depth: 1'));
 });
 
 test('the resolved registry is frozen so no stage can change another tenant’s policy', () => {

@@ -9,11 +9,12 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { decodeProtobuf } from '../src/ingest/otlp/decode-proto.js';
 import { decodeJson } from '../src/ingest/otlp/decode-json.js';
+import type { SpanRecord } from '../src/ingest/otlp/types.js';
 import { isTenantscopeError } from '../src/errors.js';
 import { parseModule, parseQuery } from '../src/policy/rego/parser.js';
-import { protobufTraces, jsonTraces } from './support/otlp.js';
-
-const SEED = 20261122;
+import { ProtobufTraceSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { protobufTraces, jsonTraces, makeSpans } from './support/otlp.js';
+import { SEED, mutated } from './support/hostile.js';
 const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 
 /** Decoding either succeeds or fails as a 4xx TenantscopeError; anything else fails the property. */
@@ -25,21 +26,6 @@ function decodesOrRefuses(decode: () => unknown): boolean {
     if (isTenantscopeError(e) && e.status >= 400 && e.status < 500) return true;
     throw e;
   }
-}
-
-/** A valid body with some bytes overwritten, some cut, or some inserted. */
-function mutated(valid: Uint8Array): fc.Arbitrary<Uint8Array> {
-  return fc
-    .array(fc.tuple(fc.nat({ max: valid.length }), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'cut', 'insert')), { minLength: 1, maxLength: 8 })
-    .map((edits) => {
-      let b = Array.from(valid);
-      for (const [at, byte, op] of edits) {
-        if (op === 'set' && at < b.length) b[at] = byte;
-        else if (op === 'cut') b = b.slice(0, at);
-        else b.splice(at, 0, byte);
-      }
-      return Uint8Array.from(b);
-    });
 }
 
 const run = (prop: fc.IPropertyWithHooks<unknown> | fc.IAsyncPropertyWithHooks<unknown>, numRuns: number) => fc.assert(prop as fc.IProperty<unknown>, { seed: SEED, numRuns });
@@ -98,6 +84,42 @@ test('OTLP/JSON shaped like a request with random values in every slot decodes o
     resourceSpans: fc.array(fc.record({ resource: fc.record({ attributes: fc.array(kv, { maxLength: 4 }) }), scopeSpans: fc.array(fc.record({ spans: fc.array(span, { maxLength: 4 }) }), { maxLength: 3 }) }), { maxLength: 3 }),
   });
   run(fc.property(body, (doc) => decodesOrRefuses(() => decodeJson('traces', Buffer.from(JSON.stringify(doc))))), 2000);
+});
+
+test('whatever decodes under random small limits respects them: attribute counts, key and name lengths, the same from both encodings', () => {
+  const attrs = fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 })), { maxKeys: 12 });
+  const spec = fc.record({
+    limits: fc.record({ maxDepth: fc.integer({ min: 2, max: 6 }), maxAttributes: fc.integer({ min: 1, max: 8 }), maxStringLength: fc.integer({ min: 1, max: 20 }) }),
+    resource: attrs,
+    attributes: attrs,
+    name: fc.string({ maxLength: 40 }),
+    spans: fc.integer({ min: 1, max: 3 }),
+  });
+  run(
+    fc.property(spec, ({ limits, resource, attributes, name, spans }) => {
+      const trace = { resource: { 'service.name': 'svc', ...resource }, attributes, name, spans };
+      const sdk = makeSpans(trace);
+      const fromProto = decodeProtobuf('traces', ProtobufTraceSerializer.serializeRequest(sdk)!, limits);
+      assert.equal(fromProto, decodeJson('traces', JsonTraceSerializer.serializeRequest(sdk)!, limits));
+      const chars = (s: string) => [...s].length;
+      for (const g of fromProto.groups) {
+        assert.ok(Object.keys(g.resource.attributes).length <= limits.maxAttributes);
+        for (const s of g.items as SpanRecord[]) {
+          assert.ok(chars(s.name) <= limits.maxStringLength);
+          assert.ok(Object.keys(s.attributes).length <= limits.maxAttributes);
+          for (const [k, v] of Object.entries(s.attributes)) {
+            assert.ok(chars(k) <= limits.maxStringLength);
+            // only strings are cut: numbers and bools keep their digits, arrays their elements
+            const sent = (attributes as Record<string, unknown>)[k] ?? '/orders/{id}';
+            if (typeof sent === 'string') assert.ok(chars(v) <= limits.maxStringLength, `${k}=${v}`);
+            else if (Array.isArray(sent)) for (const el of JSON.parse(v) as string[]) assert.ok(chars(el) <= limits.maxStringLength, `${k}=${v}`);
+          }
+        }
+      }
+      return true;
+    }),
+    300,
+  );
 });
 
 test('mutated valid OTLP/JSON trace bodies decode or are refused with a 4xx', () => {

@@ -22,6 +22,9 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import {
   countItems,
+  DEFAULT_DECODE_LIMITS,
+  DEFAULT_MAX_STRING_LENGTH,
+  limitWarning,
   decodeExportResponse,
   decodeOtlp,
   decodeStatus,
@@ -32,6 +35,7 @@ import {
   type DecodedLogs,
   type DecodedMetrics,
   type DecodedTraces,
+  type DecodeLimits,
   type Encoding,
   type Signal,
 } from '../src/ingest/otlp/index.js';
@@ -687,7 +691,7 @@ test('protobuf: the repeated-string cache never returns another string, even for
 test('protobuf: an empty body is an empty request', () => {
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
     const d = decodeOtlp(signal, new Uint8Array(0), 'protobuf');
-    assert.equal(d, { signal, groups: [], invalid: [] });
+    assert.equal({ ...d, limits: undefined }, { signal, groups: [], invalid: [], limits: undefined });
   }
 });
 
@@ -935,11 +939,15 @@ test('hostile JSON: 1,000-deep AnyValue nesting fails with TS_ERR_OTLP_NESTING',
   assert.equal(decodeOtlp('traces', deepUnknown, 'json').groups, []);
 });
 
-test('hostile JSON: a 10 MB string attribute decodes intact', () => {
+test('hostile JSON: a 10 MB string attribute is cut to the 64 Ki-character default, and kept whole under a higher limit', () => {
   const big = 'x'.repeat(10 * 1024 * 1024);
-  const [s] = spans(decodeOtlp('traces', traceJson(spanJson({ attributes: [{ key: 'big', value: { stringValue: big } }] })), 'json'));
-  assert.is(s!.attributes.big!.length, big.length);
-  assert.ok(s!.attributes.big === big);
+  const body = traceJson(spanJson({ attributes: [{ key: 'big', value: { stringValue: big } }] }));
+  const d = decodeOtlp('traces', body, 'json');
+  assert.is(spans(d)[0]!.attributes.big, big.slice(0, DEFAULT_MAX_STRING_LENGTH));
+  assert.is(d.limits.truncated, 1);
+  const whole = decodeOtlp('traces', body, 'json', { ...DEFAULT_DECODE_LIMITS, maxStringLength: big.length });
+  assert.ok(spans(whole)[0]!.attributes.big === big);
+  assert.is(whole.limits.truncated, 0);
 });
 
 test('JSON: bad ids send the item to invalid with a path and reason, in the same words as protobuf', () => {
@@ -969,8 +977,8 @@ test('JSON: bad ids send the item to invalid with a path and reason, in the same
 });
 
 test('JSON: an empty or whitespace body is an empty request', () => {
-  assert.equal(decodeOtlp('logs', Buffer.from(' \n'), 'json'), { signal: 'logs', groups: [], invalid: [] });
-  assert.equal(decodeOtlp('logs', Buffer.from('{}'), 'json'), { signal: 'logs', groups: [], invalid: [] });
+  assert.equal({ ...decodeOtlp('logs', Buffer.from(' \n'), 'json'), limits: undefined }, { signal: 'logs', groups: [], invalid: [], limits: undefined });
+  assert.equal({ ...decodeOtlp('logs', Buffer.from('{}'), 'json'), limits: undefined }, { signal: 'logs', groups: [], invalid: [], limits: undefined });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1056,6 +1064,117 @@ test('replies: google.rpc.Status with BadRequest and RetryInfo round-trips in bo
   assert.equal(decodeStatus(pb, 'protobuf'), { code: 0, message: 'slow down', details: [{ type: 'RetryInfo', retryDelaySeconds: 5 }] });
   assert.equal(JSON.parse(encodeStatus('json', { message: 'm' }).toString()), { message: 'm' });
   expectError(() => decodeStatus(Buffer.from([0x12, 0x09, 0x41]), 'protobuf'), 'TS_ERR_OTLP_DECODE');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Input limits (src/ingest/otlp/limits.ts): the same limited rows from either encoding
+
+const SMALL: DecodeLimits = { maxDepth: 4, maxAttributes: 3, maxStringLength: 16 };
+
+test('under small limits, SDK spans in JSON and protobuf decode to the same rows: the first attributes kept, the rest and long keys counted, strings cut on a character boundary', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'checkout', r1: 'a', r2: 'b', r3: 'c', r4: 'd' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer('a-library-name-longer-than-sixteen', '1.0.0');
+  const linked = tracer.startSpan('producer');
+  linked.end();
+  const span = tracer.startSpan('GET /a/route/longer/than/sixteen', {
+    attributes: { a: 1, 'a-key-longer-than-sixteen-characters': 'x', b: 'fifteen chars..', c: '😀'.repeat(20), d: 'dropped', e: 'dropped too' },
+    links: [{ context: linked.spanContext(), attributes: { l1: 1, l2: 2, l3: 3, l4: 4 } }],
+  });
+  span.addEvent('an-event-name-over-the-limit', { e1: 1, e2: 2, e3: 3, e4: 4, e5: 5 });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: 'a status message over the limit' });
+  span.end();
+  const sdk = exporter.getFinishedSpans();
+  const fromJson = decodeOtlp('traces', JsonTraceSerializer.serializeRequest(sdk)!, 'json', SMALL);
+  const fromProto = decodeOtlp('traces', ProtobufTraceSerializer.serializeRequest(sdk)!, 'protobuf', SMALL);
+  assert.equal(fromProto, fromJson);
+  const s = spans(fromProto).find((x) => x.name.startsWith('GET'))!;
+  assert.is(s.name, 'GET /a/route/lon');
+  // the long key is dropped without taking a slot; a, b, c are the first three that fit
+  assert.equal(s.attributes, { a: '1', b: 'fifteen chars..', c: '😀'.repeat(16) });
+  assert.is(s.droppedAttributesCount, 3);
+  assert.is(s.statusMessage, 'a status message');
+  assert.is(s.events[0]!.name, 'an-event-name-ov');
+  assert.equal(s.events[0]!.attributes, { e1: '1', e2: '2', e3: '3' });
+  assert.is(s.events[0]!.droppedAttributesCount, 2);
+  assert.equal(s.links[0]!.attributes, { l1: '1', l2: '2', l3: '3' });
+  assert.is(s.links[0]!.droppedAttributesCount, 1);
+  const group = fromProto.groups[0]!;
+  assert.equal(Object.keys(group.resource.attributes).length, 3);
+  assert.is(group.resource.droppedAttributesCount, Object.keys(sdk[0]!.resource.attributes).length - 3);
+  assert.is(s.scope.name, 'a-library-name-l');
+  // resource + span + event + link over the count; one long key; span name, status, event name, scope name and one value cut
+  assert.is(fromProto.limits.longKeys, 1);
+  assert.is(fromProto.limits.overCount, group.resource.droppedAttributesCount + 2 + 2 + 1);
+  assert.is(fromProto.limits.truncated, 5);
+  assert.match(limitWarning(fromProto.limits), /^\d+ attribute\(s\) dropped over the 3-attribute limit; 1 attribute\(s\) dropped for a key longer than 16 characters; 5 value\(s\) truncated to 16 characters$/);
+});
+
+test('under small limits, SDK logs in JSON and protobuf agree: every string leaf of a nested body or attribute is cut, and bytes to the limit in bytes', () => {
+  const exporter = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ resource: RESOURCE, processors: [new SimpleLogRecordProcessor({ exporter })] });
+  const logger = provider.getLogger('shop.logs');
+  logger.emit({ body: 'a plain body that is much longer than sixteen', eventName: 'an.event.name.over.the.limit', attributes: { k: 'v' } });
+  logger.emit({ body: { 'a nested key that is long': ['a leaf string longer than 16', 7] }, attributes: { nested: { a: ['x'.repeat(40)] } } });
+  logger.emit({ body: new Uint8Array(40).fill(7) });
+  const sdk = exporter.getFinishedLogRecords();
+  const fromJson = decodeOtlp('logs', JsonLogsSerializer.serializeRequest(sdk)!, 'json', SMALL);
+  const fromProto = decodeOtlp('logs', ProtobufLogsSerializer.serializeRequest(sdk)!, 'protobuf', SMALL);
+  assert.equal(fromProto, fromJson);
+  const [plain, nested, bytes] = logs(fromProto);
+  assert.is(plain!.body, 'a plain body tha');
+  assert.is(plain!.eventName, 'an.event.name.ov');
+  assert.is(nested!.body, '{"a nested key tha":["a leaf string lo","7"]}');
+  assert.is(nested!.attributes.nested, `{"a":["${'x'.repeat(16)}"]}`);
+  assert.is(bytes!.body, Buffer.alloc(16, 7).toString('base64'));
+  assert.is(fromProto.limits.truncated, 6);
+});
+
+test('under small limits, metric points keep their first attributes and a long metric name is cut and counted once', async () => {
+  const reader = new TestReader();
+  const provider = new MeterProvider({ resource: RESOURCE, readers: [reader] });
+  const counter = provider.getMeter('m').createCounter('a.metric.name.longer.than.sixteen');
+  counter.add(1, { p1: 'a', p2: 'b', p3: 'c', p4: 'd' });
+  counter.add(1, { p1: 'x' });
+  const { resourceMetrics } = await reader.collect();
+  await provider.shutdown();
+  const fromJson = decodeOtlp('metrics', JsonMetricsSerializer.serializeRequest(resourceMetrics)!, 'json', SMALL);
+  const fromProto = decodeOtlp('metrics', ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!, 'protobuf', SMALL);
+  assert.equal(fromProto, fromJson);
+  const ps = points(fromProto);
+  assert.is(ps.length, 2);
+  for (const p of ps) assert.is(p.metricName, 'a.metric.name.lo');
+  assert.equal(ps.map((p) => Object.keys(p.attributes).length).sort(), [1, 3]);
+  assert.is(fromProto.limits.overCount, 1);
+  assert.is(fromProto.limits.truncated, 1);
+});
+
+test('the nesting limit is configurable: at the limit a value decodes, one level more is refused naming the limit, in both encodings', () => {
+  const jsonNested = (depth: number) => {
+    let v: unknown = { stringValue: 'x' };
+    for (let i = 1; i < depth; i++) v = { arrayValue: { values: [v] } };
+    return traceJson(spanJson({ attributes: [{ key: 'deep', value: v }] }));
+  };
+  for (const max of [2, 4, 512]) {
+    const limits = { ...DEFAULT_DECODE_LIMITS, maxDepth: max };
+    assert.is(spans(decodeOtlp('traces', jsonNested(max), 'json', limits)).length, 1);
+    expectError(() => decodeOtlp('traces', jsonNested(max + 1), 'json', limits), 'TS_ERR_OTLP_NESTING', new RegExp(`nested deeper than ${max} levels`));
+    for (const via of ['array', 'kvlist'] as const) {
+      assert.is(spans(decodeOtlp('traces', traceRequest(basicSpan(len(9, deepKeyValue(max, via)))), 'protobuf', limits)).length, 1);
+      expectError(() => decodeOtlp('traces', traceRequest(basicSpan(len(9, deepKeyValue(max + 1, via)))), 'protobuf', limits), 'TS_ERR_OTLP_NESTING', new RegExp(`nested deeper than ${max} levels`));
+    }
+  }
+});
+
+test('strings at the limit are kept as they are and nothing is reported', () => {
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxAttributes: 2, maxStringLength: 16 };
+  const d = decodeOtlp('traces', traceJson(spanJson({ name: 'n'.repeat(16), attributes: [{ key: 'k'.repeat(16), value: { stringValue: '€'.repeat(16) } }, { key: 'b', value: { stringValue: '' } }] })), 'json', limits);
+  assert.equal(spans(d)[0]!.attributes, { ['k'.repeat(16)]: '€'.repeat(16), b: '' });
+  assert.is(spans(d)[0]!.name, 'n'.repeat(16));
+  assert.is(limitWarning(d.limits), '');
 });
 
 test.run();

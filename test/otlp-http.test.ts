@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decodeStatus, decodeExportResponse } from '../src/ingest/otlp/index.js';
 import { startTestServer, bearer, SHARED_DIR, type TestServer } from './support/server.js';
-import { protobufTraces, jsonTraces } from './support/otlp.js';
+import { protobufTraces, jsonTraces, jsonNestedSpan, protobufNestedSpan } from './support/otlp.js';
 
 const EXAMPLES = join(SHARED_DIR, 'otlp-examples');
 const haveExamples = existsSync(EXAMPLES);
@@ -208,12 +208,6 @@ interface Case {
 const acme = bearer('demo-ingest-acme-dist');
 const validProto = protobufTraces({ spans: 5 });
 
-function nested(depth: number): unknown {
-  let v: unknown = { stringValue: 'bottom' };
-  for (let i = 0; i < depth; i++) v = { arrayValue: { values: [v] } };
-  return v;
-}
-
 function withAttribute(value: unknown): string {
   return JSON.stringify({
     resourceSpans: [
@@ -238,40 +232,17 @@ function withAttribute(value: unknown): string {
   });
 }
 
-// Protobuf AnyValue nested `depth` levels through array_value (field 5) -> values (field 1).
-function nestedProto(depth: number): Buffer {
-  let inner = Buffer.from([0x0a, 0x01, 0x78]); // AnyValue{string_value:"x"}
-  for (let i = 0; i < depth; i++) {
-    const arr = Buffer.concat([Buffer.from([0x0a]), varint(inner.length), inner]); // ArrayValue{values:[inner]}
-    inner = Buffer.concat([Buffer.from([0x2a]), varint(arr.length), arr]); // AnyValue{array_value}
-  }
-  const kv = Buffer.concat([Buffer.from([0x0a, 0x01, 0x6b, 0x12]), varint(inner.length), inner]); // KeyValue{key:"k", value}
-  const resource = Buffer.concat([Buffer.from([0x0a]), varint(kv.length), kv]); // Resource{attributes:[kv]}
-  const rs = Buffer.concat([Buffer.from([0x0a]), varint(resource.length), resource]); // ResourceSpans{resource}
-  return Buffer.concat([Buffer.from([0x0a]), varint(rs.length), rs]); // Export...Request{resource_spans:[rs]}
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
 const CASES: Case[] = [
   { name: 'truncated protobuf', body: validProto.subarray(0, Math.floor(validProto.length / 2)), headers: { 'content-type': PROTO, ...acme }, status: 400, message: /cannot decode/i, code: 'TS_ERR_OTLP_DECODE' },
   { name: 'a wrong wire type for a known protobuf field', body: Buffer.from([0x08, 0x01]), headers: { 'content-type': PROTO, ...acme }, status: 400, message: /wire type/i, code: 'TS_ERR_OTLP_DECODE' },
   { name: 'invalid JSON', body: '{"resourceSpans": [', headers: { 'content-type': JSON_TYPE, ...acme }, status: 400, message: /JSON/, code: 'TS_ERR_OTLP_DECODE' },
   { name: 'a JSON field of the wrong type', body: '{"resourceSpans": 5}', headers: { 'content-type': JSON_TYPE, ...acme }, status: 400, message: /resourceSpans/, code: 'TS_ERR_OTLP_DECODE' },
-  { name: '1,000-deep AnyValue nesting in JSON', body: withAttribute(nested(1000)), headers: { 'content-type': JSON_TYPE, ...acme }, status: 400, message: /nested deeper/, code: 'TS_ERR_OTLP_NESTING' },
-  { name: '1,000-deep AnyValue nesting in protobuf', body: nestedProto(1000), headers: { 'content-type': PROTO, ...acme }, status: 400, message: /nested deeper/, code: 'TS_ERR_OTLP_NESTING' },
+  { name: '1,000-deep AnyValue nesting in JSON', body: jsonNestedSpan('hostile', 1000), headers: { 'content-type': JSON_TYPE, ...acme }, status: 400, message: /nested deeper than 64 levels/, code: 'TS_ERR_OTLP_NESTING' },
+  { name: '1,000-deep AnyValue nesting in protobuf', body: protobufNestedSpan('hostile', 1000), headers: { 'content-type': PROTO, ...acme }, status: 400, message: /nested deeper than 64 levels/, code: 'TS_ERR_OTLP_NESTING' },
   { name: 'gzip that does not inflate', body: Buffer.from('definitely not gzip'), headers: { 'content-type': PROTO, 'content-encoding': 'gzip', ...acme }, status: 400, message: /gzip/, code: 'TS_ERR_GZIP' },
   { name: 'an unsupported content encoding', body: validProto, headers: { 'content-type': PROTO, 'content-encoding': 'br', ...acme }, status: 415, message: /Content-Encoding/, code: 'TS_ERR_CONTENT_ENCODING' },
   { name: 'an unknown content type', body: 'hello', headers: { 'content-type': 'text/plain', ...acme }, status: 415, message: /application\/x-protobuf or application\/json/, code: 'TS_ERR_CONTENT_TYPE' },
-  { name: 'a gzip bomb inflating past the size limit', body: gzipSync(Buffer.alloc(70 * 1024 * 1024)), headers: { 'content-type': PROTO, 'content-encoding': 'gzip', ...acme }, status: 413, message: /exceeds/, code: 'TS_ERR_BODY_TOO_LARGE' },
+  { name: 'a gzip bomb inflating past the size limit', body: gzipSync(Buffer.alloc(70 * 1024 * 1024)), headers: { 'content-type': PROTO, 'content-encoding': 'gzip', ...acme }, status: 413, message: /exceeds 67108864 bytes \(after decompression\)/, code: 'TS_ERR_BODY_TOO_LARGE' },
   { name: 'a missing token', body: validProto, headers: { 'content-type': PROTO }, status: 401, message: /no Authorization header/, code: 'TS_ERR_UNAUTHENTICATED' },
   { name: 'an invalid token', body: validProto, headers: { 'content-type': PROTO, ...bearer('demo-ingest-nobody') }, status: 401, message: /not recognised/, code: 'TS_ERR_UNAUTHENTICATED' },
   { name: 'a malformed Authorization header', body: validProto, headers: { 'content-type': PROTO, authorization: 'Basic YWxhZGRpbjpvcGVuc2VzYW1l' }, status: 401, message: /Bearer/, code: 'TS_ERR_UNAUTHENTICATED' },
@@ -299,12 +270,27 @@ test('GET on an OTLP path is answered 405', async () => {
   assert.is(res.status, 405);
 });
 
-test('a 10 MB attribute value is accepted and stored whole', async () => {
+test('a 10 MB attribute value is stored cut to the default 65,536 characters, and the reply says so', async () => {
   const big = 'x'.repeat(10 * 1024 * 1024);
   const r = await post('/v1/traces', withAttribute({ stringValue: big }), { 'content-type': JSON_TYPE, ...acme });
   assert.is(r.status, 200);
+  assert.equal(decodeExportResponse('traces', r.body, 'json'), { rejected: 0, errorMessage: '1 value(s) truncated to 65536 characters' });
   const [row] = await q<{ n: string }>("SELECT length(attributes['big']) AS n FROM spans WHERE service_name = 'hostile'");
-  assert.is(row!.n, String(big.length));
+  assert.is(row!.n, '65536');
+});
+
+test('under the default limits 128 attributes and a 65,536-character value are stored whole, without a warning', async () => {
+  const attributes = Array.from({ length: 128 }, (_, i) => ({ key: `attr.${i}`, value: { stringValue: i === 0 ? 'é'.repeat(65536) : String(i) } }));
+  const body = JSON.stringify({
+    resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'default-limits' } }] }, scopeSpans: [{ spans: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203332', name: 'x', attributes }] }] }],
+  });
+  const r = await post('/v1/traces', body, { 'content-type': JSON_TYPE, ...acme });
+  assert.is(r.status, 200);
+  assert.is(r.body.toString(), '{}');
+  const [row] = await q<{ n: string; chars: string; dropped: number }>(
+    "SELECT length(attributes) AS n, lengthUTF8(attributes['attr.0']) AS chars, dropped_attributes_count AS dropped FROM spans WHERE service_name = 'default-limits'",
+  );
+  assert.equal(row, { n: '128', chars: '65536', dropped: 0 });
 });
 
 test('injection attempts in attribute keys and values are stored as plain data', async () => {

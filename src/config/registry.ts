@@ -18,6 +18,7 @@ import {
   TIER_NAMES,
   type Control,
   type DataClass,
+  type InputLimits,
   type PiiClass,
   type PriceCard,
   type Principal,
@@ -36,7 +37,25 @@ import {
 
 /** Default service settings, used for any key the registry leaves out. */
 export const DEFAULT_PRICE_CARD: PriceCard = Object.freeze({ currency: 'USD', cpuSecond: 0.00004, gbMonthStored: 0.03, gbIngested: 0.25, perMillionRequests: 0.6, platformPerDay: 0 });
-export const DEFAULT_SETTINGS: Settings = Object.freeze({ maxRequestBytes: 64 * 1024 * 1024, multiTenantServices: Object.freeze([]), priceCard: DEFAULT_PRICE_CARD });
+const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/**
+ * Limits on request content. The string limit (64 Ki characters) and attribute count (128,
+ * OpenTelemetry SDKs' own default) are explained in src/ingest/otlp/limits.ts. The decompressed
+ * size defaults to the body limit: decoding costs memory in proportion to the inflated bytes,
+ * so this keeps the worst case of one request what it was before the two limits were separate.
+ */
+export const DEFAULT_LIMITS: InputLimits = Object.freeze({
+  maxDecompressedBytes: DEFAULT_MAX_REQUEST_BYTES,
+  maxDepth: 64,
+  maxAttributes: 128,
+  maxStringLength: 65_536,
+});
+export const DEFAULT_SETTINGS: Settings = Object.freeze({
+  maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
+  limits: DEFAULT_LIMITS,
+  multiTenantServices: Object.freeze([]),
+  priceCard: DEFAULT_PRICE_CARD,
+});
 
 // Hashing is cheap but not free; a token longer than any we issue cannot match, and refusing
 // it early keeps a hostile header from costing a hash of megabytes.
@@ -98,6 +117,13 @@ interface RawRegistry {
   tokens: RawToken[];
   settings?: {
     max_request_bytes?: number;
+    limits?: {
+      max_request_bytes?: number;
+      max_decompressed_bytes?: number;
+      max_depth?: number;
+      max_attributes?: number;
+      max_string_length?: number;
+    };
     multi_tenant_services?: string[];
     price_card?: { currency?: string; cpu_second?: number; gb_month_stored?: number; gb_ingested?: number; per_million_requests?: number; platform_per_day?: number };
   };
@@ -386,6 +412,24 @@ function crossCheck(data: unknown, sink: ProblemSink): void {
   checkTiers(data.tiers, sink);
   const tenantIndex = checkTenants(asList(data.tenants), sink);
   checkTokens(asList(data.tokens), tenantIndex, sink);
+  checkLimits(data.settings, sink);
+}
+
+// The body limit may be written at settings.max_request_bytes (where it always was) or next to
+// the other limits, but not both: two values for one limit would leave the reader guessing.
+function checkLimits(settings: unknown, sink: ProblemSink): void {
+  if (!isRecord(settings)) return;
+  const limits = isRecord(settings.limits) ? settings.limits : {};
+  const top = settings.max_request_bytes;
+  const inner = limits.max_request_bytes;
+  if (top !== undefined && inner !== undefined) {
+    sink.add(['settings', 'limits', 'max_request_bytes'], 'set max_request_bytes in one place only: settings.max_request_bytes or settings.limits.max_request_bytes', true);
+  }
+  const body = typeof inner === 'number' ? inner : typeof top === 'number' ? top : DEFAULT_MAX_REQUEST_BYTES;
+  const inflated = limits.max_decompressed_bytes;
+  if (typeof inflated === 'number' && inflated < body) {
+    sink.add(['settings', 'limits', 'max_decompressed_bytes'], `${inflated} is below the request body limit ${body}; an uncompressed body of that size would be refused`);
+  }
 }
 
 function checkTiers(tiers: unknown, sink: ProblemSink): void {
@@ -535,8 +579,16 @@ class TenantRegistry implements Registry {
     const tiers = {} as Record<TierName, Tier>;
     for (const name of TIER_NAMES) tiers[name] = resolveTier(name, raw.tiers[name]);
     this.tiers = deepFreeze(tiers);
+    const rawLimits = raw.settings?.limits;
+    const maxRequestBytes = rawLimits?.max_request_bytes ?? raw.settings?.max_request_bytes ?? DEFAULT_SETTINGS.maxRequestBytes;
     this.settings = deepFreeze({
-      maxRequestBytes: raw.settings?.max_request_bytes ?? DEFAULT_SETTINGS.maxRequestBytes,
+      maxRequestBytes,
+      limits: {
+        maxDecompressedBytes: rawLimits?.max_decompressed_bytes ?? maxRequestBytes,
+        maxDepth: rawLimits?.max_depth ?? DEFAULT_LIMITS.maxDepth,
+        maxAttributes: rawLimits?.max_attributes ?? DEFAULT_LIMITS.maxAttributes,
+        maxStringLength: rawLimits?.max_string_length ?? DEFAULT_LIMITS.maxStringLength,
+      },
       multiTenantServices: [...(raw.settings?.multi_tenant_services ?? DEFAULT_SETTINGS.multiTenantServices)],
       priceCard: priceCard(raw.settings?.price_card),
     });

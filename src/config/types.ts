@@ -140,10 +140,29 @@ export interface Principal {
 
 /** Service-wide settings, defaults applied. */
 export interface Settings {
+  /** Largest request body as received (compressed or not). */
   readonly maxRequestBytes: number;
+  /** Limits on what a request may hold (`settings.limits`). */
+  readonly limits: InputLimits;
   /** Services that serve several tenants; their telemetry must say which tenant it is for. */
   readonly multiTenantServices: readonly string[];
   readonly priceCard: PriceCard;
+}
+
+/**
+ * Limits on request content. OTLP: nesting past `maxDepth` refuses the request; attributes
+ * over `maxAttributes` or with keys over `maxStringLength` are dropped and counted, longer
+ * strings are cut (src/ingest/otlp/limits.ts). Audit events over any limit are refused.
+ */
+export interface InputLimits {
+  /** Largest body after Content-Encoding is undone. */
+  readonly maxDecompressedBytes: number;
+  /** Deepest AnyValue nesting (OTLP) or JSON nesting of an event (audit). */
+  readonly maxDepth: number;
+  /** Most attributes per attribute set (resource, scope, record, event, link, audit event). */
+  readonly maxAttributes: number;
+  /** Longest attribute key or string value, log body or name, in characters (code points). */
+  readonly maxStringLength: number;
 }
 
 /** What the cost report charges, in `currency`. */

@@ -14,7 +14,8 @@ export interface AuditRouteOptions {
   registry: Registry;
   audit: AuditIngest;
   log: Logger;
-  maxRequestBytes: number;
+  /** Largest body after gzip is undone. */
+  maxDecompressedBytes: number;
 }
 
 function auditFormat(contentType: string | undefined): AuditBodyFormat | undefined {
@@ -32,7 +33,7 @@ function sendError(reply: FastifyReply, err: TenantscopeError): FastifyReply {
 
 /** Add POST /v1/audit to the OTLP receiver app. */
 export function registerAuditRoute(app: FastifyInstance, opts: AuditRouteOptions): void {
-  const { registry, audit, log, maxRequestBytes } = opts;
+  const { registry, audit, log, maxDecompressedBytes } = opts;
   app.post('/v1/audit', async (req, reply) => {
     try {
       const principal = authenticate(registry, req);
@@ -42,7 +43,7 @@ export function registerAuditRoute(app: FastifyInstance, opts: AuditRouteOptions
         throw tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(String(req.headers['content-type'] ?? '(none)').slice(0, 100))]);
       }
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const body = await inflate(raw, req.headers['content-encoding'], maxRequestBytes);
+      const body = await inflate(raw, req.headers['content-encoding'], maxDecompressedBytes);
       let result;
       try {
         result = await audit.ingest(principal, body, format);

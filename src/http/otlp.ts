@@ -20,8 +20,10 @@ export interface OtlpHttpOptions {
   /** The receive step shared with OTLP/gRPC (auth, token kind, decode, pipeline). */
   receive: ReceiveOtlp;
   log: Logger;
-  /** Largest body accepted, compressed or not (OTLP recommends 64 MiB). */
+  /** Largest body accepted as received, compressed or not. */
   maxRequestBytes: number;
+  /** Largest body after gzip is undone. */
+  maxDecompressedBytes: number;
   /** Audit event ingest, served as POST /v1/audit on the same port. */
   audit?: AuditIngest;
   /** Called after each request, for self-metrics. */
@@ -52,7 +54,7 @@ function sendStatus(reply: FastifyReply, req: FastifyRequest, err: TenantscopeEr
 
 /** Build the OTLP/HTTP receiver app (not yet listening). */
 export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
-  const { registry, receive, log, maxRequestBytes } = opts;
+  const { registry, receive, log, maxRequestBytes, maxDecompressedBytes } = opts;
   const app = Fastify({ bodyLimit: maxRequestBytes, logger: false, return503OnClosing: true });
 
   // Every body arrives as raw bytes: the route decides by Content-Type, so an unsupported
@@ -63,7 +65,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
   app.setErrorHandler((error, req, reply) => {
     if (isTenantscopeError(error)) return sendStatus(reply, req, error);
     const fe = error as { code?: string; statusCode?: number; message: string };
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, req, tsError('TS_ERR_BODY_TOO_LARGE', [maxRequestBytes]));
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, req, tsError('TS_ERR_BODY_TOO_LARGE', [maxRequestBytes, '(as sent)']));
     if (fe.statusCode === 415 || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return sendStatus(reply, req, tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(req.headers['content-type'] ?? '')]));
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
@@ -74,7 +76,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => sendStatus(reply, req, tsError('TS_ERR_NOT_FOUND', [req.method, req.url.split('?')[0]!.slice(0, 200)])));
 
-  if (opts.audit) registerAuditRoute(app, { registry, audit: opts.audit, log, maxRequestBytes });
+  if (opts.audit) registerAuditRoute(app, { registry, audit: opts.audit, log, maxDecompressedBytes });
 
   for (const [path, signal] of Object.entries(PATHS)) {
     app.route({
@@ -94,7 +96,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
           payload: async () => {
             if (!encoding) throw tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(String(req.headers['content-type'] ?? '(none)').slice(0, 100))]);
             const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-            return { body: await inflate(raw, req.headers['content-encoding'], maxRequestBytes), encoding };
+            return { body: await inflate(raw, req.headers['content-encoding'], maxDecompressedBytes), encoding };
           },
         });
         // receive() resolves only after the payload step above accepted the media type.

@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal, Registry } from '../config/index.js';
 import type { AnyDecoded, LogRecord, MetricPoint, PartialSuccess, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import { limitWarning } from './otlp/limits.js';
 import { assignTenants, type Rejection } from './tenancy.js';
 import { logRows, metricRows, spanRows, usageRows, type EncodedRows, type RowContext, type UsageRow } from './rows.js';
 import type { BatchWriter } from './writer.js';
@@ -97,7 +98,12 @@ export class IngestPipeline {
     const perTenant: Record<string, number> = {};
     const redactions: Record<string, Record<string, number>> = {};
     let accepted = 0;
-    const messages: string[] = [];
+    // A request the input limits thinned or cut is still stored; OTLP lets a partial success
+    // carry a message with nothing rejected, which is how the sender hears of it. It goes
+    // first so summarize()'s cap on distinct messages never hides it.
+    const warning = limitWarning(decoded.limits);
+    if (warning) this.log.debug({ token: principal.name, signal: decoded.signal, warning }, 'input limits applied');
+    const messages: string[] = warning ? [warning] : [];
     const summary = this.policies ? new SummaryBuilder(principal, batchId, decoded.signal) : undefined;
 
     for (const slice of slices) {

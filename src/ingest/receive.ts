@@ -9,7 +9,7 @@ import type { Registry } from '../config/index.js';
 import { authenticateAuthorization, requireKind } from '../credentials.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { decodeOtlp, type StatusBody, type StatusDetail } from './otlp/index.js';
-import type { Signal } from './otlp/types.js';
+import type { DecodeLimits, Signal } from './otlp/types.js';
 import type { Encoding, IngestPipeline, IngestResult } from './pipeline.js';
 import type { FairScheduler } from './fair.js';
 import type { MemoryGuard } from './memory.js';
@@ -46,7 +46,7 @@ export interface Admission {
 }
 
 /** The shared receive step over a registry and a pipeline. */
-export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline, admission: Admission = {}): ReceiveOtlp {
+export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline, admission: Admission = {}, limits?: DecodeLimits): ReceiveOtlp {
   return async ({ signal, authorization, payload }) => {
     const principal = authenticateAuthorization(registry, authorization);
     requireKind(principal, ['ingest'], `send ${signal}`);
@@ -56,7 +56,7 @@ export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline,
       const wait = pipeline.retryAfterSeconds(principal);
       if (wait > 0) pipeline.refuseEarly(principal, signal, encoding, body.length, wait);
       const work = async () => {
-        const decoded = decodeOtlp(signal, body, encoding);
+        const decoded = decodeOtlp(signal, body, encoding, limits);
         try {
           return await pipeline.ingest({ principal, decoded, encoding, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) });
         } catch (e) {

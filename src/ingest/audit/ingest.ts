@@ -3,7 +3,7 @@
 // others in the same request are not; the result says which is which, by index.
 import type { Principal, Registry, TenantRecord } from '../../config/index.js';
 import { tsError } from '../../errors.js';
-import { normalize, schemaErrors, splitBody, type AuditBodyFormat } from './parse.js';
+import { EventValidator, normalize, splitBody, type AuditBodyFormat } from './parse.js';
 import { auditRows, type ChainWriter } from './chain.js';
 import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
 import type { RedactionStage } from '../redact-stage.js';
@@ -27,6 +27,8 @@ export interface AuditIngestResult {
 }
 
 export class AuditIngest {
+  readonly #validator: EventValidator;
+
   constructor(
     private readonly registry: Registry,
     private readonly chain: ChainWriter,
@@ -35,7 +37,9 @@ export class AuditIngest {
     private readonly redaction?: RedactionStage,
     /** Absent when streamed policies are switched off. */
     private readonly policies?: PolicyStage,
-  ) {}
+  ) {
+    this.#validator = new EventValidator(registry.settings.limits);
+  }
 
   /** Validate, chain and store the events of one request body. */
   async ingest(principal: Principal, body: Buffer, format: AuditBodyFormat): Promise<AuditIngestResult> {
@@ -48,7 +52,7 @@ export class AuditIngest {
         results.push({ index: r.index, status: 'rejected', errors: [r.parseError] });
         continue;
       }
-      const errors = schemaErrors(r.value);
+      const errors = this.#validator.errors(r.value);
       if (errors) {
         results.push({ index: r.index, status: 'rejected', errors });
         continue;

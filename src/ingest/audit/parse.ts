@@ -1,7 +1,12 @@
 // Audit request bodies: one JSON object, a JSON array of them, or NDJSON, each event checked
-// against event.schema.json on its own, so one bad event costs only itself.
+// against event.schema.json and the configured input limits on its own, so one bad event
+// costs only itself.
+//
+// Unlike telemetry, an audit event over a limit is refused, never cut or thinned: it is
+// evidence, and evidence silently altered on the way in would be worse than none. The sender
+// hears which field is over which limit and can fix it.
 import { randomUUID } from 'node:crypto';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import schema from './event.schema.json' with { type: 'json' };
 import { tsError } from '../../errors.js';
@@ -10,9 +15,15 @@ import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
 // ajv-formats ships CommonJS with the plugin as its default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-addFormats(ajv);
-const validate = ajv.compile<AuditEventInput>(schema);
+/** The limits an audit event is held to (the registry's `settings.limits`). */
+export interface AuditLimits {
+  /** Deepest JSON nesting; the event object is level 1. */
+  readonly maxDepth: number;
+  /** Most entries in `attributes`. */
+  readonly maxAttributes: number;
+  /** Longest string anywhere in the event, in characters; the schema's own bounds still apply. */
+  readonly maxStringLength: number;
+}
 
 /** Most events accepted in one request. */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
@@ -57,15 +68,80 @@ function limit(events: RawEvent[]): RawEvent[] {
   return events;
 }
 
-/** Every schema error of one event, as `path: message` lines. */
-export function schemaErrors(value: unknown): string[] | undefined {
-  if (validate(value)) return undefined;
-  return (validate.errors ?? []).map(describe);
+/** Checks events against the schema with the configured limits applied to it. */
+export class EventValidator {
+  readonly #limits: AuditLimits;
+  readonly #validate: ValidateFunction<AuditEventInput>;
+
+  constructor(limits: AuditLimits) {
+    this.#limits = limits;
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats(ajv);
+    this.#validate = ajv.compile<AuditEventInput>(limitedSchema(limits));
+  }
+
+  /** Every problem of one event, as `path: message` lines; undefined when it is valid. */
+  errors(value: unknown): string[] | undefined {
+    // Depth first: it needs no recursion, and a refused event is not walked any further.
+    const deep = tooDeep(value, this.#limits.maxDepth);
+    if (deep !== undefined) return [`${deep}: nested deeper than ${this.#limits.maxDepth} levels (settings.limits.max_depth)`];
+    if (this.#validate(value)) return undefined;
+    return (this.#validate.errors ?? []).map((e) => describe(e, this.#limits));
+  }
 }
 
-function describe(e: ErrorObject): string {
+// The shipped schema carries the default limits, so it documents them for clients; the
+// configured ones replace them here. A string limit only ever tightens the schema's own bounds.
+function limitedSchema(limits: AuditLimits): Record<string, unknown> {
+  const copy = structuredClone(schema) as Record<string, unknown>;
+  delete copy.$id;
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.maxLength === 'number') o.maxLength = Math.min(o.maxLength, limits.maxStringLength);
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(copy);
+  const attrs = (copy.properties as Record<string, Record<string, unknown>>).attributes!;
+  attrs.maxProperties = limits.maxAttributes;
+  (attrs.additionalProperties as Record<string, unknown>).maxLength = limits.maxStringLength;
+  return copy;
+}
+
+/**
+ * The JSON pointer of the first object or array nested deeper than `max` (the value itself is
+ * level 1), or undefined. Iterative, so no input depth can exhaust the stack.
+ */
+export function tooDeep(value: unknown, max: number): string | undefined {
+  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: 1, path: '' }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return path === '' ? '(event)' : path.length > 200 ? `${path.slice(0, 200)}...` : path;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}/${i}` });
+    } else {
+      for (const k of Object.keys(v)) stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1, path: `${path}/${pointerKey(k)}` });
+    }
+  }
+  return undefined;
+}
+
+function pointerKey(k: string): string {
+  const short = k.length > 40 ? `${k.slice(0, 40)}...` : k;
+  return short.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function describe(e: ErrorObject, limits: AuditLimits): string {
   const where = e.instancePath === '' ? '(event)' : e.instancePath;
   const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'maxProperties' && e.instancePath === '/attributes') {
+    return `${where}: more than ${limits.maxAttributes} attributes (settings.limits.max_attributes)`;
+  }
+  if (e.keyword === 'maxLength' && p.limit === limits.maxStringLength) {
+    const what = e.propertyName !== undefined ? `attribute key ${JSON.stringify(e.propertyName.slice(0, 40))}` : 'value';
+    return `${where}: ${what} longer than ${limits.maxStringLength} characters (settings.limits.max_string_length)`;
+  }
   if (e.keyword === 'enum') return `${where}: must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   if (e.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify(p.additionalProperty)}`;
   if (e.keyword === 'required') return `${where}: missing required field ${JSON.stringify(p.missingProperty)}`;

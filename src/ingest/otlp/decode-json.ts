@@ -27,8 +27,10 @@ import {
   requiredIdProblem,
   setAttribute,
 } from './flatten.js';
+import { DEFAULT_DECODE_LIMITS, LeafLimiter, applyLimits } from './limits.js';
 import type {
   AnyDecoded,
+  DecodeLimits,
   Attributes,
   Exemplar,
   InvalidItem,
@@ -246,11 +248,12 @@ function double(v: unknown, leaf: string): number {
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-/** A base64 bytes value (standard or URL-safe, padding optional) as standard padded base64. */
+/** An AnyValue bytes value (standard or URL-safe base64, padding optional) as standard padded base64, cut to the limit. */
 function bytesBase64(v: unknown, leaf: string): string {
   const s = str(v, leaf);
   if (!BASE64.test(s) || s.length % 4 === 1) fail(pathOf(leaf), `expected base64, got ${describe(v)}`);
-  return flattenBytes(Buffer.from(s, 'base64'));
+  const bytes = Buffer.from(s, 'base64');
+  return flattenBytes(bytes, 0, leaves.bytes(bytes.length));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,9 +322,12 @@ function optionalId(s: string, field: string, expected: number): string {
 
 /** Kind of the value most recently flattened by anyValue. */
 let lastKind: LogBodyKind = 'empty';
+/** The request's nesting limit and its leaf cutter (limits.ts). */
+let maxDepth = MAX_ANYVALUE_DEPTH;
+const leaves = new LeafLimiter();
 
 function anyValue(v: unknown, depth: number): string {
-  if (depth > MAX_ANYVALUE_DEPTH) throw nestingError(pathString(), MAX_ANYVALUE_DEPTH);
+  if (depth > maxDepth) throw nestingError(pathString(), maxDepth);
   if (v === null || v === undefined) {
     lastKind = 'empty';
     return '';
@@ -338,7 +344,7 @@ function anyValue(v: unknown, depth: number): string {
     switch (k) {
       case 'stringValue':
       case 'string_value':
-        out = str(x, 'stringValue');
+        out = leaves.string(str(x, 'stringValue'));
         kind = 'string';
         break;
       case 'boolValue':
@@ -437,8 +443,9 @@ function keyValue(v: unknown, depth: number): string {
   enter('value', -1);
   const flat = anyValue(value, depth);
   sp--;
-  // set after the value: a nested kvlist reuses kvKey for its own entries
-  kvKey = key;
+  // set after the value: a nested kvlist reuses kvKey for its own entries. An attribute's own
+  // key is dropped whole when too long (limits.ts); a nested one is a leaf.
+  kvKey = depth > 1 ? leaves.string(key) : key;
   return flat;
 }
 
@@ -1233,10 +1240,12 @@ function parseBody(body: Uint8Array): unknown {
   }
 }
 
-/** Decode an OTLP/JSON Export*ServiceRequest body for `signal` into grouped rows. */
-export function decodeJson(signal: Signal, body: Uint8Array): AnyDecoded {
+/** Decode an OTLP/JSON Export*ServiceRequest body for `signal` into grouped rows, within `limits`. */
+export function decodeJson(signal: Signal, body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AnyDecoded {
   const info = SIGNALS[signal];
   requestName = info.request;
+  maxDepth = limits.maxDepth;
+  leaves.reset(limits.maxStringLength);
   sp = 0;
   invalid = [];
   const found = invalid;
@@ -1259,5 +1268,7 @@ export function decodeJson(signal: Signal, body: Uint8Array): AnyDecoded {
     sp = 0;
     invalid = [];
   }
-  return { signal, groups, invalid: found } as AnyDecoded;
+  const decoded = { signal, groups, invalid: found, limits: { limits, overCount: 0, longKeys: 0, truncated: leaves.truncated } } as AnyDecoded;
+  applyLimits(decoded, limits);
+  return decoded;
 }

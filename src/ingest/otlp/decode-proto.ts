@@ -51,8 +51,10 @@ import {
   setAttribute,
   uint64Decimal,
 } from './flatten.js';
+import { DEFAULT_DECODE_LIMITS, LeafLimiter, applyLimits } from './limits.js';
 import type {
   AnyDecoded,
+  DecodeLimits,
   Attributes,
   Exemplar,
   InvalidItem,
@@ -726,6 +728,9 @@ function newAcc(): Acc {
 }
 
 const accPool: Acc[] = [];
+/** The request's nesting limit and its leaf cutter (limits.ts). */
+let maxDepth = MAX_ANYVALUE_DEPTH;
+const leaves = new LeafLimiter();
 /** Log bodies merge across records interleaved with attributes, so they get their own. */
 const bodyAcc = newAcc();
 
@@ -745,13 +750,13 @@ function accFinish(a: Acc): string {
 }
 
 function decodeAnyValue(a: Acc, end: number, depth: number): void {
-  if (depth > MAX_ANYVALUE_DEPTH) throw nestingError(pathString(), MAX_ANYVALUE_DEPTH);
+  if (depth > maxDepth) throw nestingError(pathString(), maxDepth);
   while (pos < end) {
     const tag = readTag(end);
     switch (tag) {
       case 0x0a:
         a.kind = 'string';
-        a.str = readString(end);
+        a.str = leaves.string(readString(end));
         break;
       case 0x10:
         a.kind = 'bool';
@@ -791,7 +796,7 @@ function decodeAnyValue(a: Acc, end: number, depth: number): void {
       case 0x3a: {
         const len = readLen(end);
         a.kind = 'bytes';
-        a.str = flattenBytes(buf, pos, pos + len);
+        a.str = flattenBytes(buf, pos, pos + leaves.bytes(len));
         pos += len;
         break;
       }
@@ -854,7 +859,8 @@ function decodeKeyValue(end: number, depth: number): string {
       skipOrFail(tag, end, T_KEYVALUE);
     }
   }
-  kvKey = key;
+  // An attribute's own key is dropped whole when too long (limits.ts); a nested one is a leaf.
+  kvKey = depth > 1 ? leaves.string(key) : key;
   kvKind = a.kind;
   if (a.kind === 'array' || a.kind === 'kvlist') return accFinish(a);
   return a.str;
@@ -1739,8 +1745,8 @@ function resetState(): void {
   bodyAcc.str = '';
 }
 
-/** Decode an OTLP/protobuf Export*ServiceRequest body for `signal` into grouped rows. */
-export function decodeProtobuf(signal: Signal, body: Uint8Array): AnyDecoded {
+/** Decode an OTLP/protobuf Export*ServiceRequest body for `signal` into grouped rows, within `limits`. */
+export function decodeProtobuf(signal: Signal, body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AnyDecoded {
   const sig = signal === 'traces' ? SIG_TRACES : signal === 'metrics' ? SIG_METRICS : SIG_LOGS;
   const info = SIGNALS[sig]!;
   buf = toBuffer(body);
@@ -1748,6 +1754,8 @@ export function decodeProtobuf(signal: Signal, body: Uint8Array): AnyDecoded {
   sp = 0;
   invalid = [];
   requestType = info.request;
+  maxDepth = limits.maxDepth;
+  leaves.reset(limits.maxStringLength);
   const found = invalid;
   const groups: ResourceGroup<unknown>[] = [];
   try {
@@ -1769,5 +1777,7 @@ export function decodeProtobuf(signal: Signal, body: Uint8Array): AnyDecoded {
   } finally {
     resetState();
   }
-  return { signal, groups, invalid: found } as AnyDecoded;
+  const decoded = { signal, groups, invalid: found, limits: { limits, overCount: 0, longKeys: 0, truncated: leaves.truncated } } as AnyDecoded;
+  applyLimits(decoded, limits);
+  return decoded;
 }

@@ -4,7 +4,10 @@
 // Decoding contract:
 // - undecodable input throws TS_ERR_OTLP_DECODE with the field path and (protobuf) byte offset
 //   in the message and in `context.path` / `context.offset`;
-// - an AnyValue nested deeper than MAX_ANYVALUE_DEPTH throws TS_ERR_OTLP_NESTING;
+// - an AnyValue nested deeper than the limits' maxDepth (default MAX_ANYVALUE_DEPTH) throws
+//   TS_ERR_OTLP_NESTING;
+// - attributes over the count limit or with over-long keys are dropped and counted, long
+//   strings are cut (limits.ts); what was dropped or cut is in `limits`, for a warning;
 // - individually invalid items (bad or missing ids) land in `invalid` and count as rejected;
 // - resource envelopes left without items are dropped (PROTOCOL.md §2.5 allows it), so every
 //   group has at least one item.
@@ -12,11 +15,13 @@
 import { decodeJson } from './decode-json.js';
 import { decodeProtobuf } from './decode-proto.js';
 import type { Encoding } from './encode.js';
-import type { AnyDecoded, DecodedLogs, DecodedMetrics, DecodedTraces, Signal } from './types.js';
+import { DEFAULT_DECODE_LIMITS } from './limits.js';
+import type { AnyDecoded, DecodeLimits, DecodedLogs, DecodedMetrics, DecodedTraces, Signal } from './types.js';
 import { tsError } from '../../errors.js';
 
 export type * from './types.js';
 export { MAX_ANYVALUE_DEPTH } from './flatten.js';
+export { DEFAULT_DECODE_LIMITS, DEFAULT_MAX_ATTRIBUTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRING_LENGTH, limitWarning, truncateChars } from './limits.js';
 export { decodeJson } from './decode-json.js';
 export { decodeProtobuf } from './decode-proto.js';
 export {
@@ -32,17 +37,17 @@ export {
   type DecodedStatus,
 } from './encode.js';
 
-/** Decode an OTLP Export*ServiceRequest body of `signal` in `encoding` into grouped rows. */
-export function decodeOtlp(signal: 'traces', body: Uint8Array, encoding: Encoding): DecodedTraces;
-export function decodeOtlp(signal: 'metrics', body: Uint8Array, encoding: Encoding): DecodedMetrics;
-export function decodeOtlp(signal: 'logs', body: Uint8Array, encoding: Encoding): DecodedLogs;
-export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding): AnyDecoded;
-export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding): AnyDecoded {
+/** Decode an OTLP Export*ServiceRequest body of `signal` in `encoding` into grouped rows, within `limits`. */
+export function decodeOtlp(signal: 'traces', body: Uint8Array, encoding: Encoding, limits?: DecodeLimits): DecodedTraces;
+export function decodeOtlp(signal: 'metrics', body: Uint8Array, encoding: Encoding, limits?: DecodeLimits): DecodedMetrics;
+export function decodeOtlp(signal: 'logs', body: Uint8Array, encoding: Encoding, limits?: DecodeLimits): DecodedLogs;
+export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding, limits?: DecodeLimits): AnyDecoded;
+export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AnyDecoded {
   if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs') {
     throw tsError('TS_ERR_INTERNAL', [`decodeOtlp called with unknown signal ${JSON.stringify(signal)}`]);
   }
-  if (encoding === 'protobuf') return decodeProtobuf(signal, body);
-  if (encoding === 'json') return decodeJson(signal, body);
+  if (encoding === 'protobuf') return decodeProtobuf(signal, body, limits);
+  if (encoding === 'json') return decodeJson(signal, body, limits);
   throw tsError('TS_ERR_INTERNAL', [`decodeOtlp called with unknown encoding ${JSON.stringify(encoding)}`]);
 }
 

@@ -152,11 +152,34 @@ export interface InvalidItem {
   reason: string;
 }
 
+/** Input limits a decode applies (limits.ts says how). */
+export interface DecodeLimits {
+  /** Deepest AnyValue nesting accepted; deeper refuses the request. */
+  readonly maxDepth: number;
+  /** Most attributes kept per attribute set; the rest are dropped and counted. */
+  readonly maxAttributes: number;
+  /** Longest string kept, in characters (code points); bytes values in bytes. */
+  readonly maxStringLength: number;
+}
+
+/** What the limits dropped or cut in one request; none of it counts as rejected. */
+export interface LimitReport {
+  limits: DecodeLimits;
+  /** Attributes dropped because their set was over `maxAttributes`. */
+  overCount: number;
+  /** Attributes dropped because their key was over `maxStringLength`. */
+  longKeys: number;
+  /** String and bytes values cut to `maxStringLength`. */
+  truncated: number;
+}
+
 export interface DecodedRequest<T> {
   signal: Signal;
   groups: ResourceGroup<T>[];
   /** Items dropped during decoding; they count as rejected in the partial-success reply. */
   invalid: InvalidItem[];
+  /** What the input limits dropped or cut; reported as a warning, not as rejected. */
+  limits: LimitReport;
 }
 
 export type DecodedTraces = DecodedRequest<SpanRecord>;
