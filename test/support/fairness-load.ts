@@ -1,8 +1,10 @@
 // Open-loop OTLP/HTTP load for the fairness test and benchmark: each stream (one tenant's
 // token) sends requests of a fixed number of spans at a fixed rate, whether or not earlier
 // answers came back, as independent services would; every request is new (its own span ids),
-// so none is taken for a retry. Answers are sorted into accepted (with latency), refused with
-// 429 (with the Retry-After it carried) and anything else.
+// so none is taken for a retry. Every body is made before the clock starts, so the load
+// generator's own work (it shares the machine) does not grow with the rate it sends at.
+// Answers are sorted into accepted (with latency), refused with 429 (with the Retry-After it
+// carried) and anything else.
 import { Agent, request } from 'node:http';
 
 export interface Stream {
@@ -50,18 +52,21 @@ export async function runStreams(otlpHttpUrl: string, streams: Stream[], duratio
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const pending: Promise<void>[] = [];
   const results = streams.map((s) => ({ token: s.token, sent: 0, accepted: 0, acceptedSpans: 0, refused: 0, retryAfter: [], failed: 0, latencies: [] }) as StreamResult);
+  const bodies = streams.map((s) => {
+    const service = `svc-${s.token.replace(/^demo-ingest-/, '')}`;
+    return Array.from({ length: Math.ceil((s.rate * durationMs) / 1000) }, () => uniqueTraceBody(s.spansPerRequest, service));
+  });
   const started = performance.now();
   await Promise.all(
     streams.map(async (s, k) => {
       const r = results[k]!;
-      const service = `svc-${s.token.replace(/^demo-ingest-/, '')}`;
       for (let i = 0; ; i++) {
         const due = started + (i * 1000) / s.rate;
-        if (due - started >= durationMs) break;
+        if (due - started >= durationMs || i >= bodies[k]!.length) break;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((res) => setTimeout(res, wait));
         r.sent++;
-        pending.push(send(url, agent, s, service, r));
+        pending.push(send(url, agent, s, bodies[k]![i]!, r));
       }
     }),
   );
@@ -70,8 +75,7 @@ export async function runStreams(otlpHttpUrl: string, streams: Stream[], duratio
   return results;
 }
 
-function send(url: URL, agent: Agent, s: Stream, service: string, r: StreamResult): Promise<void> {
-  const body = uniqueTraceBody(s.spansPerRequest, service);
+function send(url: URL, agent: Agent, s: Stream, body: string, r: StreamResult): Promise<void> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const req = request(
