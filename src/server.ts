@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { buildOtlpHttpApp } from './http/otlp.js';
 import { listenOtlpGrpc, type OtlpGrpcListener } from './grpc/otlp-grpc.js';
-import { createOtlpReceiver } from './ingest/receive.js';
+import { createOtlpReceiver, createQuotaGate } from './ingest/receive.js';
 import { TenantQuotas } from './ingest/quota.js';
 import { FairScheduler, type FairOptions } from './ingest/fair.js';
 import { MemoryGuard, type MemoryLimits } from './ingest/memory.js';
@@ -122,7 +122,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const maxDecompressedBytes = Math.max(opts.maxDecompressedBytes ?? limits.maxDecompressedBytes, maxRequestBytes);
   const memory = new MemoryGuard({ ...defaultMemoryLimits(), ...opts.memory });
   const receive = createOtlpReceiver(registry, pipeline, { memory, fair: new FairScheduler(opts.fair) }, limits);
-  const otlp = buildOtlpHttpApp({ registry, receive, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes });
+  const quotaGate = quotas ? createQuotaGate(registry, pipeline) : undefined;
+  const otlp = buildOtlpHttpApp({ registry, receive, quotaGate, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes });
   const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
 
   let grpc: OtlpGrpcListener;
@@ -160,6 +161,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         await Promise.all([otlp.close(), grpc.close()]);
         await api.close();
         await policies?.close();
+        await pipeline.flushRefusals();
         await writer.close();
         await store.close();
       })();

@@ -129,7 +129,7 @@ test('the writer stores through the log: rows land once, the log is left with no
   const { wal } = await WriteAheadLog.open(dir, log);
   const writer = new BatchWriter(store, log, { lingerMs: 5 }, {}, wal);
   const block = usageBlock('unused', 'writer-wal', 7);
-  await Promise.all([writer.write('ingest_usage', block.body.toString(), 7, 'req-a'), writer.write('ingest_usage', block.body.toString(), 7, 'req-b')]);
+  await Promise.all([writer.write('ingest_usage', block.body.toString(), 7, { batchId: 'req-a' }), writer.write('ingest_usage', block.body.toString(), 7, { batchId: 'req-b' })]);
   assert.ok(writer.hasBatch('req-a') && writer.hasBatch('req-b'));
   await writer.close();
   assert.is(await rowsOf('writer-wal'), 14);

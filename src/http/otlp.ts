@@ -8,7 +8,7 @@ import type { Registry } from '../config/index.js';
 import { encodeExportResponse, encodeStatus } from '../ingest/otlp/index.js';
 import type { Signal } from '../ingest/otlp/types.js';
 import type { Encoding, IngestResult } from '../ingest/pipeline.js';
-import { failureStatus, type ReceiveOtlp } from '../ingest/receive.js';
+import { failureStatus, type QuotaGate, type ReceiveOtlp } from '../ingest/receive.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { inflate } from './body.js';
 import { registerAuditRoute } from './audit.js';
@@ -24,6 +24,8 @@ export interface OtlpHttpOptions {
   maxRequestBytes: number;
   /** Largest body after gzip is undone. */
   maxDecompressedBytes: number;
+  /** Refuses a tenant over its quota from the headers alone, before its body is read. */
+  quotaGate?: QuotaGate;
   /** Audit event ingest, served as POST /v1/audit on the same port. */
   audit?: AuditIngest;
   /** Called after each request, for self-metrics. */
@@ -84,7 +86,20 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
       url: path,
       handler: (req, reply) => sendStatus(reply, req, tsError('TS_ERR_METHOD', [req.method, path])),
     });
-    app.post(path, async (req, reply) => {
+    // A tenant over its quota is refused before its body is read: a flood costs the headers.
+    const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!opts.quotaGate) return;
+      const started = performance.now();
+      const encoding = mediaEncoding(req.headers['content-type']);
+      try {
+        opts.quotaGate(signal, req.headers.authorization, Number(req.headers['content-length'] ?? 0) || 0, encoding ?? 'unknown');
+      } catch (e) {
+        if (!isTenantscopeError(e)) throw e;
+        opts.onRequest?.(signal, encoding ?? 'unknown', e.status, performance.now() - started);
+        return sendStatus(reply, req, e);
+      }
+    };
+    app.post(path, { onRequest }, async (req, reply) => {
       const started = performance.now();
       const encoding = mediaEncoding(req.headers['content-type']);
       let status = 200;

@@ -44,6 +44,20 @@ const TABLE: Record<Signal, TableName & ('spans' | 'logs' | 'metric_points')> = 
   metrics: 'metric_points',
 };
 
+/** Refusals over quota are summed per tenant, signal and token, and stored this often. */
+const REFUSAL_FLUSH_MS = 2_000;
+
+interface RefusalSum {
+  tenantId: string;
+  signal: (typeof TABLE)[Signal];
+  token: string;
+  encoding: string;
+  requests: number;
+  records: number;
+  bytes: number;
+  firstMs: number;
+}
+
 /** Usage rows of a token without a tenant of its own are kept this long. */
 const FALLBACK_USAGE_RETENTION_DAYS = 400;
 
@@ -70,6 +84,8 @@ export class IngestPipeline {
   }
 
   private readonly inFlight = new Map<string, Promise<IngestResult>>();
+  private readonly refusals = new Map<string, RefusalSum>();
+  private refusalTimer: NodeJS.Timeout | undefined;
 
   /** Store what the principal may write, reject the rest; resolves once durable. */
   async ingest(req: IngestRequest): Promise<IngestResult> {
@@ -128,7 +144,7 @@ export class IngestPipeline {
           message: `${enc.unstorable} record(s) carry a timestamp after 2262-04-11, which cannot be stored`,
         });
       }
-      writes.push(this.writer.write(table, enc.text, enc.rows, batchId));
+      writes.push(this.writer.write(table, enc.text, enc.rows, { batchId }));
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
       usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
@@ -178,13 +194,7 @@ export class IngestPipeline {
       for (const s of slices) quotas.charge(s.tenant.id, s.records, records > 0 ? Math.round((bytes * s.records) / records) : 0);
       return;
     }
-    const table = TABLE[req.decoded.signal];
-    const usage = over.map(({ s }) => {
-      quotas.noteRefused(s.tenant.id, s.records, bytes);
-      return this.usage({ timeMs: now, signal: table, tenantId: s.tenant.id, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: s.records, bytes: 0, encoding: req.encoding, tokenName: req.principal.name, detail: 'over the ingest quota', keptDays: 0, batchId: '' });
-    });
-    // The refusal is evidence too; it is stored on its own time (the client is not kept waiting).
-    this.writer.write('ingest_usage', usageRows(usage), usage.length).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store a rate-limit usage row'));
+    for (const { s } of over) this.noteRefusal(s.tenant.id, req.decoded.signal, req.principal.name, req.encoding, s.records, bytes, now);
     const worst = over.reduce((a, b) => (b.wait > a.wait ? b : a));
     const t = this.registry.tenant(worst.s.tenant.id)!;
     this.log.warn({ tenant: t.id, token: req.principal.name, records: worst.s.records, retryAfterSeconds: worst.wait }, 'ingest over quota');
@@ -192,20 +202,47 @@ export class IngestPipeline {
   }
 
   /** Refuse a principal before decoding (see retryAfterSeconds): counted and logged like a refusal after it. */
-  refuseEarly(principal: Principal, signal: Signal, encoding: Encoding, bytes: number, wait: number): never {
+  refuseEarly(principal: Principal, signal: Signal, encoding: Encoding | 'unknown', bytes: number, wait: number): never {
     const tenantId = this.chargedTenant(principal);
     const t = this.registry.tenant(tenantId)!;
-    this.recordRefusal(principal, signal, encoding, bytes, 'over the ingest quota (refused before decoding)');
+    this.recordRefusal(principal, signal, encoding, bytes);
     throw tsError('TS_ERR_RATE_LIMITED', [tenantId, `${t.quotas.eventsPerSecond} records/s, ${t.quotas.bytesPerSecond} bytes/s`, wait], { tenant: tenantId, retryAfterSeconds: wait });
   }
 
   /** Record a request refused before decoding (quota, or too many of the tenant's requests waiting) against its tenant. */
-  recordRefusal(principal: Principal, signal: Signal, encoding: Encoding, bytes: number, detail: string): void {
-    const tenantId = this.chargedTenant(principal);
-    this.quotas?.noteRefused(tenantId, 0, bytes);
-    const usage = [this.usage({ timeMs: Date.now(), signal: TABLE[signal], tenantId, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: 0, bytes: 0, encoding, tokenName: principal.name, detail, keptDays: 0, batchId: '' })];
-    // The refusal is evidence too; it is stored on its own time (the client is not kept waiting).
-    this.writer.write('ingest_usage', usageRows(usage), 1).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store a rate-limit usage row'));
+  recordRefusal(principal: Principal, signal: Signal, encoding: Encoding | 'unknown', bytes: number): void {
+    this.noteRefusal(this.chargedTenant(principal), signal, principal.name, encoding, 0, bytes, Date.now());
+  }
+
+  // Refusals are evidence too, but a flood must not turn into a flood of writes: they are
+  // summed and stored as one usage row per tenant, signal and token every REFUSAL_FLUSH_MS.
+  private noteRefusal(tenantId: string, signal: Signal, token: string, encoding: string, records: number, bytes: number, now: number): void {
+    this.quotas?.noteRefused(tenantId, records, bytes);
+    const key = `${tenantId}\0${signal}\0${token}\0${encoding}`;
+    const sum = this.refusals.get(key) ?? { tenantId, signal: TABLE[signal], token, encoding, requests: 0, records: 0, bytes: 0, firstMs: now };
+    sum.requests++;
+    sum.records += records;
+    sum.bytes += bytes;
+    this.refusals.set(key, sum);
+    if (!this.refusalTimer) {
+      this.refusalTimer = setTimeout(() => void this.flushRefusals(), REFUSAL_FLUSH_MS);
+      this.refusalTimer.unref();
+    }
+  }
+
+  /** Store the refusals summed so far (also at shutdown, before the writer closes). */
+  async flushRefusals(): Promise<void> {
+    if (this.refusalTimer) clearTimeout(this.refusalTimer);
+    this.refusalTimer = undefined;
+    if (this.refusals.size === 0) return;
+    const usage = [...this.refusals.values()].map((r) =>
+      this.usage({
+        timeMs: r.firstMs, signal: r.signal, tenantId: r.tenantId, outcome: 'rejected', reason: 'rate_limited', claimedTenant: '', records: r.records, bytes: 0,
+        encoding: r.encoding, tokenName: r.token, detail: `${r.requests} request(s) (${r.bytes} bytes) refused over the ingest quota`, keptDays: 0, batchId: '',
+      }),
+    );
+    this.refusals.clear();
+    await this.writer.write('ingest_usage', usageRows(usage), usage.length).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store rate-limit usage rows'));
   }
 
   private chargedTenant(p: Principal): string {

@@ -39,6 +39,28 @@ export type ReceiveOtlp = (req: ReceiveRequest) => Promise<IngestResult>;
 /** How long a client is told to wait before retrying when the error itself does not say. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * A check a transport may run as soon as it has the request's headers, before reading its
+ * body: a single-tenant ingest token over its tenant's quota is refused (throws the 429)
+ * without its body being read. Anything else passes; the receive step decides it.
+ */
+export type QuotaGate = (signal: Signal, authorization: string | undefined, bytes: number, encoding: Encoding | 'unknown') => void;
+
+/** The quota gate over a registry and a pipeline. */
+export function createQuotaGate(registry: Registry, pipeline: IngestPipeline): QuotaGate {
+  return (signal, authorization, bytes, encoding) => {
+    let principal: Principal;
+    try {
+      principal = authenticateAuthorization(registry, authorization);
+    } catch {
+      return; // the receive step answers 401 with its reasons
+    }
+    if (principal.kind !== 'ingest') return;
+    const wait = pipeline.retryAfterSeconds(principal);
+    if (wait > 0) pipeline.refuseEarly(principal, signal, encoding, bytes, wait);
+  };
+}
+
 /** Admission control; each part is optional (absent: not applied). */
 export interface Admission {
   memory?: MemoryGuard;
@@ -69,7 +91,7 @@ export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline,
       try {
         return await admission.fair.run(fairKey(principal), work);
       } catch (e) {
-        if (isTenantscopeError(e) && e.context.queueFull === true) pipeline.recordRefusal(principal, signal, encoding, body.length, e.message);
+        if (isTenantscopeError(e) && e.context.queueFull === true) pipeline.recordRefusal(principal, signal, encoding, body.length);
         throw e;
       }
     } finally {

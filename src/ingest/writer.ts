@@ -29,6 +29,8 @@ export interface WriterOptions {
   /** First and longest wait between insert retries of a block the store could not take. */
   retryMinMs: number;
   retryMaxMs: number;
+  /** Longest a row written as `lazy` waits: it rides along with the next flush of its table. */
+  lazyLingerMs: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
@@ -39,7 +41,19 @@ export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   maxBacklogBytes: 256 * 1024 * 1024,
   retryMinMs: 100,
   retryMaxMs: 5_000,
+  lazyLingerMs: 1_000,
 };
+
+/** How a write is queued. */
+export interface WriteOptions {
+  /** The request whose primary rows these are, so a retry of it can be recognised. */
+  batchId?: string;
+  /**
+   * Rows nobody waits for (a refusal's usage row): they do not make their table flush sooner
+   * than `lazyLingerMs`, so a flood of refusals adds rows to inserts, not inserts.
+   */
+  lazy?: boolean;
+}
 
 interface Waiter {
   resolve: () => void;
@@ -62,6 +76,8 @@ interface TableQueue {
   backlogBytes: number;
   running: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (performance.now() ms). */
+  timerDue: number;
   retryAt: number;
   retryDelay: number;
   /** Resolved each time the table's pump stops (idle, lingering or waiting to retry). */
@@ -95,11 +111,9 @@ export class BatchWriter {
     this.opts = { ...DEFAULT_WRITER_OPTIONS, ...opts };
   }
 
-  /**
-   * Queue JSONEachRow text for `table`; resolves once it is durable, rejects if it cannot be.
-   * `batchId` names the request whose primary rows these are, so a retry can be recognised.
-   */
-  write(table: TableName, text: string, rows: number, batchId?: string): Promise<void> {
+  /** Queue JSONEachRow text for `table`; resolves once it is durable, rejects if it cannot be. */
+  write(table: TableName, text: string, rows: number, opts: WriteOptions = {}): Promise<void> {
+    const { batchId, lazy } = opts;
     if (rows === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('writer is closed'));
     const held = this.heldBytes();
@@ -115,7 +129,7 @@ export class BatchWriter {
     const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
     // While older blocks wait for the store, new rows go to the log at once (and are acknowledged).
     if (p.rows >= this.opts.maxRows || p.bytes >= this.opts.maxBytes || (this.wal && q.backlog.length > 0)) this.wake(q, 0);
-    else this.wake(q, this.opts.lingerMs);
+    else this.wake(q, lazy ? this.opts.lazyLingerMs : this.opts.lingerMs);
     return done;
   }
 
@@ -151,7 +165,7 @@ export class BatchWriter {
   private queue(table: TableName): TableQueue {
     let q = this.queues.get(table);
     if (!q) {
-      q = { table, pending: emptyPending(), backlog: [], backlogBytes: 0, running: false, timer: undefined, retryAt: 0, retryDelay: this.opts.retryMinMs, idle: [] };
+      q = { table, pending: emptyPending(), backlog: [], backlogBytes: 0, running: false, timer: undefined, timerDue: 0, retryAt: 0, retryDelay: this.opts.retryMinMs, idle: [] };
       this.queues.set(table, q);
     }
     return q;
@@ -170,12 +184,16 @@ export class BatchWriter {
       if (q.timer) clearTimeout(q.timer);
       q.timer = undefined;
       void this.pump(q);
-    } else if (!q.timer) {
-      q.timer = setTimeout(() => {
-        q.timer = undefined;
-        void this.pump(q);
-      }, ms);
+      return;
     }
+    const due = performance.now() + ms;
+    if (q.timer && q.timerDue <= due) return;
+    if (q.timer) clearTimeout(q.timer);
+    q.timerDue = due;
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      void this.pump(q);
+    }, ms);
   }
 
   private untilIdle(q: TableQueue): Promise<void> {
@@ -196,10 +214,13 @@ export class BatchWriter {
           const wait = q.retryAt - Date.now();
           if (wait > 0) {
             if (this.closed) break;
-            q.timer ??= setTimeout(() => {
-              q.timer = undefined;
-              void this.pump(q);
-            }, wait);
+            if (!q.timer) {
+              q.timerDue = performance.now() + wait;
+              q.timer = setTimeout(() => {
+                q.timer = undefined;
+                void this.pump(q);
+              }, wait);
+            }
             break;
           }
           const block = q.backlog[0]!;
