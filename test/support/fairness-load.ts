@@ -47,7 +47,7 @@ export function uniqueTraceBody(n: number, service: string): string {
 }
 
 /** Run the streams against `otlpHttpUrl` for `durationMs`; resolves when every answer is in (or timed out). */
-export async function runStreams(otlpHttpUrl: string, streams: Stream[], durationMs: number): Promise<StreamResult[]> {
+export async function runStreams(otlpHttpUrl: string, streams: Stream[], durationMs: number, hooks: { ready?: () => Promise<void> } = {}): Promise<StreamResult[]> {
   const url = new URL('/v1/traces', otlpHttpUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const pending: Promise<void>[] = [];
@@ -56,6 +56,7 @@ export async function runStreams(otlpHttpUrl: string, streams: Stream[], duratio
     const service = `svc-${s.token.replace(/^demo-ingest-/, '')}`;
     return Array.from({ length: Math.ceil((s.rate * durationMs) / 1000) }, () => uniqueTraceBody(s.spansPerRequest, service));
   });
+  await hooks.ready?.();
   const started = performance.now();
   await Promise.all(
     streams.map(async (s, k) => {
