@@ -13,7 +13,7 @@
 // Latency on a shared VM moves between runs by more than the effect measured, so the three
 // runs are repeated in alternating rounds and the medians of their percentiles compared.
 //
-//   npm run bench:fairness [-- --seconds 15 --rounds 3 --factor 10]
+//   npm run bench:fairness [-- --seconds 15 --rounds 3 --factor 10 --rate 10]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,12 @@ import { fromRoot } from '../src/paths.js';
 import { quantile, runStreams, type Stream, type StreamResult } from '../test/support/fairness-load.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '15' }, rounds: { type: 'string', default: '3' }, factor: { type: 'string', default: '10' } },
+  options: {
+    seconds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
+    factor: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '10' }, // requests/s of each normal tenant
+  },
 });
 const SECONDS = Number(values.seconds);
 const FACTOR = Number(values.factor);
@@ -36,7 +41,7 @@ const FLOOD_SPANS = 200;
 const FLOOD: Stream = { token: 'demo-ingest-initech-retail', rate: (QUOTA * FACTOR) / FLOOD_SPANS, spansPerRequest: FLOOD_SPANS };
 const NORMAL: Stream[] = ['acme-dist', 'hooli-wholesale', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'].map((t) => ({
   token: `demo-ingest-${t}`,
-  rate: 10,
+  rate: Number(values.rate),
   spansPerRequest: 100,
 }));
 
