@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tenantscope` command. Every setting has a flag and an environment variable; flags win.
 import { Command, Option, InvalidArgumentError } from 'commander';
+import type { StoreLocation } from './store/index.js';
 import { isTenantscopeError } from './errors.js';
 import { rootLogger } from './log.js';
 // Commands load their modules on use: the policy commands need neither chDB nor the server.
@@ -125,14 +126,9 @@ interface AuditVerifyFlags extends StoreFlags {
   token?: string;
 }
 
-interface StoreFlags {
+/** The store options every command takes (storeOptions) plus the registry file. */
+interface StoreFlags extends StoreLocation {
   config: string;
-  dataDir: string;
-  clickhouseUrl?: string;
-  clickhouseUser?: string;
-  clickhousePassword?: string;
-  clickhouseDatabase?: string;
-  clickhouseCluster?: string;
 }
 
 const audit = program.command('audit').description('audit events and their hash chain');

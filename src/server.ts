@@ -2,7 +2,7 @@
 // (OTLP/HTTP, OTLP/gRPC and the API). Used by `tenantscope serve` and, in-process, by the tests.
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
-import { ddlTarget, migrate, openStoreAt, type Store } from './store/index.js';
+import { ddlTarget, migrate, openStoreAt, type Store, type StoreLocation } from './store/index.js';
 import { BatchWriter, type WriterOptions } from './ingest/writer.js';
 import { WriteAheadLog, type WalOptions } from './ingest/wal.js';
 import { join } from 'node:path';
@@ -26,19 +26,13 @@ import { PolicyService } from './policy/service.js';
 import type { StreamOptions } from './policy/stream.js';
 import { fromRoot } from './paths.js';
 
-export interface ServeOptions {
+/** Where the store is (data dir, or a ClickHouse server or cluster) and everything else `serve` takes. */
+export interface ServeOptions extends StoreLocation {
   configPath: string;
-  dataDir: string;
   host: string;
   otlpHttpPort: number;
   otlpGrpcPort: number;
   apiPort: number;
-  clickhouseUrl?: string;
-  clickhouseUser?: string;
-  clickhousePassword?: string;
-  clickhouseDatabase?: string;
-  /** ClickHouse cluster name (with clickhouseUrl): replicated local tables and Distributed tables. */
-  clickhouseCluster?: string;
   /** Redact cross-tenant identifiers, secrets and PII before storage (default true). */
   redaction?: boolean;
   /** Shared secret for redaction markers (all nodes of a deployment); default: a key in the data dir. */

@@ -15,7 +15,7 @@
 //   4 batches JSON {batches: [[id, ms], ...]}: batch ids carried over from a removed file
 // Reading stops at the first torn or corrupt record of a file (a crash mid-append); that
 // record was never acknowledged. New records always go to a new file after start.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -129,11 +129,6 @@ export class WriteAheadLog {
   /** Mark a block the store refused for good, so it is not replayed. */
   dropped(id: string, reason: string): void {
     this.settle(id, KIND_DROPPED, { id, reason: reason.slice(0, 500) });
-  }
-
-  /** Bytes of files not yet removed (what a restart would read). */
-  bytes(): number {
-    return this.segments.length === 0 ? 0 : this.activeBytes + this.segments.slice(0, -1).reduce((a, s) => a + sizeOf(s.path), 0);
   }
 
   /** Write out anything queued, fsync, and close the file. */
@@ -297,14 +292,6 @@ function frame(payload: Buffer): Buffer {
   head.writeUInt32LE(payload.length, 0);
   head.writeUInt32LE(crc32(payload), 4);
   return Buffer.concat([head, payload]);
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 function fsyncDir(dir: string): void {
