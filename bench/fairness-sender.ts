@@ -1,6 +1,6 @@
 // One tenant's sender for bench:fairness, in a process of its own, as another service would
 // be: builds its requests, says "ready", starts on "go" (a line on stdin) and prints its
-// results as one JSON line. Usage: node dist/bench/fairness-sender.js <otlp-url> <token> <req/s> <spans> <seconds>
+// results and the CPU seconds it used as one JSON line. Usage: node dist/bench/fairness-sender.js <otlp-url> <token> <req/s> <spans> <seconds>
 import { createInterface } from 'node:readline';
 import { runStreams } from '../test/support/fairness-load.js';
 
@@ -13,5 +13,6 @@ const run = runStreams(url!, [{ token: token!, rate: Number(rate), spansPerReque
   },
 });
 const [result] = await run;
-process.stdout.write(`${JSON.stringify(result)}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ result, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
 process.exit(0);

@@ -13,8 +13,8 @@
 // Latency on a shared VM moves between runs by more than the effect measured, so the three
 // runs are repeated in alternating rounds and the medians of their percentiles compared.
 //
-//   npm run bench:fairness [-- --seconds 15 --rounds 3 --factor 10 --rate 10]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//   npm run bench:fairness [-- --seconds 15 --rounds 3 --factor 10 --rate 10 --merge-nice 10]
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ import { DEMO_CONFIG } from '../test/support/server.js';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fromRoot } from '../src/paths.js';
+import { MERGE_THREAD_PREFIXES } from '../src/store/merge-priority.js';
 import { quantile, runStreams, type Stream, type StreamResult } from '../test/support/fairness-load.js';
 
 const { values } = parseArgs({
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     factor: { type: 'string', default: '10' },
     rate: { type: 'string', default: '10' }, // requests/s of each normal tenant
+    'merge-nice': { type: 'string', default: '10' }, // the server's --merge-nice (0: merges compete with ingest)
   },
 });
 const SECONDS = Number(values.seconds);
@@ -51,11 +53,13 @@ interface Run {
   normal: StreamResult[];
   flood?: StreamResult;
   rssMiB: number;
+  /** CPU seconds during the timed run: the server, its merge threads, the sixth tenant's sender. */
+  cpu: { total: number; merges: number; sender: number };
 }
 
 async function run(sixth?: Stream): Promise<Run> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-bench-fair-'));
-  const server = await serveCli(['--config', DEMO_CONFIG, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0']);
+  const server = await serveCli(['--config', DEMO_CONFIG, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0', '--merge-nice', values['merge-nice']!]);
   let rss = 0;
   const sampler = setInterval(() => {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'));
@@ -65,8 +69,11 @@ async function run(sixth?: Stream): Promise<Run> {
     // A short warm-up so both runs measure a server past its first requests.
     await runStreams(server.otlpHttpUrl, NORMAL.map((s) => ({ ...s, rate: 5 })), 2000);
     const sender = sixth ? await startSender(server.otlpHttpUrl, sixth) : undefined;
+    const cpu0 = serverCpu(server.child.pid!);
     const normal = await runStreams(server.otlpHttpUrl, NORMAL, SECONDS * 1000, { ready: async () => sender?.go() });
-    return { normal, flood: await sender?.result, rssMiB: rss };
+    const cpu1 = serverCpu(server.child.pid!);
+    const flood = await sender?.result;
+    return { normal, flood: flood?.result, rssMiB: rss, cpu: { total: cpu1.total - cpu0.total, merges: cpu1.merges - cpu0.merges, sender: flood?.cpuSeconds ?? 0 } };
   } finally {
     clearInterval(sampler);
     await stopCli(server);
@@ -74,18 +81,43 @@ async function run(sixth?: Stream): Promise<Run> {
   }
 }
 
+/** What bench/fairness-sender.ts prints. */
+interface SenderResult {
+  result: StreamResult;
+  cpuSeconds: number;
+}
+
 /** The sixth tenant's sender in its own process; resolves once it has built its requests. */
-async function startSender(url: string, s: Stream): Promise<{ go: () => void; result: Promise<StreamResult> }> {
+async function startSender(url: string, s: Stream): Promise<{ go: () => void; result: Promise<SenderResult> }> {
   const child = spawn(process.execPath, [fromRoot('dist', 'bench', 'fairness-sender.js'), url, s.token, String(s.rate), String(s.spansPerRequest), String(SECONDS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
-  const result = new Promise<StreamResult>((resolve, reject) => {
-    lines.on('line', (l) => (l === 'ready' ? ready() : resolve(JSON.parse(l) as StreamResult)));
+  const result = new Promise<SenderResult>((resolve, reject) => {
+    lines.on('line', (l) => (l === 'ready' ? ready() : resolve(JSON.parse(l) as SenderResult)));
     child.on('exit', (code) => code !== 0 && reject(new Error(`sender exited ${code}`)));
   });
   await isReady;
   return { go: () => child.stdin!.write('go\n'), result };
+}
+
+// CPU seconds the server has used, in all and in the engine's merge threads (Linux /proc;
+// a thread that ended between two readings takes its seconds with it, so merges is a floor).
+function serverCpu(pid: number): { total: number; merges: number } {
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  };
+  let merges = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      if (MERGE_THREAD_PREFIXES.some((p) => stat.slice(stat.indexOf('(') + 1).startsWith(p))) merges += ticks(stat);
+    } catch {
+      // the thread ended
+    }
+  }
+  return { total: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')), merges };
 }
 
 function summary(r: Run): { p50: number; p95: number; p99: number; lost: number; sent: number } {
@@ -96,7 +128,9 @@ function summary(r: Run): { p50: number; p95: number; p99: number; lost: number;
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+const cores = (seconds: number) => `${(seconds / SECONDS).toFixed(2)} cores`;
 
+console.log(`server --merge-nice ${values['merge-nice']}`);
 console.log(`fairness: 5 tenants x ${NORMAL[0]!.rate} req/s x ${NORMAL[0]!.spansPerRequest} spans for ${SECONDS} s; flood: initech-retail at ${FACTOR}x its ${QUOTA} records/s quota`);
 const configs: Array<[string, Stream | undefined]> = [
   ['five tenants alone', undefined],
@@ -109,7 +143,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     const r = await run(configs[c]![1]);
     runs[c]!.push(r);
     const x = summary(r);
-    console.log(`  round ${round}, ${configs[c]![0].padEnd(20)} p50 ${ms(x.p50).padEnd(9)} p95 ${ms(x.p95).padEnd(9)} p99 ${ms(x.p99).padEnd(9)} lost ${x.lost}/${x.sent}`);
+    console.log(`  round ${round}, ${configs[c]![0].padEnd(20)} p50 ${ms(x.p50).padEnd(9)} p95 ${ms(x.p95).padEnd(9)} p99 ${ms(x.p99).padEnd(9)} lost ${x.lost}/${x.sent}  CPU: server ${cores(r.cpu.total)} (merges ${cores(r.cpu.merges)}), sender ${cores(r.cpu.sender)}`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -48,11 +48,18 @@ interface ServeFlags extends StoreFlags {
   walFsync: 'always' | 'interval' | 'off';
   quotas: 'on' | 'off';
   memoryLimit?: number;
+  mergeNice: number;
 }
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number >= 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function niceValue(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > 19) throw new InvalidArgumentError(`expected a niceness from 0 to 19, got ${n}`);
   return n;
 }
 
@@ -80,6 +87,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--wal-fsync <policy>', 'when the write-ahead log reaches the disk: before each acknowledgement (always), every 200 ms (interval), or when the OS decides (off)').env('TENANTSCOPE_WAL_FSYNC').choices(['always', 'interval', 'off']).default('always'))
   .addOption(new Option('--quotas <on|off>', "enforce each tenant's ingest quota (records/s, bytes/s; 429 over it)").env('TENANTSCOPE_QUOTAS').choices(['on', 'off']).default('on'))
   .addOption(new Option('--memory-limit <bytes>', 'resident memory above which ingest answers 503 (default: 3/4 of RAM, at most 4 GiB)').env('TENANTSCOPE_MEMORY_LIMIT').argParser(positiveInt))
+  .addOption(new Option('--merge-nice <0-19>', "CPU niceness of the embedded engine's background merges, so they yield to ingest (0: as any thread)").env('TENANTSCOPE_MERGE_NICE').default(10).argParser(niceValue))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -104,6 +112,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       wal: { fsync: flags.walFsync },
       quotas: flags.quotas !== 'off',
       memory: flags.memoryLimit ? { maxRssBytes: flags.memoryLimit } : undefined,
+      mergeNice: flags.mergeNice,
     });
     process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {

@@ -2,6 +2,7 @@
 // (OTLP/HTTP, OTLP/gRPC and the API). Used by `tenantscope serve` and, in-process, by the tests.
 import type { AddressInfo } from 'node:net';
 import { loadRegistry, type Registry } from './config/index.js';
+import { DEFAULT_MERGE_NICE, lowerMergePriority } from './store/merge-priority.js';
 import { ddlTarget, migrate, openStoreAt, type Store, type StoreLocation } from './store/index.js';
 import { BatchWriter, type WriterOptions } from './ingest/writer.js';
 import { WriteAheadLog, type WalOptions } from './ingest/wal.js';
@@ -50,6 +51,8 @@ export interface ServeOptions extends StoreLocation {
   memory?: Partial<MemoryLimits>;
   /** Write-ahead log options (fsync policy); the log lives in `<dataDir>/wal`. */
   wal?: Partial<WalOptions>;
+  /** Nice value for the embedded engine's merge threads (default 10; 0 leaves them alone). */
+  mergeNice?: number;
   /** Policy directory (default: the shipped policies/); 'off' evaluates no policies. */
   policies?: string;
   /** Scheduled policy interval in ms (default 5 minutes; 0: only on demand). */
@@ -81,6 +84,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const registry = loadRegistry(opts.configPath);
   const target = ddlTarget(opts);
   const store = await openStoreAt(opts);
+  // The embedded engine merges inside this process: its merges yield to request work.
+  const merges = store.kind === 'chdb' && opts.mergeNice !== 0 ? lowerMergePriority({ nice: opts.mergeNice ?? DEFAULT_MERGE_NICE }) : undefined;
   const applied = await migrate(store, target);
   log.info({ store: store.kind, location: store.location, cluster: target.cluster, migrationsApplied: applied }, 'store ready');
 
@@ -131,6 +136,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await api.close();
     await policies?.close();
     await writer.close();
+    merges?.stop();
     await store.close();
     throw e;
   }
@@ -157,6 +163,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         await policies?.close();
         await pipeline.flushRefusals();
         await writer.close();
+        merges?.stop();
         await store.close();
       })();
       return closing;
