@@ -49,6 +49,10 @@ interface ServeFlags extends StoreFlags {
   quotas: 'on' | 'off';
   memoryLimit?: number;
   mergeNice: number;
+  metricsRefresh: number;
+  maxTenantLabels: number;
+  selfTraceEndpoint?: string;
+  selfTraceToken?: string;
 }
 
 function nonNegativeInt(value: string): number {
@@ -88,6 +92,10 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--quotas <on|off>', "enforce each tenant's ingest quota (records/s, bytes/s; 429 over it)").env('TENANTSCOPE_QUOTAS').choices(['on', 'off']).default('on'))
   .addOption(new Option('--memory-limit <bytes>', 'resident memory above which ingest answers 503 (default: 3/4 of RAM, at most 4 GiB)').env('TENANTSCOPE_MEMORY_LIMIT').argParser(positiveInt))
   .addOption(new Option('--merge-nice <0-19>', "CPU niceness of the embedded engine's background merges, so they yield to ingest (0: as any thread)").env('TENANTSCOPE_MERGE_NICE').default(10).argParser(niceValue))
+  .addOption(new Option('--metrics-refresh <seconds>', 'recompute the per-tenant report gauges of /metrics (SLO, violations, noisy neighbours, cost, audit chain) this often').env('TENANTSCOPE_METRICS_REFRESH').default(30).argParser(positiveInt))
+  .addOption(new Option('--max-tenant-labels <n>', 'tenants with a label of their own in /metrics; the rest are folded into tenant="other"').env('TENANTSCOPE_MAX_TENANT_LABELS').default(500).argParser(positiveInt))
+  .addOption(new Option('--self-trace-endpoint <url>', "export tenantscope's own traces over OTLP/HTTP to this URL (e.g. http://collector:4318/v1/traces); off by default").env('TENANTSCOPE_SELF_TRACE_ENDPOINT'))
+  .addOption(new Option('--self-trace-token <token>', 'bearer token sent with the self traces (e.g. an ingest token of another tenantscope)').env('TENANTSCOPE_SELF_TRACE_TOKEN'))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -113,6 +121,10 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       quotas: flags.quotas !== 'off',
       memory: flags.memoryLimit ? { maxRssBytes: flags.memoryLimit } : undefined,
       mergeNice: flags.mergeNice,
+      metrics: { refreshMs: flags.metricsRefresh * 1000, maxTenantLabels: flags.maxTenantLabels },
+      selfTrace: flags.selfTraceEndpoint
+        ? { endpoint: flags.selfTraceEndpoint, headers: flags.selfTraceToken ? { authorization: `Bearer ${flags.selfTraceToken}` } : undefined }
+        : undefined,
     });
     process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {

@@ -16,6 +16,9 @@ import { FairScheduler, type FairOptions } from './ingest/fair.js';
 import { MemoryGuard, type MemoryLimits } from './ingest/memory.js';
 import { totalmem } from 'node:os';
 import { buildApiApp } from './http/api.js';
+import { TenantscopeMetrics, type MetricsOptions } from './telemetry/metrics.js';
+import { ReportGauges } from './telemetry/report-gauges.js';
+import { startSelfTracing, type SelfTraceOptions } from './telemetry/self-trace.js';
 import { stageLogger } from './log.js';
 import { ChainWriter } from './ingest/audit/chain.js';
 import { AuditIngest } from './ingest/audit/ingest.js';
@@ -59,6 +62,10 @@ export interface ServeOptions extends StoreLocation {
   policyIntervalMs?: number;
   /** Streamed policy options (budget, timeouts). */
   policyStream?: Partial<StreamOptions>;
+  /** Prometheus metrics: tenants with labels of their own, and how often the report gauges are recomputed. */
+  metrics?: MetricsOptions & { refreshMs?: number };
+  /** Export tenantscope's own traces over OTLP/HTTP (off when absent). */
+  selfTrace?: SelfTraceOptions;
 }
 
 export interface RunningServer {
@@ -72,6 +79,7 @@ export interface RunningServer {
   store: Store;
   /** Absent when policies are off. */
   policies?: PolicyService;
+  metrics: TenantscopeMetrics;
   /** Stop listening, flush queued rows, close the store. */
   close(): Promise<void>;
 }
@@ -91,7 +99,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   // Blocks a previous run logged but did not store go in first, before any new request.
   const { wal, replay } = await WriteAheadLog.open(join(opts.dataDir, 'wal'), stageLogger('wal'), opts.wal);
-  const writer = new BatchWriter(store, stageLogger('writer'), opts.writer, {}, wal);
+  const metrics = new TenantscopeMetrics(registry, opts.metrics);
+  const selfTrace = opts.selfTrace ? startSelfTracing(opts.selfTrace) : undefined;
+  const writer = new BatchWriter(store, stageLogger('writer'), opts.writer, metrics.writerObserver(), wal);
   if (replay.length > 0) {
     await writer.replay(replay);
     log.info({ blocks: replay.length, rows: replay.reduce((a, b) => a + b.rows, 0), waiting: writer.depth() }, 'write-ahead log replayed');
@@ -103,7 +113,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     policyDir === 'off'
       ? undefined
       : await PolicyService.start(
-          { dir: policyDir, intervalMs: opts.policyIntervalMs ?? DEFAULT_POLICY_INTERVAL_MS, stream: opts.policyStream },
+          { dir: policyDir, intervalMs: opts.policyIntervalMs ?? DEFAULT_POLICY_INTERVAL_MS, stream: opts.policyStream, onEvaluated: (mode, ms) => metrics.policyEvaluated(mode, ms) },
           registry,
           store,
           (text, rows) => writer.write('violations', text, rows),
@@ -112,24 +122,41 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!policies) log.warn('policies are switched off: no isolation or retention violations are recorded');
   const quotas = opts.quotas === false ? undefined : new TenantQuotas(registry);
   if (!quotas) log.warn('ingest quotas are switched off: a tenant can send without limit');
-  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies, quotas);
+  const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies, quotas, metrics);
   const node = nodeId(opts.dataDir);
-  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies);
+  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies, (tenant, events, bytes, byClass) =>
+    metrics.auditStored(tenant, events, bytes, byClass),
+  );
   const { limits } = registry.settings;
   const maxRequestBytes = opts.maxRequestBytes ?? registry.settings.maxRequestBytes;
   // Never below the body limit: a flag raising only the body limit raises both, as it always did.
   const maxDecompressedBytes = Math.max(opts.maxDecompressedBytes ?? limits.maxDecompressedBytes, maxRequestBytes);
   const memory = new MemoryGuard({ ...defaultMemoryLimits(), ...opts.memory });
-  const receive = createOtlpReceiver(registry, pipeline, { memory, fair: new FairScheduler(opts.fair) }, limits);
+  const fair = new FairScheduler(opts.fair);
+  const receive = createOtlpReceiver(registry, pipeline, { memory, fair }, limits);
+  metrics.watchQueues({ writerDepth: () => writer.depth(), fairDepth: () => fair.load() });
+  const gauges = new ReportGauges(store, registry, metrics, stageLogger('metrics'));
   const quotaGate = quotas ? createQuotaGate(registry, pipeline) : undefined;
-  const otlp = buildOtlpHttpApp({ registry, receive, quotaGate, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes });
-  const api = buildApiApp({ registry, store, log: stageLogger('api'), policies });
+  const otlp = buildOtlpHttpApp({
+    registry, receive, quotaGate, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes,
+    onRequest: (signal, encoding, status, ms, _result, errorCode) => {
+      metrics.request('http', signal, encoding, status, ms);
+      if (errorCode) metrics.error(errorCode, 'otlp-http');
+    },
+  });
+  const api = buildApiApp({ registry, store, log: stageLogger('api'), policies, metrics });
 
   let grpc: OtlpGrpcListener;
   try {
     await otlp.listen({ host: opts.host, port: opts.otlpHttpPort });
     await api.listen({ host: opts.host, port: opts.apiPort });
-    grpc = await listenOtlpGrpc({ receive, log: stageLogger('otlp-grpc'), maxRequestBytes, host: opts.host, port: opts.otlpGrpcPort });
+    grpc = await listenOtlpGrpc({
+      receive, log: stageLogger('otlp-grpc'), maxRequestBytes, host: opts.host, port: opts.otlpGrpcPort,
+      onRequest: (signal, _transport, _code, ms, _result, error) => {
+        metrics.request('grpc', signal, 'protobuf', error?.status ?? 200, ms);
+        if (error) metrics.error(error.code, 'otlp-grpc');
+      },
+    });
   } catch (e) {
     // A port in use must not leave the other listeners, the policy worker and the store open.
     await otlp.close();
@@ -138,6 +165,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await writer.close();
     merges?.stop();
     await store.close();
+    await metrics.close();
+    await selfTrace?.shutdown();
     throw e;
   }
   const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
@@ -145,6 +174,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const apiUrl = url(api.server.address() as AddressInfo);
   const otlpGrpcAddress = grpc.address;
   const otlpGrpcUrl = `http://${otlpGrpcAddress}`;
+  gauges.start(opts.metrics?.refreshMs);
   log.info({ otlpHttpUrl, otlpGrpcUrl, apiUrl, node, tenants: registry.tenants().length, maxRequestBytes }, 'tenantscope serving');
 
   let closing: Promise<void> | undefined;
@@ -154,6 +184,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     otlpGrpcAddress,
     apiUrl,
     registry,
+    metrics,
     store,
     policies,
     close() {
@@ -162,9 +193,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         await api.close();
         await policies?.close();
         await pipeline.flushRefusals();
+        await gauges.stop();
         await writer.close();
         merges?.stop();
         await store.close();
+        await metrics.close();
+        await selfTrace?.shutdown();
       })();
       return closing;
     },

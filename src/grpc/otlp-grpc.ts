@@ -20,7 +20,7 @@ export interface OtlpGrpcOptions {
   /** Largest message accepted, after decompression (the same limit as OTLP/HTTP bodies). */
   maxRequestBytes: number;
   /** Called after each Export call that reached the receiver, with its gRPC status code, for self-metrics. */
-  onRequest?: (signal: Signal, transport: 'grpc', code: number, ms: number, result?: IngestResult) => void;
+  onRequest?: (signal: Signal, transport: 'grpc', code: number, ms: number, result?: IngestResult, error?: TenantscopeError) => void;
 }
 
 export interface OtlpGrpcListener {
@@ -93,6 +93,7 @@ function exportHandler(signal: Signal, opts: OtlpGrpcOptions) {
     const started = performance.now();
     let code: number = GrpcStatus.OK;
     let result: IngestResult | undefined;
+    let failure: TenantscopeError | undefined;
     try {
       result = await receive({ signal, authorization: authorizationOf(call.metadata), payload: { body: call.request, encoding: 'protobuf' } });
       callback(null, encodeExportResponse(signal, { rejected: result.rejected, errorMessage: result.errorMessage }, 'protobuf'));
@@ -107,11 +108,12 @@ function exportHandler(signal: Signal, opts: OtlpGrpcOptions) {
       }
       const answer = grpcErrorStatus(err);
       code = answer.code;
+      failure = err;
       callback(answer);
     } finally {
       const ms = performance.now() - started;
       log.debug({ signal, code, ms: Math.round(ms), accepted: result?.accepted, rejected: result?.rejected }, 'OTLP/gRPC export');
-      onRequest?.(signal, 'grpc', code, ms, result);
+      onRequest?.(signal, 'grpc', code, ms, result, failure);
     }
   };
 }

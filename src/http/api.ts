@@ -14,6 +14,8 @@ import { authenticate, requireKind, requireTenantRead } from './auth.js';
 import type { Logger } from '../log.js';
 import { listViolations, type ViolationQuery } from '../policy/violations.js';
 import type { PolicyService } from '../policy/service.js';
+import type { TenantscopeMetrics } from '../telemetry/metrics.js';
+import { registerMetricsRoute } from './metrics.js';
 
 export interface ApiOptions {
   registry: Registry;
@@ -21,6 +23,8 @@ export interface ApiOptions {
   log: Logger;
   /** Absent when policies are off. */
   policies?: PolicyService;
+  /** Served as GET /metrics; absent: no metrics route. */
+  metrics?: TenantscopeMetrics;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -35,7 +39,7 @@ function sendError(reply: FastifyReply, err: TenantscopeError): FastifyReply {
 
 /** Build the API app (not yet listening). */
 export function buildApiApp(opts: ApiOptions): FastifyInstance {
-  const { registry, store, log, policies } = opts;
+  const { registry, store, log, policies, metrics } = opts;
   const app = Fastify({ logger: false, return503OnClosing: true });
 
   app.setErrorHandler((error, _req, reply) => {
@@ -46,6 +50,8 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return sendError(reply, tsError('TS_ERR_INTERNAL', [fe.message]));
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, tsError('TS_ERR_NOT_FOUND', [req.method, req.url.split('?')[0]!.slice(0, 200)])));
+
+  if (metrics) registerMetricsRoute(app, registry, metrics);
 
   app.get('/healthz', async () => {
     await store.query('SELECT 1 AS ok');

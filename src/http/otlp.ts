@@ -29,7 +29,7 @@ export interface OtlpHttpOptions {
   /** Audit event ingest, served as POST /v1/audit on the same port. */
   audit?: AuditIngest;
   /** Called after each request, for self-metrics. */
-  onRequest?: (signal: Signal, encoding: Encoding | 'unknown', status: number, ms: number, result?: IngestResult) => void;
+  onRequest?: (signal: Signal, encoding: Encoding | 'unknown', status: number, ms: number, result?: IngestResult, errorCode?: string) => void;
 }
 
 const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
@@ -95,7 +95,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
         opts.quotaGate(signal, req.headers.authorization, Number(req.headers['content-length'] ?? 0) || 0, encoding ?? 'unknown');
       } catch (e) {
         if (!isTenantscopeError(e)) throw e;
-        opts.onRequest?.(signal, encoding ?? 'unknown', e.status, performance.now() - started);
+        opts.onRequest?.(signal, encoding ?? 'unknown', e.status, performance.now() - started, undefined, e.code);
         return sendStatus(reply, req, e);
       }
     };
@@ -103,6 +103,7 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
       const started = performance.now();
       const encoding = mediaEncoding(req.headers['content-type']);
       let status = 200;
+      let errorCode: string | undefined;
       let result: IngestResult | undefined;
       try {
         result = await receive({
@@ -122,10 +123,11 @@ export function buildOtlpHttpApp(opts: OtlpHttpOptions): FastifyInstance {
       } catch (e) {
         if (!isTenantscopeError(e)) throw e;
         status = e.status;
+        errorCode = e.code;
         if (e.status >= 500) log.error({ signal, code: e.code, err: e.message }, 'ingest failed');
         return sendStatus(reply, req, e);
       } finally {
-        opts.onRequest?.(signal, encoding ?? 'unknown', status, performance.now() - started, result);
+        opts.onRequest?.(signal, encoding ?? 'unknown', status, performance.now() - started, result, errorCode);
       }
     });
   }

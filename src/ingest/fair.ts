@@ -43,6 +43,13 @@ export class FairScheduler {
     }
   }
 
+  /** Requests running and waiting, in all. */
+  load(): { running: number; waiting: number } {
+    let waiting = 0;
+    for (const q of this.queues.values()) waiting += q.length;
+    return { running: this.active, waiting };
+  }
+
   /** Requests waiting, per tenant (queue depth). */
   depth(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -38,6 +38,25 @@ export interface IngestResult extends PartialSuccess {
   redactions: Record<string, Record<string, number>>;
 }
 
+/** One tenant's part of a stored request, for self-metrics. */
+export interface StoredSlice {
+  tenantId: string;
+  records: number;
+  /** Bytes of the stored rows. */
+  bytes: number;
+  /** The tenant's resource groups as stored (spans, log records or metric points). */
+  groups: ResourceGroup<unknown>[];
+}
+
+/**
+ * What the pipeline tells an observer (the Prometheus metrics): each request once its rows are
+ * durable, and each refusal. Implemented downstream (src/telemetry); the pipeline only calls it.
+ */
+export interface IngestObserver {
+  stored(signal: Signal, slices: readonly StoredSlice[], rejections: readonly Rejection[], redactions: Record<string, Record<string, number>>): void;
+  refused(tenantId: string, signal: Signal, reason: 'rate_limited' | 'queue_full', records: number): void;
+}
+
 const TABLE: Record<Signal, TableName & ('spans' | 'logs' | 'metric_points')> = {
   traces: 'spans',
   logs: 'logs',
@@ -72,6 +91,7 @@ export class IngestPipeline {
     private readonly policies?: PolicyStage,
     /** Absent: no per-tenant ingest quotas. */
     private readonly quotas?: TenantQuotas,
+    private readonly observer?: IngestObserver,
   ) {}
 
   /**
@@ -113,6 +133,7 @@ export class IngestPipeline {
     const writes: Promise<void>[] = [];
     const perTenant: Record<string, number> = {};
     const redactions: Record<string, Record<string, number>> = {};
+    const stored: StoredSlice[] = [];
     let accepted = 0;
     // A request the input limits thinned or cut is still stored; OTLP lets a partial success
     // carry a message with nothing rejected, which is how the sender hears of it. It goes
@@ -145,6 +166,7 @@ export class IngestPipeline {
         });
       }
       writes.push(this.writer.write(table, enc.text, enc.rows, { batchId }));
+      if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes: Buffer.byteLength(enc.text), groups: slice.groups });
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
       usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
@@ -177,6 +199,7 @@ export class IngestPipeline {
     // Policies run on their own thread while the rows are stored; waiting is bounded by their budget.
     if (summary && this.policies) writes.push(this.policies.submit(summary.summaries()));
     await Promise.all(writes);
+    this.observer?.stored(decoded.signal, stored, rejections, redactions);
 
     const rejected = rejections.reduce((a, r) => a + r.records, 0);
     return { accepted, rejected, perTenant, redactions, errorMessage: summarize(messages) };
@@ -194,7 +217,7 @@ export class IngestPipeline {
       for (const s of slices) quotas.charge(s.tenant.id, s.records, records > 0 ? Math.round((bytes * s.records) / records) : 0);
       return;
     }
-    for (const { s } of over) this.noteRefusal(s.tenant.id, req.decoded.signal, req.principal.name, req.encoding, s.records, bytes, now);
+    for (const { s } of over) this.noteRefusal(s.tenant.id, req.decoded.signal, req.principal.name, req.encoding, s.records, bytes, now, 'rate_limited');
     const worst = over.reduce((a, b) => (b.wait > a.wait ? b : a));
     const t = this.registry.tenant(worst.s.tenant.id)!;
     this.log.warn({ tenant: t.id, token: req.principal.name, records: worst.s.records, retryAfterSeconds: worst.wait }, 'ingest over quota');
@@ -205,19 +228,20 @@ export class IngestPipeline {
   refuseEarly(principal: Principal, signal: Signal, encoding: Encoding | 'unknown', bytes: number, wait: number): never {
     const tenantId = this.chargedTenant(principal);
     const t = this.registry.tenant(tenantId)!;
-    this.recordRefusal(principal, signal, encoding, bytes);
+    this.recordRefusal(principal, signal, encoding, bytes, 'rate_limited');
     throw tsError('TS_ERR_RATE_LIMITED', [tenantId, `${t.quotas.eventsPerSecond} records/s, ${t.quotas.bytesPerSecond} bytes/s`, wait], { tenant: tenantId, retryAfterSeconds: wait });
   }
 
   /** Record a request refused before decoding (quota, or too many of the tenant's requests waiting) against its tenant. */
-  recordRefusal(principal: Principal, signal: Signal, encoding: Encoding | 'unknown', bytes: number): void {
-    this.noteRefusal(this.chargedTenant(principal), signal, principal.name, encoding, 0, bytes, Date.now());
+  recordRefusal(principal: Principal, signal: Signal, encoding: Encoding | 'unknown', bytes: number, reason: 'rate_limited' | 'queue_full'): void {
+    this.noteRefusal(this.chargedTenant(principal), signal, principal.name, encoding, 0, bytes, Date.now(), reason);
   }
 
   // Refusals are evidence too, but a flood must not turn into a flood of writes: they are
   // summed and stored as one usage row per tenant, signal and token every REFUSAL_FLUSH_MS.
-  private noteRefusal(tenantId: string, signal: Signal, token: string, encoding: string, records: number, bytes: number, now: number): void {
+  private noteRefusal(tenantId: string, signal: Signal, token: string, encoding: string, records: number, bytes: number, now: number, reason: 'rate_limited' | 'queue_full'): void {
     this.quotas?.noteRefused(tenantId, records, bytes);
+    this.observer?.refused(tenantId, signal, reason, records);
     const key = `${tenantId}\0${signal}\0${token}\0${encoding}`;
     const sum = this.refusals.get(key) ?? { tenantId, signal: TABLE[signal], token, encoding, requests: 0, records: 0, bytes: 0, firstMs: now };
     sum.requests++;

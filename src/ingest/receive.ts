@@ -14,6 +14,10 @@ import type { Encoding, IngestPipeline, IngestResult } from './pipeline.js';
 import type { FairScheduler } from './fair.js';
 import type { MemoryGuard } from './memory.js';
 import type { Principal } from '../config/index.js';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+
+// Spans of tenantscope's own pipeline; a no-op unless self-tracing is switched on.
+const tracer = trace.getTracer('tenantscope');
 
 /** An OTLP request body as the transport delivers it: decompressed, in a known encoding. */
 export interface OtlpPayload {
@@ -77,21 +81,33 @@ export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline,
     try {
       const wait = pipeline.retryAfterSeconds(principal);
       if (wait > 0) pipeline.refuseEarly(principal, signal, encoding, body.length, wait);
-      const work = async () => {
-        const decoded = decodeOtlp(signal, body, encoding, limits);
-        try {
-          return await pipeline.ingest({ principal, decoded, encoding, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) });
-        } catch (e) {
-          if (isTenantscopeError(e)) throw e;
-          // What the pipeline throws on its own is the writer giving up on the store: transient.
-          throw tsError('TS_ERR_STORE', [e instanceof Error ? e.message : String(e)]);
-        }
-      };
+      const work = () =>
+        tracer.startActiveSpan('tenantscope.ingest', { attributes: { 'tenantscope.signal': signal, 'tenantscope.encoding': encoding, 'tenantscope.token': principal.name, 'tenantscope.bytes': body.length } }, async (span) => {
+          try {
+            const decoded = tracer.startActiveSpan('tenantscope.decode', (d) => {
+              try {
+                return decodeOtlp(signal, body, encoding, limits);
+              } finally {
+                d.end();
+              }
+            });
+            const result = await pipeline.ingest({ principal, decoded, encoding, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) });
+            span.setAttributes({ 'tenantscope.accepted': result.accepted, 'tenantscope.rejected': result.rejected });
+            return result;
+          } catch (e) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: isTenantscopeError(e) ? e.code : 'TS_ERR_STORE' });
+            if (isTenantscopeError(e)) throw e;
+            // What the pipeline throws on its own is the writer giving up on the store: transient.
+            throw tsError('TS_ERR_STORE', [e instanceof Error ? e.message : String(e)]);
+          } finally {
+            span.end();
+          }
+        });
       if (!admission.fair) return await work();
       try {
         return await admission.fair.run(fairKey(principal), work);
       } catch (e) {
-        if (isTenantscopeError(e) && e.context.queueFull === true) pipeline.recordRefusal(principal, signal, encoding, body.length);
+        if (isTenantscopeError(e) && e.context.queueFull === true) pipeline.recordRefusal(principal, signal, encoding, body.length, 'queue_full');
         throw e;
       }
     } finally {

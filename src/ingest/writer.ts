@@ -14,6 +14,10 @@ import type { Store, TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
 import { isTenantscopeError, tsError } from '../errors.js';
 import type { WalBlock, WriteAheadLog } from './wal.js';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+
+// A no-op unless self-tracing is switched on (src/telemetry/self-trace.ts).
+const tracer = trace.getTracer('tenantscope');
 
 export interface WriterOptions {
   /** Flush a table once this many rows wait. */
@@ -332,11 +336,15 @@ export class BatchWriter {
 
   private async insert(block: WalBlock): Promise<InsertOutcome> {
     const started = performance.now();
+    const span = tracer.startSpan('tenantscope.store.insert', { attributes: { 'tenantscope.table': block.table, 'tenantscope.rows': block.rows, 'tenantscope.bytes': block.body.length } });
     try {
       await this.store.insertJsonEachRow(block.table, block.body, block.rows, { dedupToken: block.id });
+      span.end();
       this.observer.onFlush?.(block.table, block.rows, block.body.length, performance.now() - started);
       return { ok: true };
     } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: message(e) });
+      span.end();
       this.observer.onFlush?.(block.table, block.rows, block.body.length, performance.now() - started, e);
       if (!this.wal) this.log.error({ table: block.table, rows: block.rows, err: message(e) }, 'insert failed');
       return { ok: false, transient: isTenantscopeError(e) && e.context.transient === true, error: e };

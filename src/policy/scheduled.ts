@@ -66,6 +66,8 @@ export class ScheduledPolicies {
     private readonly registry: Registry,
     private readonly recorder: FindingRecorder,
     private readonly log: Logger,
+    /** Told each run's time, ms. */
+    private readonly onRun?: (ms: number) => void,
   ) {}
 
   /** Evaluate once; with `record`, store findings and resolve what is gone. */
@@ -88,6 +90,7 @@ export class ScheduledPolicies {
     }
     const run: ScheduledRun = { at: input.now, policyVersion: set.version, findings, failures, resolved, ms: performance.now() - started };
     if (opts.record !== false) this.last = run;
+    this.onRun?.(run.ms);
     return run;
   }
 

@@ -19,6 +19,8 @@ export interface PolicyServiceOptions {
   stream?: Partial<StreamOptions>;
   /** Watch the directory and reload on change (default true). */
   watch?: boolean;
+  /** Told the evaluation time of every streamed input and every scheduled run (self-metrics). */
+  onEvaluated?: (mode: 'stream' | 'scheduled', ms: number) => void;
 }
 
 /** What GET /api/v1/policies answers. */
@@ -58,8 +60,8 @@ export class PolicyService {
     this.set = set;
     const recorder = new FindingRecorder(registry, sink, log);
     this.streamOpts = { ...DEFAULT_STREAM_OPTIONS, ...opts.stream };
-    this.stream = new StreamPolicies(registry, recorder, log, this.streamOpts);
-    this.scheduled = new ScheduledPolicies(store, registry, recorder, log);
+    this.stream = new StreamPolicies(registry, recorder, log, this.streamOpts, opts.onEvaluated && ((ms) => opts.onEvaluated!('stream', ms)));
+    this.scheduled = new ScheduledPolicies(store, registry, recorder, log, opts.onEvaluated && ((ms) => opts.onEvaluated!('scheduled', ms)));
   }
 
   /** Load the policies and start evaluating; throws PolicyLoadError if the set is refused. */

@@ -63,6 +63,8 @@ export class StreamPolicies {
     private readonly recorder: FindingRecorder,
     private readonly log: Logger,
     private readonly opts: StreamOptions = DEFAULT_STREAM_OPTIONS,
+    /** Told each input's evaluation time in the worker, ms. */
+    private readonly onEvaluated?: (ms: number) => void,
   ) {}
 
   /** The policy set being evaluated. */
@@ -177,6 +179,7 @@ export class StreamPolicies {
     this.stats.findings += r.findings.length;
     this.stats.failures += r.failures.length;
     this.stats.evalMs += r.ms;
+    this.onEvaluated?.(r.ms);
     const failures: FailureContext[] = r.failures.map((x) => ({ pkg: x.pkg, tenant: item.input.tenant, kind: item.input.kind, message: x.message, evidence: ids(item.input) }));
     if (r.findings.length === 0 && failures.length === 0) {
       item.done();

@@ -37,6 +37,8 @@ export class AuditIngest {
     private readonly redaction?: RedactionStage,
     /** Absent when streamed policies are switched off. */
     private readonly policies?: PolicyStage,
+    /** Told of each tenant's events once they are stored (self-metrics). */
+    private readonly onStored?: (tenantId: string, events: number, bytes: number, redactions: Record<string, number>) => void,
   ) {
     this.#validator = new EventValidator(registry.settings.limits);
   }
@@ -94,12 +96,16 @@ export class AuditIngest {
           summary.records(tenant.id, events.length);
           if (redacted) summary.redacted(tenant.id, redacted.byClass, redacted.owners);
         }
-        const chained = await this.chain.append(tenant.id, events, (c) =>
-          Promise.all([
-            this.sink('audit_events', auditRows(c, tenant.retentionDays.audit_events, principal.name), c.length),
+        let bytes = 0;
+        const chained = await this.chain.append(tenant.id, events, (c) => {
+          const text = auditRows(c, tenant.retentionDays.audit_events, principal.name);
+          bytes = Buffer.byteLength(text);
+          return Promise.all([
+            this.sink('audit_events', text, c.length),
             redacted && redacted.rows > 0 ? this.sink('redactions', redacted.text, redacted.rows) : undefined,
-          ]).then(() => undefined),
-        );
+          ]).then(() => undefined);
+        });
+        this.onStored?.(tenant.id, chained.length, bytes, redacted?.byClass ?? {});
         chained.forEach((c, i) =>
           results.push({ index: indexes[i]!, status: 'stored', id: c.eventId, segment_id: c.segmentId, seq: c.seq, hash: c.hash, flags: c.flags }),
         );
