@@ -1,10 +1,11 @@
 // The PromQL in dashboards/: every Grafana panel query and every rule expression, ready to be
 // checked or run against a Prometheus, plus the metric names an expression selects.
 //
-// metricNames is a small hand-written scanner rather than a parser because npm has no
-// maintained PromQL parser for Node (the ones there are browser editor grammars or abandoned).
-// It only has to list metric names for the catalogue check; whether the expressions parse is
-// left to Prometheus itself (promtool in test/dashboards.test.ts, a real server in the e2e test).
+// metricNames is a small hand-written scanner, not a parser: npm has no maintained PromQL
+// parser meant for Node (the Prometheus project's own package, @prometheus-io/lezer-promql, is
+// the grammar of its browser query editor), and listing the metric names for the catalogue
+// check needs no syntax tree. Whether the expressions parse is left to Prometheus itself:
+// promtool in test/dashboards.test.ts, a real server in the metrics e2e test.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
