@@ -5,9 +5,8 @@
 // port serves its text. Instrument names are the Prometheus names (the exporter only appends
 // `_total` to counters), and no units are set, so the exposition is plain text format that
 // Prometheus and promtool read without OpenMetrics extensions.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { Registry } from '../config/index.js';
 import type { IngestObserver, StoredSlice } from '../ingest/pipeline.js';
@@ -61,6 +60,8 @@ export class TenantscopeMetrics implements IngestObserver {
   private readonly errors: Counter;
   private readonly refreshSeconds: Histogram;
   private queues: QueueSources = {};
+  // Same options as the exporter's: no timestamps, target_info kept, no scope labels.
+  private readonly serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
 
   constructor(
     private readonly registry: Registry,
@@ -189,16 +190,10 @@ export class TenantscopeMetrics implements IngestObserver {
     };
   }
 
-  /** Serve the exposition (GET /metrics). */
-  handle(req: IncomingMessage, res: ServerResponse): void {
-    this.exporter.getMetricsRequestHandler(req, res);
-  }
-
-  /** The exposition text, for tests and the CLI. */
+  /** The exposition text (GET /metrics filters it per caller, so it is not streamed straight out). */
   async text(): Promise<string> {
     const { resourceMetrics } = await this.exporter.collect();
-    const { PrometheusSerializer } = await import('@opentelemetry/exporter-prometheus');
-    return new PrometheusSerializer(undefined, false, undefined, false, true).serialize(resourceMetrics);
+    return this.serializer.serialize(resourceMetrics);
   }
 
   async close(): Promise<void> {
