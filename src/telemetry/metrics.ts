@@ -100,6 +100,16 @@ export class TenantscopeMetrics implements IngestObserver {
     });
     this.errors = m.createCounter('tenantscope_errors', { description: 'Errors answered or met, per error code and stage' });
 
+    // Each labelled tenant's SLI counters start at zero, so Prometheus has a baseline before
+    // the first span: otherwise rate() misses whatever the first scrape already holds.
+    for (const t of registry.tenants()) {
+      const l = this.labels.of(t.id);
+      if (l.tenant !== t.id) continue;
+      for (const sli of ['availability', 'latency']) {
+        this.sliEvents.add(0, { ...l, sli });
+        this.sliBad.add(0, { ...l, sli });
+      }
+    }
     m.createObservableGauge('tenantscope_metric_tenants', { description: 'Tenants with a label of their own (labelled) and folded into tenant="other" (folded)' }).addCallback((r) => {
       const c = this.labels.counts();
       r.observe(c.labelled, { state: 'labelled' });
