@@ -1,5 +1,5 @@
-// The API server: health and per-tenant reads. Every tenant read goes through
-// `requireTenantRead`, so scope is decided in one place for all routes.
+// The API server: health and per-tenant reads. Every route declares its access rule and one
+// hook enforces it (access.ts), so scope is decided in one place for all routes.
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
@@ -10,7 +10,7 @@ import { costCsv, costReport, type CostReport } from '../reports/cost.js';
 import { parseTimeParam } from '../reports/window.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
-import { authenticate, requireKind, requireTenantRead } from './auth.js';
+import { enforceAccess, principalOf, type DeclaredRoute } from './access.js';
 import type { Logger } from '../log.js';
 import { listViolations, type ViolationQuery } from '../policy/violations.js';
 import type { PolicyService } from '../policy/service.js';
@@ -37,6 +37,19 @@ function sendError(reply: FastifyReply, err: TenantscopeError): FastifyReply {
   return reply.code(err.status).type('application/json').send(body);
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the API app with its access rule (the access-matrix test walks them). */
+    declaredRoutes: DeclaredRoute[];
+  }
+}
+
+/** GET /api/v1/tenants: the caller and the tenants it may read. */
+export interface TenantList {
+  caller: { name: string; kind: string };
+  tenants: { id: string; name: string; tier: string; region: string }[];
+}
+
 /** Build the API app (not yet listening). */
 export function buildApiApp(opts: ApiOptions): FastifyInstance {
   const { registry, store, log, policies, metrics } = opts;
@@ -51,78 +64,75 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, tsError('TS_ERR_NOT_FOUND', [req.method, req.url.split('?')[0]!.slice(0, 200)])));
 
+  const routes = enforceAccess(app, registry);
+  app.decorate('declaredRoutes', routes);
   if (metrics) registerMetricsRoute(app, registry, metrics);
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
     await store.query('SELECT 1 AS ok');
     return { status: 'ok', store: store.kind, tenants: registry.tenants().length };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/usage', async (req) => {
-    const principal = authenticate(registry, req);
-    const tenantId = req.params.id;
-    requireTenantRead(registry, principal, tenantId, ['read', 'admin']);
-    return usageReport(store, tenantId, windowQuery(req.query));
+  // The tenants the caller may read, and who the caller is (the UI signs in with this).
+  app.get('/api/v1/tenants', { config: { access: { scope: 'caller', kinds: READERS } } }, async (req): Promise<TenantList> => {
+    const p = principalOf(req);
+    const tenants = registry.tenants().filter((t) => p.tenants === 'all' || registry.canRead(p, t.id));
+    return { caller: { name: p.name, kind: p.kind }, tenants: tenants.map((t) => ({ id: t.id, name: t.name, tier: t.tier, region: t.region })) };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/slo', async (req) => {
-    const principal = authenticate(registry, req);
-    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/usage', { config: { access: { scope: 'tenant', kinds: ['read', 'admin'] } } }, async (req) => {
+    return usageReport(store, req.params.id, windowQuery(req.query));
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/slo', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
     return sloReport(store, registry.tenant(req.params.id)!, windowQuery(req.query));
   });
 
   // Which neighbours slowed this tenant down, named only for an admin.
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/noisy-neighbors', async (req) => {
-    const principal = authenticate(registry, req);
-    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
-    return noisyNeighborReport(store, { ...noisyQuery(req.query), tenant: req.params.id, anonymise: principal.kind !== 'admin' });
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/noisy-neighbors', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
+    return noisyNeighborReport(store, { ...noisyQuery(req.query), tenant: req.params.id, anonymise: principalOf(req).kind !== 'admin' });
   });
 
-  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/noisy-neighbors', async (req) => {
-    requireKind(authenticate(registry, req), ['admin'], 'read the platform noisy-neighbour report');
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/noisy-neighbors', PLATFORM, async (req) => {
     return noisyNeighborReport(store, noisyQuery(req.query));
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/cost', async (req, reply) => {
-    const principal = authenticate(registry, req);
-    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/cost', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req, reply) => {
     const csv = formatQuery(req.query);
     return sendCost(reply, await costReport(store, registry, { ...windowQuery(req.query), tenant: req.params.id }), csv);
   });
 
-  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/cost', async (req, reply) => {
-    requireKind(authenticate(registry, req), ['admin'], 'read the platform cost report');
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/cost', PLATFORM, async (req, reply) => {
     const csv = formatQuery(req.query);
     return sendCost(reply, await costReport(store, registry, windowQuery(req.query)), csv);
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', async (req) => {
-    const principal = authenticate(registry, req);
-    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+  app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
     return verifyChain(store, req.params.id);
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', async (req) => {
-    const principal = authenticate(registry, req);
-    requireTenantRead(registry, principal, req.params.id, ['read', 'auditor', 'admin']);
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
     const violations = await listViolations(store, { ...violationQuery(req.query), tenant: req.params.id });
     return { tenant: req.params.id, violations };
   });
 
   // Every tenant's violations and the platform's own (tenant ""), for operators.
-  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/violations', async (req) => {
-    requireKind(authenticate(registry, req), ['admin'], 'list every tenant\'s violations');
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/violations', PLATFORM, async (req) => {
     return { violations: await listViolations(store, violationQuery(req.query)) };
   });
 
-  app.get('/api/v1/policies', async (req) => {
-    requireKind(authenticate(registry, req), ['admin'], 'read the policy status');
+  app.get('/api/v1/policies', PLATFORM, async () => {
     if (!policies) throw tsError('TS_ERR_NOT_FOUND', ['GET', '/api/v1/policies (policies are switched off)']);
     return policies.status();
   });
 
   return app;
 }
+
+/** Tenant routes: a read token for its tenant, an auditor for its listed tenants, an admin. */
+const READERS = ['read', 'auditor', 'admin'] as const;
+/** Cross-tenant routes: admins only. */
+const PLATFORM = { config: { access: { scope: 'platform', kinds: ['admin'] } } } as const;
 
 const STATUSES = ['open', 'resolved', 'all'] as const;
 

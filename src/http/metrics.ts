@@ -7,15 +7,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Principal, Registry } from '../config/index.js';
 import type { TenantscopeMetrics } from '../telemetry/metrics.js';
-import { authenticate, requireKind } from './auth.js';
+import { principalOf } from './access.js';
 
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Mount GET /metrics on an app. */
 export function registerMetricsRoute(app: FastifyInstance, registry: Registry, metrics: TenantscopeMetrics): void {
-  app.get('/metrics', async (req, reply) => {
-    const principal = authenticate(registry, req);
-    requireKind(principal, ['admin', 'read', 'auditor'], 'read metrics');
+  app.get('/metrics', { config: { access: { scope: 'caller', kinds: ['admin', 'read', 'auditor'] } } }, async (req, reply) => {
+    const principal = principalOf(req);
     const text = await metrics.text();
     return reply.code(200).type(CONTENT_TYPE).send(principal.tenants === 'all' ? text : onlyTenants(text, registry, principal));
   });
