@@ -35,6 +35,7 @@ export const ERRORS = {
   TS_ERR_STORE: { status: 503, message: 'storage is unavailable, retry later: %s' },
   TS_ERR_RATE_LIMITED: { status: 429, message: 'tenant %s is over its ingest quota (%s); retry in %s s' },
   TS_ERR_OVERLOADED: { status: 503, message: 'tenantscope is at its memory limit (%s); retry in %s s' },
+  TS_ERR_READ_NOT_AUDITED: { status: 503, message: "the read of tenant %s could not be written to its audit chain, so it is not answered: %s" },
   TS_ERR_INTERNAL: { status: 500, message: 'internal error: %s' },
   TS_ERR_CONFIG: { status: 500, message: 'invalid configuration: %s' },
 } as const satisfies Record<string, ErrorSpec>;

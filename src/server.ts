@@ -16,6 +16,7 @@ import { FairScheduler, type FairOptions } from './ingest/fair.js';
 import { MemoryGuard, type MemoryLimits } from './ingest/memory.js';
 import { totalmem } from 'node:os';
 import { buildApiApp } from './http/api.js';
+import type { DeclaredRoute } from './http/access.js';
 import { TenantscopeMetrics, type MetricsOptions } from './telemetry/metrics.js';
 import { ReportGauges } from './telemetry/report-gauges.js';
 import { startSelfTracing, type SelfTraceOptions } from './telemetry/self-trace.js';
@@ -80,6 +81,8 @@ export interface RunningServer {
   /** Absent when policies are off. */
   policies?: PolicyService;
   metrics: TenantscopeMetrics;
+  /** The API's routes with their access rules. */
+  routes: readonly DeclaredRoute[];
   /** Stop listening, flush queued rows, close the store. */
   close(): Promise<void>;
 }
@@ -144,7 +147,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (errorCode) metrics.error(errorCode, 'otlp-http');
     },
   });
-  const api = buildApiApp({ registry, store, log: stageLogger('api'), policies, metrics });
+  const api = buildApiApp({ registry, store, log: stageLogger('api'), policies, metrics, recordRead: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName) });
 
   let grpc: OtlpGrpcListener;
   try {
@@ -185,6 +188,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     apiUrl,
     registry,
     metrics,
+    routes: api.declaredRoutes,
     store,
     policies,
     close() {

@@ -11,6 +11,7 @@ import { parseTimeParam } from '../reports/window.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { enforceAccess, principalOf, type DeclaredRoute } from './access.js';
+import { recordReads, type ReadRecorder } from './read-audit.js';
 import type { Logger } from '../log.js';
 import { listViolations, type ViolationQuery } from '../policy/violations.js';
 import type { PolicyService } from '../policy/service.js';
@@ -25,6 +26,8 @@ export interface ApiOptions {
   policies?: PolicyService;
   /** Served as GET /metrics; absent: no metrics route. */
   metrics?: TenantscopeMetrics;
+  /** Writes reads of tenant data to the tenant's audit chain; absent: reads are not recorded. */
+  recordRead?: ReadRecorder;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -52,7 +55,7 @@ export interface TenantList {
 
 /** Build the API app (not yet listening). */
 export function buildApiApp(opts: ApiOptions): FastifyInstance {
-  const { registry, store, log, policies, metrics } = opts;
+  const { registry, store, log, policies, metrics, recordRead } = opts;
   const app = Fastify({ logger: false, return503OnClosing: true });
 
   app.setErrorHandler((error, _req, reply) => {
@@ -66,6 +69,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
 
   const routes = enforceAccess(app, registry);
   app.decorate('declaredRoutes', routes);
+  if (recordRead) recordReads(app, registry, recordRead, log);
   if (metrics) registerMetricsRoute(app, registry, metrics);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {

@@ -5,7 +5,7 @@ import type { Principal, Registry, TenantRecord } from '../../config/index.js';
 import { tsError } from '../../errors.js';
 import { EventValidator, normalize, splitBody, type AuditBodyFormat } from './parse.js';
 import { auditRows, type ChainWriter } from './chain.js';
-import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
+import type { AuditEvent, AuditEventInput, AuditFlag, ChainedAuditEvent } from './types.js';
 import type { RedactionStage } from '../redact-stage.js';
 import { RedactionTally } from '../redact/index.js';
 import { SummaryBuilder, type PolicyStage } from '../summary.js';
@@ -117,6 +117,28 @@ export class AuditIngest {
     results.sort((a, b) => a.index - b.index);
     const accepted = results.filter((r) => r.status === 'stored').length;
     return { accepted, rejected: results.length - accepted, events: results };
+  }
+
+  /**
+   * Chain and store events tenantscope itself records for a tenant (reads of its data through
+   * the API): already trusted, so no redaction or policy pass; durable when this resolves.
+   */
+  async record(tenantId: string, inputs: readonly AuditEventInput[], tokenName: string): Promise<ChainedAuditEvent[]> {
+    const tenant = this.registry.tenant(tenantId);
+    if (!tenant) throw tsError('TS_ERR_TENANT_NOT_FOUND', [tenantId]);
+    const events = inputs.map((input) => {
+      const e = normalize(input, tenant.id);
+      if (typeof e === 'string') throw tsError('TS_ERR_INTERNAL', [`recorded audit event for ${tenant.id}: ${e}`]);
+      return e;
+    });
+    let bytes = 0;
+    const chained = await this.chain.append(tenant.id, events, (c) => {
+      const text = auditRows(c, tenant.retentionDays.audit_events, tokenName);
+      bytes = Buffer.byteLength(text);
+      return this.sink('audit_events', text, c.length);
+    });
+    this.onStored?.(tenant.id, chained.length, bytes, {});
+    return chained;
   }
 
   // The event's tenant is the token's. A token for several tenants must name one of them as

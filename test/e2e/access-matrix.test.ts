@@ -1,0 +1,258 @@
+// Isolation of reads, proven route by route: every API route the server registered, called by
+// every token of the demo registry (and by no token, and by a made-up one) for every tenant and
+// for a tenant that does not exist. The routes come from the server itself, so a route added
+// later is in the matrix without anyone remembering to add it, and a route without an access
+// rule cannot even be registered.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import Fastify from 'fastify';
+import type { Principal } from '../../src/config/index.js';
+import { enforceAccess, type DeclaredRoute } from '../../src/http/access.js';
+import { buildApiApp } from '../../src/http/api.js';
+import { READ_ACTION } from '../../src/http/read-audit.js';
+import { stageLogger } from '../../src/log.js';
+import { simulate } from '../../src/simulate/index.js';
+import { bearer, startTestServer, type TestServer } from '../support/server.js';
+import { auditEvent } from '../support/audit.js';
+import { cliResult } from '../support/cli.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let server: TestServer;
+const UNKNOWN_TENANT = 'no-such-tenant';
+const HOUR = 3_600_000;
+
+/** Every demo plaintext token, and what it stands for. */
+function demoTokens(s: TestServer): Map<string, Principal> {
+  const plain = ['demo-admin', 'demo-auditor', 'demo-ingest-shared-collector'];
+  for (const t of s.registry.tenants()) plain.push(`demo-ingest-${t.id}`, `demo-read-${t.id}`);
+  return new Map(plain.map((p) => [p, s.registry.authenticate(p)!]));
+}
+
+/** Strings that name a tenant: its id, name and identifiers (customer codes, domains). */
+function namesOf(tenantId: string): string[] {
+  const t = server.registry.tenant(tenantId)!;
+  return [t.id, t.name, ...t.identifiers];
+}
+
+function readable(p: Principal, tenantId: string): boolean {
+  return server.registry.tenant(tenantId) !== undefined && (p.tenants === 'all' ? p.kind === 'admin' || p.kind === 'auditor' : server.registry.canRead(p, tenantId));
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+async function call(route: DeclaredRoute, tenantId: string, token: string | undefined): Promise<Answer> {
+  const now = Date.now();
+  const path = route.url.replace(':id', encodeURIComponent(tenantId)).replace('*', 'index.html');
+  const q = new URLSearchParams({ from: new Date(now - 2 * HOUR).toISOString(), to: new Date(now + 60_000).toISOString() });
+  const res = await fetch(`${server.apiUrl}${path}?${q}`, { method: route.method, headers: token ? bearer(token) : {} });
+  return { status: res.status, body: await res.text() };
+}
+
+test.before(async () => {
+  server = await startTestServer();
+  // Data for every tenant: telemetry with a leak (other tenants' identifiers inside one tenant's
+  // data, which redaction must remove), violations, and audit events naming each tenant.
+  const endMs = Date.now();
+  for (const [i, scenario] of (['eod-burst', 'leak', 'misconfig'] as const).entries()) {
+    await simulate({ scenario, endpoint: server.otlpHttpUrl, seed: 40 + i, durationSec: 1, periodMs: HOUR, endMs });
+  }
+  for (const t of server.registry.tenants()) {
+    const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, {
+      method: 'POST',
+      headers: { ...bearer(`demo-ingest-${t.id}`), 'content-type': 'application/json' },
+      body: JSON.stringify([auditEvent({ actor: { id: 'u-7', type: 'user' }, target: { type: 'order', id: `${t.identifiers.at(-1)}-order-1` } })]),
+    });
+    assert.is(res.status, 200, await res.text());
+  }
+});
+
+test.after(async () => {
+  await server?.stop();
+});
+
+test('every API route declares an access rule, and an app refuses a route registered without one', async () => {
+  assert.ok(server.routes.length >= 12, `${server.routes.length} routes`);
+  for (const r of server.routes) assert.ok(['public', 'tenant', 'caller', 'platform'].includes(r.access.scope), `${r.method} ${r.url}`);
+  for (const r of server.routes.filter((x) => x.access.scope === 'tenant')) assert.ok(r.url.includes(':id'), `${r.url} is tenant-scoped and names its tenant`);
+  const app = Fastify();
+  enforceAccess(app, server.registry);
+  let refused: Error | undefined;
+  try {
+    app.get('/api/v1/unguarded', async () => ({ secret: true }));
+    await app.ready();
+  } catch (e) {
+    refused = e as Error;
+  }
+  assert.ok(refused, 'a route without an access rule was accepted');
+  assert.match(refused!.message, /has no access rule/);
+  await app.close();
+});
+
+test('no tenant-scoped token obtains another tenant\'s data through any API route, and every entitled call is answered', async () => {
+  const tokens = demoTokens(server);
+  const tenants = server.registry.tenants().map((t) => t.id);
+  const failures: string[] = [];
+  let entitled = 0;
+  // A token that wrote data claiming another tenant's id (the misconfig scenario) is shown its
+  // own claim back in its violations ("... claiming tenant X"): that is its own input, the same
+  // for any string, not the other tenant's data. Only those ids are excused, and only for
+  // readers of the writing tenant; the other tenant's name, codes and domains are not.
+  const claims = await server.store.query<{ tenant_id: string; claimed_tenant: string }>(
+    "SELECT DISTINCT tenant_id, claimed_tenant FROM ingest_usage WHERE claimed_tenant != ''",
+  );
+  assert.ok(claims.length > 0, 'the workload holds a foreign claim');
+  const echoed = (p: Principal | undefined) => new Set(claims.filter((c) => p && readable(p, c.tenant_id)).map((c) => c.claimed_tenant));
+  for (const route of server.routes) {
+    const targets = route.access.scope === 'tenant' ? [...tenants, UNKNOWN_TENANT] : [''];
+    for (const target of targets) {
+      for (const [token, p] of [...tokens, ['not-a-token', undefined] as const, [undefined, undefined] as const]) {
+        const a = await call(route, target, token);
+        const where = `${route.method} ${route.url} [${target || '-'}] as ${token ?? 'no token'} -> ${a.status}`;
+        const kindOk = route.access.scope === 'public' || (p !== undefined && route.access.kinds.includes(p.kind));
+        const allowed = route.access.scope === 'tenant' ? kindOk && p !== undefined && (readable(p, target) || (p.tenants === 'all' && target === UNKNOWN_TENANT)) : kindOk;
+        if (!p && route.access.scope !== 'public') {
+          if (a.status !== 401) failures.push(`${where}: expected 401`);
+        } else if (!allowed) {
+          if (a.status !== 403) failures.push(`${where}: expected 403`);
+        } else {
+          entitled++;
+          const expected = target === UNKNOWN_TENANT ? 404 : 200;
+          if (a.status !== expected) failures.push(`${where}: expected ${expected}: ${a.body.slice(0, 200)}`);
+        }
+        // Whatever the answer, it names no tenant the caller may not read.
+        const foreign = tenants.filter((t) => !(p && (p.tenants === 'all' ? p.kind !== 'ingest' : readable(p, t))));
+        for (const t of foreign) {
+          const leaked = namesOf(t).find((n) => a.body.includes(n) && !(n === t && echoed(p).has(t)));
+          if (leaked) failures.push(`${where}: body names ${t} (${JSON.stringify(leaked)})`);
+        }
+      }
+    }
+  }
+  assert.ok(entitled > 50, `${entitled} entitled calls`);
+  assert.equal(failures.slice(0, 30), [], `${failures.length} failures`);
+});
+
+test('a tenant-scoped caller gets the same answer for a tenant it may not read as for one that does not exist', async () => {
+  const failures: string[] = [];
+  for (const token of ['demo-read-acme-dist', 'demo-auditor', 'demo-ingest-globex-3pl', 'demo-ingest-shared-collector']) {
+    for (const route of server.routes.filter((r) => r.access.scope === 'tenant')) {
+      const forbidden = await call(route, 'globex-3pl', token);
+      const unknown = await call(route, UNKNOWN_TENANT, token);
+      if (forbidden.status !== unknown.status || forbidden.body !== unknown.body) failures.push(`${route.url} as ${token}: ${forbidden.status} ${forbidden.body} vs ${unknown.status} ${unknown.body}`);
+    }
+  }
+  assert.equal(failures, []);
+});
+
+test('the OTLP port reads nothing back: read, auditor and admin tokens cannot send, and no route there answers GET with data', async () => {
+  for (const path of ['/v1/traces', '/v1/metrics', '/v1/logs', '/v1/audit']) {
+    for (const token of ['demo-read-acme-dist', 'demo-auditor', 'demo-admin']) {
+      const res = await fetch(`${server.otlpHttpUrl}${path}`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{}' });
+      assert.is(res.status, 403, `${path} as ${token}`);
+    }
+    const get = await fetch(`${server.otlpHttpUrl}${path}`, { headers: bearer('demo-ingest-acme-dist') });
+    assert.ok(get.status === 405 || get.status === 404, `GET ${path} -> ${get.status}`);
+    assert.not.ok((await get.text()).includes('acme-dist'));
+  }
+});
+
+test('every read of a tenant\'s data is written in that tenant\'s audit chain: who, which route, when and outcome', async () => {
+  const before = Date.now();
+  const ok = await fetch(`${server.apiUrl}/api/v1/tenants/hooli-wholesale/slo`, { headers: bearer('demo-read-hooli-wholesale') });
+  assert.is(ok.status, 200);
+  const denied = await fetch(`${server.apiUrl}/api/v1/tenants/hooli-wholesale/cost`, { headers: bearer('demo-read-stark-logistics') });
+  assert.is(denied.status, 403);
+  const anonymous = await fetch(`${server.apiUrl}/api/v1/tenants/hooli-wholesale/cost`);
+  assert.is(anonymous.status, 401);
+  const platform = await fetch(`${server.apiUrl}/api/v1/cost`, { headers: bearer('demo-admin') });
+  assert.is(platform.status, 200);
+  const readsOf = async (tenant: string) => {
+    for (let i = 0; i < 50; i++) {
+      const rows = await server.store.query<{ actor_id: string; target_id: string; outcome: string; kind: string; status: string; ms: string }>(
+        `SELECT actor_id, target_id, outcome, attributes['token.kind'] AS kind, attributes['http.status_code'] AS status, toUnixTimestamp64Milli(time) AS ms
+           FROM audit_events WHERE tenant_id = {t:String} AND action = {a:String} AND time >= fromUnixTimestamp64Milli({since:Int64}) ORDER BY time`,
+        { t: tenant, a: READ_ACTION, since: before },
+      );
+      if (rows.length >= 3 || tenant !== 'hooli-wholesale') return rows;
+      await new Promise((r) => setTimeout(r, 20)); // the refused attempt is recorded after its answer
+    }
+    return [];
+  };
+  const hooli = await readsOf('hooli-wholesale');
+  const row = (target: string, outcome: string) => hooli.find((r) => r.target_id === target && r.outcome === outcome);
+  assert.ok(row('/api/v1/tenants/:id/slo', 'success'), JSON.stringify(hooli));
+  assert.is(row('/api/v1/tenants/:id/slo', 'success')!.actor_id, 'hooli-wholesale read');
+  assert.is(row('/api/v1/tenants/:id/slo', 'success')!.kind, 'read');
+  assert.ok(Number(row('/api/v1/tenants/:id/slo', 'success')!.ms) >= before - 1000);
+  assert.is(row('/api/v1/tenants/:id/cost', 'denied')?.actor_id, 'stark-logistics read');
+  assert.is(row('/api/v1/tenants/:id/cost', 'denied')?.status, '403');
+  assert.ok(row('/api/v1/cost', 'success'), 'the admin\'s platform-wide read is in every tenant\'s chain');
+  assert.is(hooli.filter((r) => r.outcome === 'denied').length, 1, 'the anonymous attempt is not recorded');
+  // Recorded in the other tenants' chains too (platform read), and the chain still verifies.
+  assert.ok((await readsOf('globex-3pl')).some((r) => r.target_id === '/api/v1/cost'));
+  const verify = (await (await fetch(`${server.apiUrl}/api/v1/tenants/hooli-wholesale/audit/verify`, { headers: bearer('demo-admin') })).json()) as { status: string };
+  assert.is(verify.status, 'ok');
+});
+
+/** Every leaf command of the CLI with its help text, found by walking `--help`. */
+async function cliCommands(path: string[] = []): Promise<{ path: string[]; help: string }[]> {
+  const { stdout } = await cliResult([...path, '--help']);
+  const section = stdout.split(/^Commands:$/m)[1];
+  if (!section) return [{ path, help: stdout }];
+  const names = [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+  return (await Promise.all(names.map((n) => cliCommands([...path, n])))).flat();
+}
+
+test('no CLI command that reads through the API gives a tenant-scoped token another tenant\'s data', async () => {
+  const reading = (await cliCommands()).filter((c) => c.help.includes('--api <url>'));
+  assert.ok(reading.length >= 5, reading.map((c) => c.path.join(' ')).join(', '));
+  const dir = mkdtempSync(join(tmpdir(), 'tenantscope-cli-matrix-'));
+  const failures: string[] = [];
+  try {
+    for (const c of reading) {
+      const run = async (token: string) => {
+        const out = join(dir, `${c.path.join('-')}-${token}.json`);
+        const args = [...c.path, '--api', server.apiUrl, '--token', token];
+        if (c.help.includes('--tenant')) args.push('--tenant', 'globex-3pl');
+        if (c.help.includes('--from')) args.push('--from', new Date(Date.now() - 2 * HOUR).toISOString());
+        if (c.help.includes('--out')) args.push('--out', out);
+        const r = await cliResult(args);
+        return { ...r, text: r.stdout + r.stderr + (existsSync(out) ? readFileSync(out, 'utf8') : '') };
+      };
+      const name = c.path.join(' ');
+      const admin = await run('demo-admin');
+      if (admin.code !== 0) failures.push(`${name} as admin exits ${admin.code}: ${admin.stderr.slice(0, 300)}`);
+      const scoped = await run('demo-read-acme-dist');
+      if (scoped.code === 0) failures.push(`${name} as acme-dist's reader succeeded for globex-3pl`);
+      if (!/TS_ERR_(FORBIDDEN|TOKEN_KIND)/.test(scoped.stderr)) failures.push(`${name}: not refused for access: ${scoped.stderr.slice(0, 300)}`);
+      const leaked = namesOf('globex-3pl').find((n) => scoped.text.includes(n));
+      if (leaked) failures.push(`${name} as acme-dist's reader printed ${JSON.stringify(leaked)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(failures, []);
+});
+
+test('a read that cannot be written to the audit chain is not answered', async () => {
+  const app = buildApiApp({
+    registry: server.registry,
+    store: server.store,
+    log: stageLogger('test'),
+    recordRead: async () => {
+      throw new Error('store down');
+    },
+  });
+  const res = await app.inject({ method: 'GET', url: '/api/v1/tenants/acme-dist/slo', headers: bearer('demo-read-acme-dist') });
+  assert.is(res.statusCode, 503);
+  assert.is(res.json().error.code, 'TS_ERR_READ_NOT_AUDITED');
+  assert.not.ok(res.body.includes('services'), 'no report in the refusal');
+  await app.close();
+});
+
+test.run();
