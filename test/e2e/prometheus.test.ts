@@ -62,6 +62,8 @@ async function until(what: string, check: () => Promise<boolean>, ms = 30_000): 
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
+  // uvu does not print an error thrown in a hook, so say here what the setup waited for.
+  console.error(`timed out waiting for ${what}`);
   throw new Error(`timed out waiting for ${what}`);
 }
 
@@ -142,7 +144,7 @@ if (!onPath('prometheus') || !onPath('promtool')) {
     await until(`the fast-burn alert to be pending for ${far.join(', ')}`, async () => {
       const alerting = await pageAlerting();
       return far.length > 0 && far.every((t) => alerting.has(t));
-    });
+    }, 90_000); // generous: on a loaded machine scrapes and rule evaluations fall behind
   });
 
   test.after(async () => {

@@ -35,9 +35,10 @@ test('a tenant sending ten times its quota is refused with 429 while five tenant
     assert.ok(flood!.refused > flood!.sent / 2, 'most of the flood is refused');
     assert.is(flood!.failed, 0, 'a refusal is a 429, not an error or a dropped connection');
     assert.ok(flood!.retryAfter.every((s) => Number.isInteger(s) && s >= 1 && s <= 60), 'every 429 says when to retry');
-    // Two seconds of burst, the run, and one request's worth of debt.
-    const allowance = 2000 * (2 + SECONDS) + FLOOD.spansPerRequest;
-    assert.ok(flood!.acceptedSpans <= allowance, `${flood!.acceptedSpans} spans accepted, quota allows ${allowance}`);
+    // Two seconds of burst, the time the server was receiving (the run as it actually took:
+    // longer than planned on a loaded machine), and one request's worth of debt.
+    const allowance = 2000 * (2 + flood!.elapsedMs / 1000) + FLOOD.spansPerRequest;
+    assert.ok(flood!.acceptedSpans <= allowance, `${flood!.acceptedSpans} spans accepted in ${flood!.elapsedMs.toFixed(0)} ms, quota allows ${allowance.toFixed(0)}`);
     assert.is(await stopCli(server), 0);
 
     const store = await ChdbStore.open(dataDir);

@@ -26,6 +26,8 @@ export interface StreamResult {
   failed: number;
   /** Milliseconds from send to answer, of accepted requests. */
   latencies: number[];
+  /** Milliseconds from the first request of the run to the last answer (of every stream). */
+  elapsedMs: number;
 }
 
 let seq = 0;
@@ -51,7 +53,7 @@ export async function runStreams(otlpHttpUrl: string, streams: Stream[], duratio
   const url = new URL('/v1/traces', otlpHttpUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const pending: Promise<void>[] = [];
-  const results = streams.map((s) => ({ token: s.token, sent: 0, accepted: 0, acceptedSpans: 0, refused: 0, retryAfter: [], failed: 0, latencies: [] }) as StreamResult);
+  const results = streams.map((s) => ({ token: s.token, sent: 0, accepted: 0, acceptedSpans: 0, refused: 0, retryAfter: [], failed: 0, latencies: [], elapsedMs: 0 }) as StreamResult);
   const bodies = streams.map((s) => {
     const service = `svc-${s.token.replace(/^demo-ingest-/, '')}`;
     return Array.from({ length: Math.ceil((s.rate * durationMs) / 1000) }, () => uniqueTraceBody(s.spansPerRequest, service));
@@ -72,7 +74,9 @@ export async function runStreams(otlpHttpUrl: string, streams: Stream[], duratio
     }),
   );
   await Promise.all(pending);
+  const elapsedMs = performance.now() - started;
   agent.destroy();
+  for (const r of results) r.elapsedMs = elapsedMs;
   return results;
 }
 
