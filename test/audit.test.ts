@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
 import { cliResult as cli } from './support/cli.js';
-import { ChainWriter } from '../src/ingest/audit/chain.js';
+import { ChainWriter, verifyChain } from '../src/ingest/audit/chain.js';
 import { AuditIngest } from '../src/ingest/audit/ingest.js';
 import { auditEvent } from './support/audit.js';
 
@@ -183,6 +183,22 @@ test('an event deleted from chDB is caught at the next event, naming the gap', a
   assert.match(v.body.broken.detail, /events 2\.\.2/);
   assert.is(v.body.broken.expected_hash, r.body.events[0]!.hash);
   assert.is(v.body.broken.found_hash, r.body.events[1]!.hash);
+});
+
+test('verifying from the heads of an earlier check walks only the new links: same answer as a full walk, a changed new event found, an older one left to the full walk', async () => {
+  const post = async (ids: string[]) => assert.is((await postAudit('demo-ingest-hooli-wholesale', JSON.stringify(ids.map((id) => event({ id }))))).body.accepted, ids.length);
+  await post(['i-0', 'i-1', 'i-2']);
+  const first = await verifyChain(server.store, 'hooli-wholesale');
+  assert.is(first.status, 'ok');
+  await post(['i-3', 'i-4']);
+  const incremental = await verifyChain(server.store, 'hooli-wholesale', first.segments);
+  assert.equal(incremental, await verifyChain(server.store, 'hooli-wholesale'));
+  await post(['i-5', 'i-6']);
+  await server.store.exec("ALTER TABLE audit_events UPDATE action = 'data.read' WHERE event_id IN ('i-1', 'i-6') SETTINGS mutations_sync = 2");
+  const late = await verifyChain(server.store, 'hooli-wholesale', incremental.segments);
+  assert.is(late.status === 'broken' && late.broken.event_id, 'i-6');
+  const full = await verifyChain(server.store, 'hooli-wholesale');
+  assert.is(full.status === 'broken' && full.broken.event_id, 'i-1');
 });
 
 test('audit verify is open to read, auditor and admin tokens within their tenants only', async () => {
