@@ -16,6 +16,7 @@ import { listViolations, type ViolationQuery } from '../policy/violations.js';
 import type { PolicyService } from '../policy/service.js';
 import type { TenantscopeMetrics } from '../telemetry/metrics.js';
 import { registerMetricsRoute } from './metrics.js';
+import { registerUiRoutes } from './ui.js';
 
 export interface ApiOptions {
   registry: Registry;
@@ -67,6 +68,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   const routes = enforceAccess(app, registry);
   app.decorate('declaredRoutes', routes);
   if (metrics) registerMetricsRoute(app, registry, metrics);
+  registerUiRoutes(app);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
     await store.query('SELECT 1 AS ok');
