@@ -19,6 +19,7 @@ import type { VerifyResult } from '../../src/ingest/audit/chain.js';
 import type { Violation } from '../../src/policy/types.js';
 import { auditEvent } from '../support/audit.js';
 import { bearer, DEMO_CONFIG, startTestServer, type TestServer } from '../support/server.js';
+import { until } from '../support/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOUR = 3_600_000;
@@ -40,8 +41,9 @@ const responses: { url: string; status: number; body: string }[] = [];
 const pendingBodies: Promise<void>[] = [];
 const requestedUrls: string[] = [];
 
-async function api<T>(path: string, token = TOKEN): Promise<{ status: number; body: T; headers: Headers; text: string }> {
-  const res = await fetch(`${server.apiUrl}${path}`, { headers: bearer(token) });
+/** The API's answer to the auditor's token, as the page would get it. */
+async function api<T>(path: string): Promise<{ status: number; body: T; headers: Headers; text: string }> {
+  const res = await fetch(`${server.apiUrl}${path}`, { headers: bearer(TOKEN) });
   const text = await res.text();
   let body: T;
   try {
@@ -50,15 +52,6 @@ async function api<T>(path: string, token = TOKEN): Promise<{ status: number; bo
     body = undefined as T;
   }
   return { status: res.status, body, headers: res.headers, text };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Where any globex-3pl term occurs in the given texts (case-insensitive). */
@@ -71,6 +64,7 @@ function globexIn(texts: { where: string; text: string }[]): string[] {
   return hits;
 }
 
+/** Every response the page has received so far, once their bodies are read. */
 async function receivedResponses(): Promise<{ where: string; text: string }[]> {
   await Promise.all(pendingBodies);
   return responses.map((r) => ({ where: `response ${r.status} ${r.url}`, text: r.body }));
@@ -86,6 +80,7 @@ async function pageContents(): Promise<{ where: string; text: string }[]> {
   ];
 }
 
+/** The text of the element marked `data-figure=name` inside `scope`. */
 async function figure(name: string, scope = 'main'): Promise<string> {
   return (await page.locator(`${scope} [data-figure="${name}"]`).first().textContent())?.trim() ?? '';
 }
@@ -282,7 +277,7 @@ if (!existsSync(CHROMIUM)) {
         assert.match(text, /acme-dist/);
       }
       assert.equal(globexIn([{ where: `evidence ${format}`, text }]), []);
-      await page.locator('#evidence-status', { hasText: /^Downloaded / }).waitFor(WAIT);
+      await page.locator('#evidence-status', { hasText: `Downloaded ${download.suggestedFilename()}` }).waitFor(WAIT);
     }
     assert.equal(globexIn(await receivedResponses()), []);
   });
@@ -294,9 +289,10 @@ if (!existsSync(CHROMIUM)) {
     assert.is(await page.locator('main table').count(), 0);
     assert.is(await page.locator('main [data-figure]').count(), 0);
     // The API refused every report; nothing of globex-3pl came back, whatever was asked.
+    const received = await receivedResponses();
     const globexAnswers = responses.filter((r) => r.url.includes('/api/v1/tenants/globex-3pl/'));
     assert.ok(globexAnswers.length > 0 && globexAnswers.every((r) => r.status === 403), globexAnswers.map((r) => `${r.status} ${r.url}`).join(', '));
-    assert.equal(globexIn(await receivedResponses()), []);
+    assert.equal(globexIn(received), []);
     // The page repeats the id the user typed into the address, and nothing more of the tenant.
     const withoutTypedId = (await pageContents()).map((c) => ({ where: c.where, text: c.text.split(globex.id).join('') }));
     assert.equal(globexIn(withoutTypedId), []);
