@@ -150,7 +150,8 @@ async function route() {
       renderSession();
     } catch (e) {
       if (mine !== generation) return;
-      forgetToken();
+      // A refused token is dropped; an unreachable server is no reason to forget it.
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) forgetToken();
       return renderSignIn(signInError(e));
     }
   }
