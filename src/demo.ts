@@ -97,6 +97,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       [
         '',
         'Explore (tokens are the demo registry\'s published ones):',
+        `  ${api}/ui in a browser: sign in with demo-auditor, demo-read-acme-dist or demo-admin`,
         `  curl -H 'authorization: Bearer demo-admin' '${api}/api/v1/noisy-neighbors?${q}'`,
         `  curl -H 'authorization: Bearer demo-read-acme-dist' '${api}/api/v1/tenants/acme-dist/noisy-neighbors?${q}'`,
         `  curl -H 'authorization: Bearer demo-read-acme-dist' '${api}/api/v1/tenants/acme-dist/slo'`,

@@ -17,6 +17,7 @@ import { listViolations, type ViolationQuery } from '../policy/violations.js';
 import type { PolicyService } from '../policy/service.js';
 import type { TenantscopeMetrics } from '../telemetry/metrics.js';
 import { registerMetricsRoute } from './metrics.js';
+import { registerUiRoutes } from './ui.js';
 
 export interface ApiOptions {
   registry: Registry;
@@ -71,6 +72,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   app.decorate('declaredRoutes', routes);
   if (recordRead) recordReads(app, registry, recordRead, log);
   if (metrics) registerMetricsRoute(app, registry, metrics);
+  registerUiRoutes(app);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
     await store.query('SELECT 1 AS ok');

@@ -16,6 +16,7 @@ import { bearer, startTestServer, type TestServer } from '../support/server.js';
 import { auditEvent } from '../support/audit.js';
 import { runStreams } from '../support/fairness-load.js';
 import { dashboardQueries, metricNames, ruleFiles, ruleQueries } from '../support/promql.js';
+import { until } from '../support/wait.js';
 
 const HOUR = 3_600_000;
 
@@ -54,17 +55,6 @@ let metricsText: string;
 async function query(expr: string): Promise<PromResult> {
   const res = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: expr })}`);
   return (await res.json()) as PromResult;
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  // uvu does not print an error thrown in a hook, so say here what the setup waited for.
-  console.error(`timed out waiting for ${what}`);
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Per tenant, the highest burn rate over its SLIs, from the /metrics counters. */
