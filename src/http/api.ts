@@ -8,6 +8,7 @@ import { sloReport } from '../reports/slo.js';
 import { noisyNeighborReport, type NoisyOptions } from '../reports/noisy.js';
 import { costCsv, costReport, type CostReport } from '../reports/cost.js';
 import { parseTimeParam } from '../reports/window.js';
+import { withoutForeignNames } from '../reports/foreign-names.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { enforceAccess, principalOf, type DeclaredRoute } from './access.js';
@@ -119,7 +120,8 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
 
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
     const violations = await listViolations(store, { ...violationQuery(req.query), tenant: req.params.id });
-    return { tenant: req.params.id, violations };
+    const answer = { tenant: req.params.id, violations };
+    return principalOf(req).kind === 'admin' ? answer : withoutForeignNames(answer, registry, req.params.id);
   });
 
   // Every tenant's violations and the platform's own (tenant ""), for operators.
