@@ -8,6 +8,7 @@ import { rootLogger } from './log.js';
 import type { VerifyResult } from './ingest/audit/chain.js';
 import type { CommandOutput } from './policy/commands.js';
 import { registerSimulateCommand } from './simulate/command.js';
+import { VERSION } from './version.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -74,7 +75,7 @@ function policiesOption(): Option {
 
 const program = new Command('tenantscope')
   .description('Tenant-aware observability and compliance auditor')
-  .version('0.1.0');
+  .version(VERSION);
 
 storeOptions(program.command('serve').description('run the OTLP receiver and the API'))
   .addOption(new Option('--host <address>', 'listen address').env('TENANTSCOPE_HOST').default('0.0.0.0'))
