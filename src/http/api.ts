@@ -16,6 +16,7 @@ import { listViolations, type ViolationQuery } from '../policy/violations.js';
 import type { PolicyService } from '../policy/service.js';
 import type { TenantscopeMetrics } from '../telemetry/metrics.js';
 import { registerMetricsRoute } from './metrics.js';
+import { registerEvidenceRoutes, type EvidenceApiOptions } from './evidence.js';
 
 export interface ApiOptions {
   registry: Registry;
@@ -25,6 +26,8 @@ export interface ApiOptions {
   policies?: PolicyService;
   /** Served as GET /metrics; absent: no metrics route. */
   metrics?: TenantscopeMetrics;
+  /** The evidence signer and the server settings evidence reports on; absent: evidence routes answer 404. */
+  evidence?: EvidenceApiOptions;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -67,6 +70,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   const routes = enforceAccess(app, registry);
   app.decorate('declaredRoutes', routes);
   if (metrics) registerMetricsRoute(app, registry, metrics);
+  registerEvidenceRoutes(app, registry, store, opts.evidence);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
     await store.query('SELECT 1 AS ok');
