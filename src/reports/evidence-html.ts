@@ -94,8 +94,24 @@ class ChartSet {
       // An undisposed chart keeps timers alive and the process from exiting.
       chart.dispose();
     }
-    const id = `chart${++this.n}-`;
-    return `<figure class="chart" aria-label="${esc(label)}">${svg.replace(/\bzr\d+-/g, id)}<figcaption>${esc(label)}</figcaption></figure>`;
+    return `<figure class="chart" aria-label="${esc(label)}">${this.renumber(svg)}<figcaption>${esc(label)}</figcaption></figure>`;
+  }
+
+  /** echarts names ids and style classes from process-wide counters (zr3-c0, zr3-cls-47): renumber them per chart. */
+  private renumber(svg: string): string {
+    const prefix = `chart${++this.n}-`;
+    const names = new Map<string, string>();
+    const counts = new Map<string, number>();
+    return svg.replace(/\bzr\d+-([a-z]+-?)(\d+)\b/g, (name, kind: string) => {
+      let renamed = names.get(name);
+      if (renamed === undefined) {
+        const n = counts.get(kind) ?? 0;
+        counts.set(kind, n + 1);
+        renamed = `${prefix}${kind}${n}`;
+        names.set(name, renamed);
+      }
+      return renamed;
+    });
   }
 }
 
