@@ -16,6 +16,7 @@ import { verifyChain, type VerifyResult } from '../ingest/audit/chain.js';
 import { IMPLEMENTED_PII_CLASSES } from '../ingest/redact/patterns.js';
 import { listViolations } from '../policy/violations.js';
 import { storedExtent } from '../policy/scheduled.js';
+import { tenantDocument, type PolicyTenant } from '../policy/registry-data.js';
 import type { Severity, Violation } from '../policy/types.js';
 import { budgetRemaining, sloReport, type SloReport } from './slo.js';
 import { costReport, utcDays, type CostReport, type DayCost } from './cost.js';
@@ -110,20 +111,8 @@ export interface EvidenceReport {
   period: { from: string; to: string; days: number };
   /** Who asked; neighbours and other tenants' tokens are anonymised for anyone but an admin or the operator. */
   requested_by: { name: string; kind: string; anonymised: boolean };
-  tenant: {
-    id: string;
-    name: string;
-    tier: string;
-    region: string;
-    allowed_regions: string[];
-    identifiers: string[];
-    encryption_key_id: string | null;
-    legal_hold: boolean;
-    pii_classes: string[];
-    quotas: { events_per_second: number; bytes_per_second: number };
-    tier_controls: string[];
-    tenant_controls: string[];
-  };
+  /** The tenant as the registry resolves it (tier defaults applied), with its controls by origin. */
+  tenant: PolicyTenant & { tier_controls: string[]; tenant_controls: string[] };
   controls: ControlResult[];
   policy: {
     /** Whether the server evaluates policies; null when not known (report built from the store). */
@@ -203,20 +192,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     tenantscope_version: VERSION,
     period: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), days: round((toMs - fromMs) / DAY, 3) },
     requested_by: { name: opts.requestedBy.name, kind: opts.requestedBy.kind, anonymised: opts.anonymise },
-    tenant: {
-      id: tenant.id,
-      name: tenant.name,
-      tier: tenant.tier,
-      region: tenant.region,
-      allowed_regions: [...tenant.allowedRegions],
-      identifiers: [...tenant.identifiers],
-      encryption_key_id: tenant.encryptionKeyId ?? null,
-      legal_hold: tenant.legalHold,
-      pii_classes: [...tenant.piiClasses],
-      quotas: { events_per_second: tenant.quotas.eventsPerSecond, bytes_per_second: tenant.quotas.bytesPerSecond },
-      tier_controls: [...tierControls],
-      tenant_controls: tenant.controls.filter((c) => !tierControls.includes(c)),
-    },
+    tenant: { ...tenantDocument(tenant), tier_controls: [...tierControls], tenant_controls: tenant.controls.filter((c) => !tierControls.includes(c)) },
     controls: controlResults({ registry, tenant, violations, redactions, chain, access, rateLimited, opts }),
     policy: policySection(violations, allViolations.length > MAX_VIOLATIONS, opts.runtime?.policies),
     redactions,
