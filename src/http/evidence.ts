@@ -27,8 +27,8 @@ export interface EvidencePublicKey {
 
 /** Register the evidence routes; without `evidence` they answer 404 (signing not configured). */
 export function registerEvidenceRoutes(app: FastifyInstance, registry: Registry, store: Store, evidence: EvidenceApiOptions | undefined): void {
-  const signer = (method: string, url: string) => {
-    if (!evidence) throw tsError('TS_ERR_NOT_FOUND', [method, `${url} (evidence signing is not configured)`]);
+  const configured = (url: string) => {
+    if (!evidence) throw tsError('TS_ERR_NOT_FOUND', ['GET', `${url} (evidence signing is not configured)`]);
     return evidence;
   };
 
@@ -38,24 +38,24 @@ export function registerEvidenceRoutes(app: FastifyInstance, registry: Registry,
     async (req, reply) => {
       const format = choice(req.query.format, 'format', ['json', 'html'] as const, 'json');
       const window = { fromMs: parseTimeParam('from', req.query.from), toMs: parseTimeParam('to', req.query.to) };
-      const { signer: s, runtime } = signer('GET', '/api/v1/tenants/:id/evidence');
+      const { signer, runtime } = configured('/api/v1/tenants/:id/evidence');
       const p = principalOf(req);
       const report = await evidenceReport(store, registry, req.params.id, window, {
         requestedBy: { name: p.name, kind: p.kind },
         anonymise: p.kind !== 'admin',
         runtime,
-        signingKeyId: s.keyId,
+        signingKeyId: signer.keyId,
       });
-      const file = await evidenceFile(s.sign(report), format);
+      const file = await evidenceFile(signer.sign(report), format);
       return reply.type(file.contentType).header('content-disposition', `attachment; filename="${file.filename}"`).send(file.body);
     },
   );
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/v1/evidence/public-key', { config: { access: { scope: 'public' } } }, async (req, reply) => {
     const format = choice(req.query.format, 'format', ['json', 'pem'] as const, 'json');
-    const { signer: s } = signer('GET', '/api/v1/evidence/public-key');
-    if (format === 'pem') return reply.type('application/x-pem-file').header('x-tenantscope-key-id', s.keyId).send(s.publicKeyPem);
-    const body: EvidencePublicKey = { algorithm: 'Ed25519', key_id: s.keyId, public_key: s.publicKeyPem };
+    const { signer } = configured('/api/v1/evidence/public-key');
+    if (format === 'pem') return reply.type('application/x-pem-file').header('x-tenantscope-key-id', signer.keyId).send(signer.publicKeyPem);
+    const body: EvidencePublicKey = { algorithm: 'Ed25519', key_id: signer.keyId, public_key: signer.publicKeyPem };
     return body;
   });
 }

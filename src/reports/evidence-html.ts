@@ -355,8 +355,8 @@ function signatureSection(doc: SignedEvidence): string {
       ['Key id', s.key_id],
     ]),
     `<pre>${esc(s.public_key)}</pre>`,
-    para('Verify with the signer\'s public key (GET /api/v1/evidence/public-key):'),
-    `<pre>tenantscope evidence verify ${esc(`evidence-${doc.report.tenant.id}.html`)} --public-key evidence-public.pem</pre>`,
+    para('To verify, save the public key above (or fetch it: GET /api/v1/evidence/public-key?format=pem) and run:'),
+    `<pre>tenantscope evidence verify &#60;this file&#62; --public-key &#60;the public key&#62;.pem</pre>`,
   ].join('\n');
 }
 

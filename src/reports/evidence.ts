@@ -154,7 +154,7 @@ export interface EvidenceOptions {
 }
 
 /** The window an evidence request covers: given bounds, else the tenant's SLO window ending now. */
-export function evidenceWindow(tenant: TenantRecord, window: { fromMs?: number; toMs?: number }, nowMs: number): { fromMs: number; toMs: number } {
+function evidenceWindow(tenant: TenantRecord, window: { fromMs?: number; toMs?: number }, nowMs: number): { fromMs: number; toMs: number } {
   const toMs = window.toMs ?? nowMs;
   const fromMs = window.fromMs ?? toMs - tenant.slo.windowDays * DAY;
   if (fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
