@@ -1,6 +1,6 @@
 // The tenant registry as policies read it: data.tenantscope.registry, in the snake_case
 // shape the Rego policies in policies/ use (effective values: tier defaults applied).
-import type { DataClass, Registry, TenantRecord, Tier } from '../config/types.js';
+import type { DataClass, Registry, Tier } from '../config/types.js';
 
 /** One tenant as policies see it. */
 export interface PolicyTenant {
@@ -53,27 +53,24 @@ function tierDocument(t: Tier): PolicyTier {
 /** Build the registry document policies evaluate against. */
 export function registryDocument(reg: Registry): RegistryDocument {
   const tenants: Record<string, PolicyTenant> = {};
-  for (const t of reg.tenants()) tenants[t.id] = tenantDocument(t);
+  for (const t of reg.tenants()) {
+    tenants[t.id] = {
+      id: t.id,
+      name: t.name,
+      tier: t.tier,
+      region: t.region,
+      allowed_regions: [...t.allowedRegions],
+      identifiers: [...t.identifiers],
+      retention: days(t.retentionDays),
+      legal_hold: t.legalHold,
+      encryption_key_id: t.encryptionKeyId ?? '',
+      quotas: { events_per_second: t.quotas.eventsPerSecond, bytes_per_second: t.quotas.bytesPerSecond },
+      controls: [...t.controls],
+      pii_classes: [...t.piiClasses],
+      support_tickets: t.supportTickets.map((x) => ({ ticket: x.ticket, from: x.from, until: x.until })),
+    };
+  }
   const tiers: Record<string, PolicyTier> = {};
   for (const [name, tier] of Object.entries(reg.tiers)) tiers[name] = tierDocument(tier);
   return { tenants, tiers, multi_tenant_services: [...reg.settings.multiTenantServices] };
-}
-
-/** One tenant as policies (and evidence) see it. */
-export function tenantDocument(t: TenantRecord): PolicyTenant {
-  return {
-    id: t.id,
-    name: t.name,
-    tier: t.tier,
-    region: t.region,
-    allowed_regions: [...t.allowedRegions],
-    identifiers: [...t.identifiers],
-    retention: days(t.retentionDays),
-    legal_hold: t.legalHold,
-    encryption_key_id: t.encryptionKeyId ?? '',
-    quotas: { events_per_second: t.quotas.eventsPerSecond, bytes_per_second: t.quotas.bytesPerSecond },
-    controls: [...t.controls],
-    pii_classes: [...t.piiClasses],
-    support_tickets: t.supportTickets.map((x) => ({ ticket: x.ticket, from: x.from, until: x.until })),
-  };
 }

@@ -16,7 +16,7 @@ import { verifyChain, type VerifyResult } from '../ingest/audit/chain.js';
 import { IMPLEMENTED_PII_CLASSES } from '../ingest/redact/patterns.js';
 import { listViolations } from '../policy/violations.js';
 import { storedExtent } from '../policy/scheduled.js';
-import { tenantDocument, type PolicyTenant } from '../policy/registry-data.js';
+import { registryDocument, type PolicyTenant } from '../policy/registry-data.js';
 import type { Severity, Violation } from '../policy/types.js';
 import { budgetRemaining, sloReport, type SloReport } from './slo.js';
 import { costReport, utcDays, type CostReport, type DayCost } from './cost.js';
@@ -192,7 +192,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     tenantscope_version: VERSION,
     period: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), days: round((toMs - fromMs) / DAY, 3) },
     requested_by: { name: opts.requestedBy.name, kind: opts.requestedBy.kind, anonymised: opts.anonymise },
-    tenant: { ...tenantDocument(tenant), tier_controls: [...tierControls], tenant_controls: tenant.controls.filter((c) => !tierControls.includes(c)) },
+    tenant: { ...registryDocument(registry).tenants[tenant.id]!, tier_controls: [...tierControls], tenant_controls: tenant.controls.filter((c) => !tierControls.includes(c)) },
     controls: controlResults({ registry, tenant, violations, redactions, chain, access, rateLimited, opts }),
     policy: policySection(violations, allViolations.length > MAX_VIOLATIONS, opts.runtime?.policies),
     redactions,
