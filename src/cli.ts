@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `tenantscope` command. Every setting has a flag and an environment variable; flags win.
 import { Command, Option, InvalidArgumentError } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import type { StoreLocation } from './store/index.js';
 import { isTenantscopeError } from './errors.js';
 import { rootLogger } from './log.js';
@@ -8,6 +10,7 @@ import { rootLogger } from './log.js';
 import type { VerifyResult } from './ingest/audit/chain.js';
 import type { CommandOutput } from './policy/commands.js';
 import { registerSimulateCommand } from './simulate/command.js';
+import { VERSION } from './version.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -42,6 +45,7 @@ interface ServeFlags extends StoreFlags {
   maxDecompressedBytes?: number;
   redaction: 'on' | 'off';
   redactionKey?: string;
+  evidenceKey?: string;
   policies: string;
   policyInterval: number;
   policyBudgetMs: number;
@@ -67,6 +71,11 @@ function niceValue(value: string): number {
   return n;
 }
 
+/** The key that signs evidence reports. */
+function evidenceKeyOption(): Option {
+  return new Option('--evidence-key <pem file>', 'Ed25519 private key (PKCS#8 PEM) that signs evidence reports; default: a key generated once into the data dir').env('TENANTSCOPE_EVIDENCE_KEY');
+}
+
 /** Where the policies are; the shipped ones by default. */
 function policiesOption(): Option {
   return new Option('--policies <dir>', "policy directory (.rego with *_test.rego); 'off' for none (serve only)").env('TENANTSCOPE_POLICIES').default('policies');
@@ -74,7 +83,9 @@ function policiesOption(): Option {
 
 const program = new Command('tenantscope')
   .description('Tenant-aware observability and compliance auditor')
-  .version('0.1.0');
+  .version(VERSION)
+  // Options belong to the command they follow, so `evidence --api` and `evidence verify --api` stay apart.
+  .enablePositionalOptions();
 
 storeOptions(program.command('serve').description('run the OTLP receiver and the API'))
   .addOption(new Option('--host <address>', 'listen address').env('TENANTSCOPE_HOST').default('0.0.0.0'))
@@ -83,6 +94,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--api-port <port>', 'API port').env('TENANTSCOPE_API_PORT').default(8080).argParser(port))
   .addOption(new Option('--redaction <on|off>', 'redact cross-tenant identifiers, secrets and PII before storage').env('TENANTSCOPE_REDACTION').choices(['on', 'off']).default('on'))
   .addOption(new Option('--redaction-key <secret>', 'shared secret for redaction markers (same on every node); default: a key kept in the data dir').env('TENANTSCOPE_REDACTION_KEY'))
+  .addOption(evidenceKeyOption())
   .addOption(new Option('--max-request-bytes <n>', 'largest request body as received (default: registry settings, 64 MiB)').env('TENANTSCOPE_MAX_REQUEST_BYTES').argParser(positiveInt))
   .addOption(new Option('--max-decompressed-bytes <n>', 'largest request body after gunzip, at least --max-request-bytes (default: registry settings.limits, else the body limit)').env('TENANTSCOPE_MAX_DECOMPRESSED_BYTES').argParser(positiveInt))
   .addOption(policiesOption())
@@ -114,6 +126,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       maxDecompressedBytes: flags.maxDecompressedBytes,
       redaction: flags.redaction !== 'off',
       redactionKey: flags.redactionKey,
+      evidenceKey: flags.evidenceKey,
       policies: flags.policies,
       policyIntervalMs: flags.policyInterval * 1000,
       policyStream: { budgetMs: flags.policyBudgetMs },
@@ -332,6 +345,94 @@ reportOptions(report.command('cost').description("cost per tenant by component a
     await runReport(flags, { path }, (store, registry, window) => costReport(store, registry, { ...window, tenant: flags.tenant }), flags.csv ? (r) => costCsv(r).trimEnd() : formatCost);
   });
 
+interface EvidenceFlags extends StoreFlags {
+  tenant?: string;
+  from?: string;
+  to?: string;
+  out?: string;
+  api?: string;
+  token?: string;
+  evidenceKey?: string;
+}
+
+const evidence = storeOptions(program.command('evidence').description("write a tenant's signed evidence report for a period (format from the --out extension: .json, .html or .pdf); `evidence verify` checks one"))
+  .enablePositionalOptions()
+  .option('--tenant <id>', 'tenant')
+  .option('--from <time>', "period start (RFC 3339 or epoch ms; default: the tenant's SLO window before --to)")
+  .option('--to <time>', 'period end (default: now)')
+  .option('--out <file>', 'file to write: .json (signed document), .html (page embedding it) or .pdf (printout, not verifiable)')
+  .addOption(new Option('--api <url>', 'ask a running tenantscope API (signed with its key) instead of opening the store').env('TENANTSCOPE_API'))
+  .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
+  .addOption(evidenceKeyOption())
+  .action(async (flags: EvidenceFlags) => {
+    if (!flags.tenant) throw new InvalidArgumentError('evidence needs --tenant <id> (or: evidence verify <file>)');
+    if (!flags.out) throw new InvalidArgumentError('evidence needs --out <file.json|file.html|file.pdf>');
+    const ext = extname(flags.out).toLowerCase();
+    if (ext !== '.json' && ext !== '.html' && ext !== '.pdf') throw new InvalidArgumentError(`--out ${JSON.stringify(flags.out)}: the extension chooses the format; use .json, .html or .pdf`);
+    const format = ext === '.json' ? 'json' : 'html';
+    const { parseTimeParam } = await import('./reports/window.js');
+    const window = { fromMs: parseTimeParam('from', flags.from), toMs: parseTimeParam('to', flags.to) };
+    let body: string;
+    if (flags.api) {
+      const q = new URLSearchParams({ format });
+      if (flags.from) q.set('from', flags.from);
+      if (flags.to) q.set('to', flags.to);
+      body = await apiText(flags.api, `${tenantPath(flags.tenant, 'evidence')}?${q}`, flags.token);
+    } else {
+      const { evidenceReport } = await import('./reports/evidence.js');
+      const { loadEvidenceSigner } = await import('./reports/evidence-sign.js');
+      const { evidenceFile } = await import('./reports/evidence-file.js');
+      const signer = loadEvidenceSigner({ dataDir: flags.dataDir, keyFile: flags.evidenceKey });
+      const tenant = flags.tenant;
+      const doc = await withStore(flags, async (store, registry) => {
+        if (!registry.tenant(tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(tenant)} is not in the registry`);
+        // The operator reads the store directly: nothing is anonymised, and server settings are unknown.
+        const report = await evidenceReport(store, registry, tenant, window, { requestedBy: { name: 'operator (local store)', kind: 'operator' }, anonymise: false, signingKeyId: signer.keyId });
+        return signer.sign(report);
+      });
+      body = (await evidenceFile(doc, format)).body;
+    }
+    if (ext === '.pdf') {
+      const { printEvidencePdf } = await import('./reports/evidence-pdf.js');
+      await printEvidencePdf(body, flags.out);
+    } else {
+      writeFileSync(flags.out, body);
+    }
+    process.stdout.write(`wrote ${flags.out}: evidence of ${flags.tenant}${ext === '.pdf' ? ' (a printout; verify the .json or .html)' : ''}\n`);
+  });
+
+evidence
+  .command('verify')
+  .description('check an evidence file (.json, or .html through its embedded JSON): exit 0 when valid, 1 with the reason when not')
+  .argument('<file>', 'evidence file')
+  .option('--public-key <pem file>', "the signer's public key (GET /api/v1/evidence/public-key?format=pem)")
+  .addOption(new Option('--api <url>', 'fetch the public key from this running tenantscope').env('TENANTSCOPE_API'))
+  .option('--json', 'print the verification result as JSON')
+  .action(async (file: string, flags: { publicKey?: string; api?: string; json?: boolean }) => {
+    if (flags.publicKey && flags.api) throw new InvalidArgumentError('give --public-key or --api, not both');
+    let text: string;
+    let key: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+      if (flags.publicKey) key = readFileSync(flags.publicKey, 'utf8');
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+    if (flags.api) key = await apiText(flags.api, '/api/v1/evidence/public-key?format=pem', undefined);
+    const { verifyEvidenceFile } = await import('./reports/evidence-file.js');
+    const result = text.startsWith('%PDF')
+      ? ({ valid: false, reason: 'bad_shape', field: '(file)', message: 'a PDF is a printout and carries no signature; verify the .json or .html it was printed from' } as const)
+      : await verifyEvidenceFile(text, key);
+    if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else if (result.valid) {
+      process.stdout.write(`valid: evidence of ${result.tenant} from ${result.period.from} to ${result.period.to}, generated ${result.generated_at}, signed with key ${result.key_id}\n`);
+      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+    } else {
+      process.stderr.write(`invalid (${result.reason}): ${result.message}\n`);
+    }
+    process.exitCode = result.valid ? 0 : 1;
+  });
+
 registerSimulateCommand(program);
 
 interface DemoFlags {
@@ -397,13 +498,24 @@ program
 
 /** GET a route of a running API; an error answer ends the command with its code and message. */
 async function apiGet<T>(api: string, path: string, token: string | undefined): Promise<T> {
+  return JSON.parse(await apiText(api, path, token)) as T;
+}
+
+/** GET a route of a running API as text; an error answer ends the command with its code and message. */
+async function apiText(api: string, path: string, token: string | undefined): Promise<string> {
   const res = await fetch(`${api.replace(/\/$/, '')}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  const body = (await res.json()) as T | { error: { code: string; message: string } };
-  if (typeof body === 'object' && body !== null && 'error' in body) {
-    process.stderr.write(`tenantscope: ${body.error.code}: ${body.error.message}\n`);
+  const text = await res.text();
+  if (!res.ok) {
+    let error: { code: string; message: string } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: { code: string; message: string } }).error;
+    } catch {
+      /* not an API error body */
+    }
+    process.stderr.write(`tenantscope: ${error ? `${error.code}: ${error.message}` : `HTTP ${res.status} from ${path.split('?')[0]}`}\n`);
     process.exit(2);
   }
-  return body as T;
+  return text;
 }
 
 /** Open the registry and the (migrated) store for one command, and close the store after. */

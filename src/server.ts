@@ -30,6 +30,7 @@ import { redactionKey } from './ingest/redaction-key.js';
 import { PolicyService } from './policy/service.js';
 import type { StreamOptions } from './policy/stream.js';
 import { fromRoot } from './paths.js';
+import { loadEvidenceSigner } from './reports/evidence-sign.js';
 
 /** Where the store is (data dir, or a ClickHouse server or cluster) and everything else `serve` takes. */
 export interface ServeOptions extends StoreLocation {
@@ -42,6 +43,8 @@ export interface ServeOptions extends StoreLocation {
   redaction?: boolean;
   /** Shared secret for redaction markers (all nodes of a deployment); default: a key in the data dir. */
   redactionKey?: string;
+  /** Ed25519 private key (PKCS#8 PEM file) that signs evidence; default: a key generated once into the data dir. */
+  evidenceKey?: string;
   /** Overrides the registry's `settings.max_request_bytes`. */
   maxRequestBytes?: number;
   /** Overrides the registry's `settings.limits.max_decompressed_bytes`. */
@@ -93,6 +96,8 @@ export const DEFAULT_POLICY_INTERVAL_MS = 5 * 60_000;
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = stageLogger('server');
   const registry = loadRegistry(opts.configPath);
+  // Before the store opens: a bad key file should stop the start, not the first evidence request.
+  const evidenceSigner = loadEvidenceSigner({ dataDir: opts.dataDir, keyFile: opts.evidenceKey });
   const target = ddlTarget(opts);
   const store = await openStoreAt(opts);
   // The embedded engine merges inside this process: its merges yield to request work.
@@ -147,7 +152,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (errorCode) metrics.error(errorCode, 'otlp-http');
     },
   });
-  const api = buildApiApp({ registry, store, log: stageLogger('api'), policies, metrics, recordRead: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName) });
+  const api = buildApiApp({
+    registry, store, log: stageLogger('api'), policies, metrics,
+    recordRead: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName),
+    evidence: { signer: evidenceSigner, runtime: { redaction: redaction !== undefined, quotas: quotas !== undefined, policies: policies !== undefined } },
+  });
 
   let grpc: OtlpGrpcListener;
   try {
@@ -178,7 +187,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const otlpGrpcAddress = grpc.address;
   const otlpGrpcUrl = `http://${otlpGrpcAddress}`;
   gauges.start(opts.metrics?.refreshMs);
-  log.info({ otlpHttpUrl, otlpGrpcUrl, apiUrl, node, tenants: registry.tenants().length, maxRequestBytes }, 'tenantscope serving');
+  log.info({ otlpHttpUrl, otlpGrpcUrl, apiUrl, node, tenants: registry.tenants().length, maxRequestBytes, evidenceKeyId: evidenceSigner.keyId }, 'tenantscope serving');
 
   let closing: Promise<void> | undefined;
   return {

@@ -19,6 +19,7 @@ import type { PolicyService } from '../policy/service.js';
 import type { TenantscopeMetrics } from '../telemetry/metrics.js';
 import { registerMetricsRoute } from './metrics.js';
 import { registerUiRoutes } from './ui.js';
+import { registerEvidenceRoutes, type EvidenceApiOptions } from './evidence.js';
 
 export interface ApiOptions {
   registry: Registry;
@@ -30,6 +31,8 @@ export interface ApiOptions {
   metrics?: TenantscopeMetrics;
   /** Writes reads of tenant data to the tenant's audit chain; absent: reads are not recorded. */
   recordRead?: ReadRecorder;
+  /** The evidence signer and the server settings evidence reports on; absent: evidence routes answer 404. */
+  evidence?: EvidenceApiOptions;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -74,6 +77,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   if (recordRead) recordReads(app, registry, recordRead, log);
   if (metrics) registerMetricsRoute(app, registry, metrics);
   registerUiRoutes(app);
+  registerEvidenceRoutes(app, registry, store, opts.evidence);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
     await store.query('SELECT 1 AS ok');

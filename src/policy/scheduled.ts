@@ -24,16 +24,24 @@ const STORED_CLASSES = [
 /** Audit event attributes that name a key or credential. */
 const KEY_ATTRIBUTES = ['key_id', 'credential_id'] as const;
 
-/** Build the scheduled input from what is stored now. */
-export async function scheduledInput(store: Store, nowMs: number): Promise<ScheduledInput> {
+/** The oldest stored row and row count per tenant and data class (one tenant's, when given). */
+export async function storedExtent(store: Store, tenantId?: string): Promise<ScheduledInput['stored']> {
   const stored: ScheduledInput['stored'] = {};
+  const where = tenantId === undefined ? '' : 'WHERE tenant_id = {tenant:String}';
   for (const { cls, table, column } of STORED_CLASSES) {
     // Table and column names come from the constant above, never from input.
     const rows = await store.query<{ tenant_id: string; oldest: string; n: string }>(
-      `SELECT tenant_id, toUnixTimestamp64Milli(min(${column})) AS oldest, count() AS n FROM ${table} GROUP BY tenant_id`,
+      `SELECT tenant_id, toUnixTimestamp64Milli(min(${column})) AS oldest, count() AS n FROM ${table} ${where} GROUP BY tenant_id`,
+      tenantId === undefined ? undefined : { tenant: tenantId },
     );
     for (const r of rows) (stored[r.tenant_id] ??= {})[cls] = { oldest: new Date(Number(r.oldest)).toISOString(), rows: Number(r.n) };
   }
+  return stored;
+}
+
+/** Build the scheduled input from what is stored now. */
+export async function scheduledInput(store: Store, nowMs: number): Promise<ScheduledInput> {
+  const stored = await storedExtent(store);
   const keys = await store.query<{ key: string; tenants: string[] }>(
     `SELECT k AS key, arraySort(groupUniqArray(tenant_id)) AS tenants
      FROM audit_events ARRAY JOIN [${KEY_ATTRIBUTES.map((a) => `attributes['${a}']`).join(', ')}] AS k

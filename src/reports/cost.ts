@@ -156,7 +156,8 @@ export async function costReport(store: Store, registry: Registry, opts: CostOpt
   return { ...base, price_card: { ...card, platform_per_day: prices.platformPerDay }, total: money(totalCents), by_component: byComponent, by_tier: byTier, tenants: reportTenants };
 }
 
-interface ReportDay {
+/** A UTC day of a report window. */
+export interface ReportDay {
   day: string;
   /** The part of the day inside the window, [startMs, endMs). */
   startMs: number;
@@ -165,7 +166,7 @@ interface ReportDay {
 }
 
 /** The UTC days the window touches, clipped to it. */
-function utcDays(fromMs: number, toMs: number): ReportDay[] {
+export function utcDays(fromMs: number, toMs: number): ReportDay[] {
   const days: ReportDay[] = [];
   for (let d = Math.floor(fromMs / DAY) * DAY; d < toMs; d += DAY) {
     const startMs = Math.max(d, fromMs);

@@ -132,7 +132,7 @@ function serviceReport(r: Row, o: SloObjective): ServiceSloReport {
       objective,
       good: total - badCount,
       total,
-      error_budget_remaining: total === 0 ? null : round(1 - badCount / (total * allowed)),
+      error_budget_remaining: budgetRemaining(badCount, total, objective),
       burn_rates: burn,
       alerts,
       status,
@@ -141,6 +141,11 @@ function serviceReport(r: Row, o: SloObjective): ServiceSloReport {
   const availability = sli('errors', o.availability);
   const latency = sli('slow', o.latencyTarget);
   return { service: r.service_name, requests: n('w_total'), availability, latency, status: worst([availability.status, latency.status]) };
+}
+
+/** Share of the error budget left after `bad` of `total` events; null without events. */
+export function budgetRemaining(bad: number, total: number, objective: number): number | null {
+  return total === 0 ? null : round(1 - bad / (total * allowedRate(objective)));
 }
 
 /** 1 - objective without binary noise (1 - 0.999 is 0.0010000000000000009 in doubles). */

@@ -1,0 +1,359 @@
+// Evidence reports on a store filled with known rows: the figures (controls, policy results,
+// redactions, access review, retention, the daily error budget) checked against answers worked
+// out by hand; then the signature: what it covers, and that every kind of change to a signed
+// document is refused with the reason that says what changed; then the signing key's life.
+// runs-on: single, cluster
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { loadRegistry } from '../src/config/index.js';
+import type { ChdbStore } from '../src/store/index.js';
+import { auditRows, ChainWriter } from '../src/ingest/audit/chain.js';
+import type { AuditEvent } from '../src/ingest/audit/types.js';
+import { violationRows, resolutionRows, listViolations } from '../src/policy/violations.js';
+import { sloReport } from '../src/reports/slo.js';
+import { evidenceReport, type EvidenceReport } from '../src/reports/evidence.js';
+import { EVIDENCE_KEY_FILE, evidenceJson, evidenceKeyId, loadEvidenceSigner, verifyEvidence, type EvidenceSigner, type SignedEvidence } from '../src/reports/evidence-sign.js';
+import { embeddedEvidence, renderEvidenceHtml } from '../src/reports/evidence-html.js';
+import { verifyEvidenceFile } from '../src/reports/evidence-file.js';
+import { isTenantscopeError } from '../src/errors.js';
+import { openTestStore } from './support/topology.js';
+import { DEMO_CONFIG } from './support/server.js';
+
+const registry = loadRegistry(DEMO_CONFIG);
+const dir = mkdtempSync(join(tmpdir(), 'tenantscope-evidence-'));
+const keyDir = mkdtempSync(join(tmpdir(), 'tenantscope-evidence-key-'));
+let store: ChdbStore;
+let signer: EvidenceSigner;
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+// A two-day period that ended before today, so rows stamped "now" on arrival fall outside it.
+const DAY0 = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+const PERIOD = { fromMs: DAY0, toMs: DAY0 + 2 * DAY };
+const HOSTILE_SERVICE = '</script><img src=x onerror=alert(1)>';
+
+async function spans(tenant: string, service: string, atMs: number, n: number, errors: number, ingestedMs?: number): Promise<void> {
+  await store.exec(
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days, ingested_at)
+     SELECT {tenant:String}, {service:String}, fromUnixTimestamp64Milli({at:Int64}), fromUnixTimestamp64Milli({at:Int64}),
+            100000000, 2, if(number < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 3650,
+            fromUnixTimestamp64Milli({ingested:Int64})
+     FROM numbers({n:UInt64})`,
+    { tenant, service, at: atMs, n, errors, ingested: ingestedMs ?? Date.now() },
+  );
+}
+
+/** An API read of acme-dist as the access work records it. */
+function apiRead(actor: string, kind: string, route: string, outcome: string, atMs: number, n: number): AuditEvent {
+  return {
+    tenantId: 'acme-dist',
+    eventId: `read-${n}`,
+    timeNs: `${BigInt(atMs) * 1_000_000n}`,
+    actorId: actor,
+    actorType: 'user',
+    actorTenantId: '',
+    action: 'tenantscope.api.read',
+    targetType: 'api_route',
+    targetId: route,
+    targetTenantId: 'acme-dist',
+    outcome,
+    region: '',
+    sourceIp: '',
+    ticket: '',
+    attributes: { 'token.kind': kind, 'http.method': 'GET', 'http.status_code': outcome === 'denied' ? '403' : '200' },
+    flags: [],
+  };
+}
+
+const finding = (rule: string, subject: string, severity: 'high' | 'medium') => ({ policy: 'isolation', rule, severity, tenant: 'acme-dist', subject, message: `${rule} on ${subject}`, evidence: {} });
+
+let acme: EvidenceReport;
+let acmeDoc: SignedEvidence;
+let acmeText: string;
+
+test.before(async () => {
+  store = await openTestStore(dir);
+  signer = loadEvidenceSigner({ dataDir: keyDir });
+  // order-api: day 0, 1000 requests with 1 error; day 1, 1000 requests with 3 errors.
+  await spans('acme-dist', 'order-api', DAY0 + 12 * HOUR, 1000, 1);
+  await spans('acme-dist', 'order-api', DAY0 + DAY + 12 * HOUR, 1000, 3);
+  await spans('acme-dist', HOSTILE_SERVICE, DAY0 + 13 * HOUR, 10, 0);
+  // Received 40 days ago and kept (row TTL 3650 days) past acme-dist's 30-day span retention.
+  await spans('acme-dist', 'order-api', DAY0 - 40 * DAY, 5, 0, Date.now() - 40 * DAY);
+
+  const minute = (ms: number) => Math.floor(ms / 1000);
+  const redactions = [
+    { tenant_id: 'acme-dist', minute: minute(DAY0 + HOUR), data_class: 'spans', field: 'attributes.order.customer_code', class: 'tenant_identifier', count: 7, retention_days: 30 },
+    { tenant_id: 'acme-dist', minute: minute(DAY0 + DAY), data_class: 'logs', field: 'body', class: 'email', count: 3, retention_days: 30 },
+    { tenant_id: 'acme-dist', minute: minute(DAY0 - DAY), data_class: 'spans', field: 'attributes.x', class: 'email', count: 100, retention_days: 30 },
+  ];
+  await store.insertJsonEachRow('redactions', Buffer.from(redactions.map((r) => JSON.stringify(r)).join('\n')), redactions.length);
+
+  const chain = new ChainWriter(store, 'node-evidence-test');
+  const events = [
+    apiRead('acme-dist read', 'read', '/api/v1/tenants/:id/slo', 'success', DAY0 + 10 * HOUR, 1),
+    apiRead('acme-dist read', 'read', '/api/v1/tenants/:id/slo', 'success', DAY0 + 11 * HOUR, 2),
+    apiRead('acme-dist read', 'read', '/api/v1/tenants/:id/slo', 'success', DAY0 + DAY + 9 * HOUR, 3),
+    apiRead('globex-3pl read', 'read', '/api/v1/tenants/:id/cost', 'denied', DAY0 + DAY + 10 * HOUR, 4),
+    apiRead('acme-dist read', 'read', '/api/v1/tenants/:id/slo', 'success', DAY0 - HOUR, 5),
+    { ...apiRead('u-1842', 'read', 'orders', 'success', DAY0 + HOUR, 6), action: 'data.export', targetType: 'dataset' },
+  ];
+  await chain.append('acme-dist', events, async (chained) => {
+    await store.insertJsonEachRow('audit_events', Buffer.from(auditRows(chained, 400, 'test')), chained.length);
+  });
+
+  // A residency finding still open, and an export finding resolved on day 1.
+  const open = { finding: finding('residency', 'evt-eu', 'high'), source: 'stream' as const, atMs: DAY0 + 10 * HOUR, retentionDays: 400 };
+  const closed = { finding: finding('export_without_approval', 'evt-x', 'medium'), source: 'scheduled' as const, atMs: DAY0 + 2 * HOUR, retentionDays: 400 };
+  await store.insertJsonEachRow('violations', Buffer.from(violationRows([open, closed])), 2);
+  const stored = await listViolations(store, { tenant: 'acme-dist', status: 'all' });
+  const toResolve = stored.filter((v) => v.rule === 'export_without_approval');
+  await store.insertJsonEachRow('violations', Buffer.from(resolutionRows(toResolve, DAY0 + DAY + 5 * HOUR, () => 400)), 1);
+
+  acme = await evidenceReport(store, registry, 'acme-dist', PERIOD, {
+    requestedBy: { name: 'acme-dist read', kind: 'read' },
+    anonymise: true,
+    runtime: { redaction: true, quotas: true, policies: true },
+    signingKeyId: signer.keyId,
+  });
+  acmeDoc = signer.sign(acme);
+  acmeText = evidenceJson(acmeDoc);
+});
+
+test.after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(keyDir, { recursive: true, force: true });
+});
+
+// ---- the figures ----
+
+test('the daily error budget runs from the start of the period and ends where the period\'s SLO report does', async () => {
+  // acme-dist allows 0.1% errors: day 0 spends 1 of 1 allowed (0 left); by day 1, 4 of 2 (-1 left).
+  const orderApi = acme.series.error_budget.map((d) => d.services.find((s) => s.service === 'order-api')!);
+  assert.equal(acme.series.error_budget.map((d) => d.day), [new Date(DAY0).toISOString().slice(0, 10), new Date(DAY0 + DAY).toISOString().slice(0, 10)]);
+  assert.equal(orderApi.map((s) => s.availability_budget_remaining), [0, -1]);
+  assert.equal(orderApi.map((s) => s.requests), [1000, 1000]);
+  assert.equal(orderApi.map((s) => s.availability_sli), [0.999, 0.997]);
+  const period = await sloReport(store, registry.tenant('acme-dist')!, PERIOD);
+  assert.equal(acme.slo, period);
+  assert.is(period.services.find((s) => s.service === 'order-api')!.availability.error_budget_remaining, orderApi[1]!.availability_budget_remaining);
+});
+
+test('redactions are counted per class inside the period only', () => {
+  assert.equal(acme.redactions, { total: 10, by_class: { email: 3, tenant_identifier: 7 }, by_data_class: { logs: { email: 3 }, spans: { tenant_identifier: 7 } } });
+});
+
+test('the access review counts each actor\'s API reads per route and outcome in the period, and hides other tenants\' token names', async () => {
+  assert.equal(acme.access_review.rows, [
+    { actor: 'acme-dist read', token_kind: 'read', route: '/api/v1/tenants/:id/slo', outcome: 'success', count: 3, first: new Date(DAY0 + 10 * HOUR).toISOString(), last: new Date(DAY0 + DAY + 9 * HOUR).toISOString() },
+    { actor: 'other-token-1', token_kind: 'read', route: '/api/v1/tenants/:id/cost', outcome: 'denied', count: 1, first: new Date(DAY0 + DAY + 10 * HOUR).toISOString(), last: new Date(DAY0 + DAY + 10 * HOUR).toISOString() },
+  ]);
+  assert.equal({ ...acme.access_review, rows: [] }, { reads: 4, denied: 1, failed: 0, actors: 2, anonymised_actors: 1, rows: [] });
+  assert.not.ok(JSON.stringify(acme).includes('globex-3pl read'));
+  const operator = await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'operator', kind: 'operator' }, anonymise: false });
+  assert.equal(operator.access_review.rows.map((r) => r.actor), ['acme-dist read', 'globex-3pl read']);
+});
+
+test('policy results count the period\'s violations by policy and severity, and per day', () => {
+  const p = acme.policy;
+  assert.equal([p.open, p.resolved], [1, 1]);
+  assert.equal(p.by_policy, { isolation: { open: 1, resolved: 1 } });
+  assert.equal(p.by_severity, { high: { open: 1, resolved: 0 }, medium: { open: 0, resolved: 1 } });
+  assert.equal(p.violations.map((v) => `${v.rule}:${v.status}`).sort(), ['export_without_approval:resolved', 'residency:open']);
+  assert.equal(acme.series.violations.map(({ opened, resolved, active }) => [opened, resolved, active]), [[2, 0, 2], [0, 1, 2]]);
+});
+
+test('retention flags rows kept past the tenant\'s retention, and a legal hold instead of that for a held tenant', async () => {
+  const spansRow = acme.retention.find((r) => r.data_class === 'spans')!;
+  assert.is(spansRow.status, 'not_enforced');
+  assert.equal([spansRow.configured_days, spansRow.effective_days, spansRow.tier_min_days, spansRow.tier_max_days], [30, 30, 7, 90]);
+  assert.ok(spansRow.oldest_age_days! >= 40 && spansRow.oldest_age_days! < 41, String(spansRow.oldest_age_days));
+  const logs = acme.retention.find((r) => r.data_class === 'logs')!;
+  assert.equal([logs.status, logs.rows, logs.oldest_stored], ['ok', 0, null]);
+  const umbrella = await evidenceReport(store, registry, 'umbrella-pharma', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false });
+  assert.equal(umbrella.retention.map((r) => r.status), ['legal_hold', 'legal_hold', 'legal_hold', 'legal_hold']);
+});
+
+test('controls are decided from data: the chain, redaction, residency findings, and PII classes tenantscope cannot detect', async () => {
+  const status = (r: EvidenceReport) => Object.fromEntries(r.controls.map((c) => [c.control, c.status]));
+  const a = status(acme);
+  assert.equal(acme.controls.filter((c) => c.required).map((c) => c.control), ['ingest_quota', 'cross_tenant_redaction', 'audit_chain']);
+  assert.equal([a.ingest_quota, a.cross_tenant_redaction, a.audit_chain, a.access_review, a.signed_evidence], ['pass', 'pass', 'pass', 'pass', 'pass']);
+  // acme-dist has no key of its own, and a residency finding in the period.
+  assert.equal([a.per_tenant_key, a.eu_residency], ['fail', 'fail']);
+  const umbrella = await evidenceReport(store, registry, 'umbrella-pharma', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, runtime: { redaction: true } });
+  const u = status(umbrella);
+  assert.equal([u.eu_residency, u.per_tenant_key, u.pii_redaction], ['pass', 'pass', 'partial']);
+  assert.equal(umbrella.controls.find((c) => c.control === 'pii_redaction')!.evidence.not_detected, ['person_name', 'national_id', 'date_of_birth']);
+  // Redaction switched off on the server fails both redaction controls.
+  const off = status(await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, runtime: { redaction: false } }));
+  assert.equal([off.cross_tenant_redaction, off.pii_redaction], ['fail', 'fail']);
+});
+
+test('a period longer than a year, or ending before it starts, is refused with the parameter named', async () => {
+  for (const w of [{ fromMs: DAY0 - 400 * DAY, toMs: DAY0 }, { fromMs: DAY0, toMs: DAY0 - 1 }]) {
+    try {
+      await evidenceReport(store, registry, 'acme-dist', w, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false });
+      assert.unreachable('accepted');
+    } catch (e) {
+      assert.ok(isTenantscopeError(e) && e.code === 'TS_ERR_BAD_QUERY' && /from/.test(e.message), String(e));
+    }
+  }
+});
+
+// ---- the signature ----
+
+test('the signature is Ed25519 over the RFC 8785 canonical form of the report', () => {
+  assert.is(canonicalize({ b: 1, a: [1e21, 'é', 0.1, { d: null, c: true }] }), '{"a":[1e+21,"é",0.1,{"c":true,"d":null}],"b":1}');
+  const key = createPublicKey(acmeDoc.signature.public_key);
+  assert.ok(verify(null, Buffer.from(canonicalize(acmeDoc.report)!), key, Buffer.from(acmeDoc.signature.value, 'base64')));
+  assert.is(acmeDoc.signature.key_id, evidenceKeyId(key));
+  // Member order is not part of what is signed.
+  const reordered = JSON.parse(JSON.stringify(acmeDoc, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v))) as unknown;
+  assert.ok(verifyEvidence(reordered, signer.publicKeyPem).valid);
+});
+
+test('an untouched evidence file verifies against the signer\'s public key', () => {
+  const r = verifyEvidence(acmeText, signer.publicKeyPem);
+  assert.ok(r.valid, JSON.stringify(r));
+  if (r.valid) assert.equal([r.key_source, r.tenant, r.key_id], ['supplied', 'acme-dist', signer.keyId]);
+  const embedded = verifyEvidence(acmeText);
+  assert.ok(embedded.valid && embedded.key_source === 'embedded' && embedded.notes.length === 1);
+});
+
+/** The text with the first `needle` replaced; the needle must be there. */
+function change(text: string, needle: string, replacement: string): string {
+  const at = text.indexOf(needle);
+  assert.ok(at >= 0, `${needle} in the document`);
+  return text.slice(0, at) + replacement + text.slice(at + needle.length);
+}
+
+function failure(text: string, key: string | undefined = signer.publicKeyPem) {
+  const r = verifyEvidence(text, key);
+  if (r.valid) assert.unreachable('a changed document verified');
+  return r as Extract<typeof r, { valid: false }>;
+}
+
+test('changing one byte of a value in a signed evidence report makes verify name the section that changed', () => {
+  const r = failure(change(acmeText, '"actor": "acme-dist read"', '"actor": "acme-dist reae"'));
+  assert.is(r.reason, 'signature_mismatch');
+  assert.equal(r.sections, ['access_review']);
+  assert.match(r.message, /access_review differs from what was signed/);
+  const n = failure(change(acmeText, '"availability_budget_remaining": -1', '"availability_budget_remaining": -2'));
+  assert.equal([n.reason, n.sections], ['signature_mismatch', ['series']]);
+});
+
+test('changing one byte of a member name makes verify name its section', () => {
+  const r = failure(change(acmeText, '"allowed_regions"', '"allowed_regionz"'));
+  assert.equal([r.reason, r.sections], ['signature_mismatch', ['tenant']]);
+  // A renamed section is both gone and new.
+  const s = failure(change(acmeText, '"noisy_neighbours": {', '"noisy_neighbourz": {'));
+  assert.equal(s.sections, ['noisy_neighbours', 'noisy_neighbourz']);
+});
+
+test('a changed signature value is a signature mismatch with no section of the report to blame', () => {
+  const v = acmeDoc.signature.value;
+  const flipped = `${v[0] === 'A' ? 'B' : 'A'}${v.slice(1)}`;
+  const r = failure(change(acmeText, `"value": "${v}"`, `"value": "${flipped}"`));
+  assert.is(r.reason, 'signature_mismatch');
+  assert.match(r.message, /every section matches its signed digest/);
+});
+
+test('changed section digests leave the change unnameable, and say so', () => {
+  const digest = acmeDoc.report.integrity.section_digests.cost!;
+  const r = failure(change(acmeText, digest, `${digest.slice(0, -1)}${digest.endsWith('0') ? '1' : '0'}`));
+  assert.is(r.reason, 'signature_mismatch');
+  assert.equal(r.sections, undefined);
+  assert.match(r.message, /does not cover the report as given/);
+});
+
+test('a different public key is a key mismatch, whether supplied or swapped into the document', () => {
+  const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const r = failure(acmeText, other);
+  assert.is(r.reason, 'key_mismatch');
+  assert.match(r.message, new RegExp(`names key ${acmeDoc.signature.key_id}, but the supplied public key is ed25519-`));
+  // Another key in the document, checked against the key it names.
+  const swapped = evidenceJson({ ...acmeDoc, signature: { ...acmeDoc.signature, public_key: other } });
+  assert.is(failure(swapped, undefined).reason, 'key_mismatch');
+  // Re-signed by someone else: valid on its own terms, refused against the real signer's key.
+  const forger = loadEvidenceSigner({ dataDir: mkdtempSync(join(tmpdir(), 'tenantscope-forger-')) });
+  const forged = evidenceJson(forger.sign(acme));
+  assert.ok(verifyEvidence(forged).valid);
+  assert.is(failure(forged).reason, 'key_mismatch');
+});
+
+test('a file that is not JSON, not a document, or not as written is refused with what is wrong', () => {
+  assert.is(failure(acmeText.slice(0, -3)).reason, 'not_json');
+  const shape = failure(evidenceJson({ ...acmeDoc, signature: { ...acmeDoc.signature, algorithm: 'RS256' as 'Ed25519' } }));
+  assert.equal([shape.reason, shape.field], ['bad_shape', 'signature.algorithm']);
+  const { value: _v, ...noValue } = acmeDoc.signature;
+  assert.equal(failure(JSON.stringify({ report: acmeDoc.report, signature: noValue }, null, 2) + '\n').field, 'signature.value');
+  // Same content, other spacing: a changed byte all the same.
+  assert.is(failure(acmeText.replace('{\n  "report"', '{\n   "report"')).reason, 'not_as_written');
+});
+
+// ---- the page ----
+
+test('the page has a table per section, four SVG charts, nothing fetched, and every value escaped', async () => {
+  const html = await renderEvidenceHtml(acmeDoc);
+  for (const id of ['profile', 'controls', 'policy', 'redactions', 'audit-chain', 'retention', 'access-review', 'slo', 'noisy', 'cost', 'signature']) assert.ok(html.includes(`<section id="${id}">`), id);
+  assert.ok((html.match(/<svg/g) ?? []).length >= 4);
+  assert.not.match(html, /(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+  assert.not.match(html, /<link|<img|<script(?! type="application\/json" id="evidence")/);
+  assert.ok(html.includes('&#60;/script&#62;&#60;img src=x onerror=alert(1)&#62;'), 'the hostile service name shown as text');
+  // The embedded JSON survives the service name's </script>, and is the signed document.
+  const embedded = embeddedEvidence(html)!;
+  assert.not.ok(embedded.includes('</script>'));
+  assert.equal(JSON.parse(embedded), acmeDoc);
+  // The same document renders to the same bytes.
+  assert.is(await renderEvidenceHtml(acmeDoc), html);
+});
+
+test('a page verifies through its embedded JSON, and a change to its visible tables is refused', async () => {
+  const html = await renderEvidenceHtml(acmeDoc);
+  assert.ok((await verifyEvidenceFile(html, signer.publicKeyPem)).valid);
+  const shown = change(html, '<td>ingest_quota</td>', '<td>ingest_quotb</td>');
+  const r = await verifyEvidenceFile(shown, signer.publicKeyPem);
+  assert.equal(r.valid ? 'valid' : r.reason, 'page_mismatch');
+  const inJson = change(html, '"actor":"acme-dist read"', '"actor":"acme-dist reae"');
+  const j = await verifyEvidenceFile(inJson, signer.publicKeyPem);
+  assert.equal(j.valid ? [] : j.sections, ['access_review']);
+});
+
+// ---- the key ----
+
+test('the evidence key is generated once into the data dir, readable by its owner only, and reused', () => {
+  const file = join(keyDir, EVIDENCE_KEY_FILE);
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  const again = loadEvidenceSigner({ dataDir: keyDir });
+  assert.is(again.keyId, signer.keyId);
+  assert.ok(verifyEvidence(evidenceJson(again.sign(acme)), signer.publicKeyPem).valid);
+});
+
+test('a configured key file signs instead of the data dir\'s, and a non-Ed25519 key is refused at load', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const conf = mkdtempSync(join(tmpdir(), 'tenantscope-evidence-conf-'));
+  const pem = join(conf, 'signing.pem');
+  writeFileSync(pem, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const configured = loadEvidenceSigner({ dataDir: join(conf, 'data'), keyFile: pem });
+  assert.is(configured.keyId, evidenceKeyId(publicKey));
+  assert.ok(verifyEvidence(evidenceJson(configured.sign(acme)), publicKey.export({ type: 'spki', format: 'pem' }).toString()).valid);
+  assert.equal(readdirSync(conf), ['signing.pem'], 'no key generated');
+  const rsa = join(conf, 'rsa.pem');
+  writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  try {
+    loadEvidenceSigner({ dataDir: conf, keyFile: rsa });
+    assert.unreachable('an RSA key was accepted');
+  } catch (e) {
+    assert.ok(isTenantscopeError(e) && e.code === 'TS_ERR_CONFIG' && /rsa key; evidence is signed with Ed25519/.test(e.message), String(e));
+  }
+  rmSync(conf, { recursive: true, force: true });
+});
+
+test.run();
