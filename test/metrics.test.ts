@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { loadRegistry, type Registry } from '../src/config/index.js';
 import type { ResourceGroup, SpanRecord } from '../src/ingest/otlp/types.js';
 import type { StoredSlice } from '../src/ingest/pipeline.js';
+import { emptySpan } from '../src/ingest/otlp/flatten.js';
 import { onlyTenants } from '../src/http/metrics.js';
 import { TenantscopeMetrics } from '../src/telemetry/metrics.js';
 
@@ -15,24 +16,14 @@ const registry: Registry = loadRegistry(new URL('../../fixtures/tenants.yaml', i
 function span(ms: number, status = 0, kind = 2): SpanRecord {
   const start = 1_700_000_000_000_000_000n;
   return {
-    scope: { name: 'test', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' },
+    ...emptySpan({ name: 'test', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' }),
     traceId: '0'.repeat(31) + '1',
     spanId: '0'.repeat(15) + '1',
-    parentSpanId: '',
-    traceState: '',
-    flags: 0,
     name: 'GET /orders',
     kind,
     startTimeUnixNano: String(start),
     endTimeUnixNano: String(start + BigInt(ms) * 1_000_000n),
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
     statusCode: status,
-    statusMessage: '',
   };
 }
 
