@@ -115,7 +115,11 @@ if (!onPath('prometheus') || !onPath('promtool')) {
     // The incident four times over, so umbrella-pharma's errors burn its budget well past 14.4x.
     const scenarios: ScenarioName[] = ['eod-burst', 'incident', 'incident', 'incident', 'incident', 'leak', 'misconfig'];
     // A seed each: the same seed would send the same ordinary traffic, which is recognised as resent.
-    for (const [i, scenario] of scenarios.entries()) await simulate({ scenario, endpoint: server.otlpHttpUrl, seed: 11 + i, durationSec: 2, periodMs: HOUR, endMs });
+    const lost: string[] = [];
+    for (const [i, scenario] of scenarios.entries()) {
+      const sim = await simulate({ scenario, endpoint: server.otlpHttpUrl, seed: 11 + i, durationSec: 2, periodMs: HOUR, endMs });
+      if (sim.exports.traces.failedItems > 0) lost.push(`${scenario}: ${sim.exports.traces.failedItems} spans lost (${sim.exports.traces.errors.join('; ')})`);
+    }
     const audit = await fetch(`${server.otlpHttpUrl}/v1/audit`, {
       method: 'POST',
       headers: { ...bearer('demo-ingest-acme-dist'), 'content-type': 'application/json' },
@@ -131,7 +135,8 @@ if (!onPath('prometheus') || !onPath('promtool')) {
     // to catch up with every tenant they say burns far above the page threshold.
     metricsText = await (await fetch(`${server.apiUrl}/metrics`, { headers: bearer('demo-admin') })).text();
     const far = [...burnRates(metricsText)].filter(([, b]) => b > 2 * 14.4).map(([t]) => t);
-    await until(`the fast-burn alert to be pending for ${far.join(', ')}`, async () => {
+    const burning = JSON.stringify(Object.fromEntries([...burnRates(metricsText)].map(([t, b]) => [t, Number(b.toFixed(2))])));
+    await until(`the fast-burn alert to be pending for ${far.join(', ') || '(none)'}; burn rates ${burning}; ${lost.join(', ') || 'no span lost'}`, async () => {
       const alerting = await pageAlerting();
       return far.length > 0 && far.every((t) => alerting.has(t));
     }, 90_000); // generous: on a loaded machine scrapes and rule evaluations fall behind
