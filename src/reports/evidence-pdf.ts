@@ -15,7 +15,7 @@ export async function printEvidencePdf(html: string, outFile: string): Promise<v
   try {
     ({ chromium } = await import('playwright-core'));
   } catch {
-    throw tsError('TS_ERR_CONFIG', ['PDF output needs the playwright-core package (a development dependency of tenantscope); write .html and print it instead']);
+    throw tsError('TS_ERR_CONFIG', ['PDF output needs the playwright-core package, which is not installed; write .html and print it instead']);
   }
   let browser: import('playwright-core').Browser;
   try {
