@@ -19,6 +19,7 @@ test("another tenant's id, name and identifiers are replaced everywhere in a rep
   for (const n of ['globex-3pl', 'Globex', 'GLOBEX', 'CUST-60981']) assert.not.ok(text.includes(n), n);
   assert.is(shown.subject, ANOTHER_TENANT);
   assert.ok(shown.message.endsWith('traces data of acme-dist'), 'the reader\'s own id stays');
+  assert.ok(shown.message.startsWith('2 identifiers of another tenant ('), shown.message);
   assert.equal((shown.evidence as Record<string, unknown>)[ANOTHER_TENANT], [ANOTHER_TENANT, 3]);
 });
 

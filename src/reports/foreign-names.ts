@@ -17,8 +17,9 @@ export function withoutForeignNames<T>(value: T, registry: Registry, tenantId: s
   // and kept even where another tenant's shorter identifier is inside them.
   if (foreign.size === 0) return value;
   const all = [...own, ...foreign].sort((a, b) => b.length - a.length);
-  const pattern = new RegExp(all.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  const replace = (s: string): string => s.replace(pattern, (m) => (own.has(m) ? m : ANOTHER_TENANT));
+  // "tenant globex-3pl" reads "another tenant", not "tenant another tenant".
+  const pattern = new RegExp(`(tenant )?(${all.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'g');
+  const replace = (s: string): string => s.replace(pattern, (m, _prefix: string | undefined, name: string) => (own.has(name) ? m : ANOTHER_TENANT));
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return replace(v);
     if (Array.isArray(v)) return v.map(walk);
