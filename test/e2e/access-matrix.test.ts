@@ -209,9 +209,14 @@ test('every read of a tenant\'s data is written in that tenant\'s audit chain: w
 async function cliCommands(path: string[] = []): Promise<{ path: string[]; help: string }[]> {
   const { stdout } = await cliResult([...path, '--help']);
   const section = stdout.split(/^Commands:$/m)[1];
-  if (!section) return [{ path, help: stdout }];
+  if (!section) {
+    assert.match(stdout, /^Usage: tenantscope/, `help of ${path.join(' ')}`);
+    return [{ path, help: stdout }];
+  }
   const names = [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
-  return (await Promise.all(names.map((n) => cliCommands([...path, n])))).flat();
+  const found: { path: string[]; help: string }[] = [];
+  for (const n of names) found.push(...(await cliCommands([...path, n])));
+  return found;
 }
 
 test('no CLI command that reads through the API gives a tenant-scoped token another tenant\'s data', async () => {

@@ -22,7 +22,8 @@ export function cliResult(args: string[], env: Record<string, string> = {}): Pro
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': a process can exit before its last output has been read from the pipe.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
