@@ -48,6 +48,7 @@ export function enforceAccess(app: FastifyInstance, registry: Registry): Declare
     const access = (route.config as { access?: RouteAccess } | undefined)?.access;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!access) throw new Error(`route ${methods.join(',')} ${route.url} has no access rule: add { config: { access } } (src/http/access.ts)`);
+    if (access.scope === 'tenant' && !route.url.includes('/:id')) throw new Error(`route ${route.url} is tenant-scoped but names no tenant (:id)`);
     // HEAD is registered alongside GET by fastify and answers the same way.
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, access });
   });
@@ -57,9 +58,7 @@ export function enforceAccess(app: FastifyInstance, registry: Registry): Declare
     const principal = authenticate(registry, req);
     req.principal = principal;
     if (access.scope === 'tenant') {
-      const id = (req.params as { id?: unknown }).id;
-      if (typeof id !== 'string') throw new Error(`route ${req.routeOptions.url} is tenant-scoped but has no :id parameter`);
-      requireTenantRead(registry, principal, id, access.kinds);
+      requireTenantRead(registry, principal, (req.params as { id: string }).id, access.kinds);
     } else {
       requireKind(principal, access.kinds, `call ${req.method} ${req.routeOptions.url}`);
     }

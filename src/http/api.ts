@@ -95,12 +95,12 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return usageReport(store, req.params.id, windowQuery(req.query));
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/slo', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/slo', TENANT_READ, async (req) => {
     return sloReport(store, registry.tenant(req.params.id)!, windowQuery(req.query));
   });
 
   // Which neighbours slowed this tenant down, named only for an admin.
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/noisy-neighbors', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/noisy-neighbors', TENANT_READ, async (req) => {
     return noisyNeighborReport(store, { ...noisyQuery(req.query), tenant: req.params.id, anonymise: principalOf(req).kind !== 'admin' });
   });
 
@@ -108,7 +108,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return noisyNeighborReport(store, noisyQuery(req.query));
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/cost', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req, reply) => {
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/cost', TENANT_READ, async (req, reply) => {
     const csv = formatQuery(req.query);
     return sendCost(reply, await costReport(store, registry, { ...windowQuery(req.query), tenant: req.params.id }), csv);
   });
@@ -118,11 +118,11 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return sendCost(reply, await costReport(store, registry, windowQuery(req.query)), csv);
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', TENANT_READ, async (req) => {
     return verifyChain(store, req.params.id);
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', { config: { access: { scope: 'tenant', kinds: READERS } } }, async (req) => {
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', TENANT_READ, async (req) => {
     const violations = await listViolations(store, { ...violationQuery(req.query), tenant: req.params.id });
     const answer = { tenant: req.params.id, violations };
     return principalOf(req).kind === 'admin' ? answer : withoutForeignNames(answer, registry, req.params.id);
@@ -143,6 +143,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
 
 /** Tenant routes: a read token for its tenant, an auditor for its listed tenants, an admin. */
 const READERS = ['read', 'auditor', 'admin'] as const;
+const TENANT_READ = { config: { access: { scope: 'tenant', kinds: READERS } } } as const;
 /** Cross-tenant routes: admins only. */
 const PLATFORM = { config: { access: { scope: 'platform', kinds: ['admin'] } } } as const;
 

@@ -96,16 +96,7 @@ export class AuditIngest {
           summary.records(tenant.id, events.length);
           if (redacted) summary.redacted(tenant.id, redacted.byClass, redacted.owners);
         }
-        let bytes = 0;
-        const chained = await this.chain.append(tenant.id, events, (c) => {
-          const text = auditRows(c, tenant.retentionDays.audit_events, principal.name);
-          bytes = Buffer.byteLength(text);
-          return Promise.all([
-            this.sink('audit_events', text, c.length),
-            redacted && redacted.rows > 0 ? this.sink('redactions', redacted.text, redacted.rows) : undefined,
-          ]).then(() => undefined);
-        });
-        this.onStored?.(tenant.id, chained.length, bytes, redacted?.byClass ?? {});
+        const chained = await this.chainAndStore(tenant, events, principal.name, redacted);
         chained.forEach((c, i) =>
           results.push({ index: indexes[i]!, status: 'stored', id: c.eventId, segment_id: c.segmentId, seq: c.seq, hash: c.hash, flags: c.flags }),
         );
@@ -131,13 +122,26 @@ export class AuditIngest {
       if (typeof e === 'string') throw tsError('TS_ERR_INTERNAL', [`recorded audit event for ${tenant.id}: ${e}`]);
       return e;
     });
+    return this.chainAndStore(tenant, events, tokenName);
+  }
+
+  // Chain one tenant's events and store them with their redaction counts; durable on return.
+  private async chainAndStore(
+    tenant: TenantRecord,
+    events: AuditEvent[],
+    tokenName: string,
+    redacted?: { rows: number; text: string; byClass: Record<string, number> },
+  ): Promise<ChainedAuditEvent[]> {
     let bytes = 0;
     const chained = await this.chain.append(tenant.id, events, (c) => {
       const text = auditRows(c, tenant.retentionDays.audit_events, tokenName);
       bytes = Buffer.byteLength(text);
-      return this.sink('audit_events', text, c.length);
+      return Promise.all([
+        this.sink('audit_events', text, c.length),
+        redacted && redacted.rows > 0 ? this.sink('redactions', redacted.text, redacted.rows) : undefined,
+      ]).then(() => undefined);
     });
-    this.onStored?.(tenant.id, chained.length, bytes, {});
+    this.onStored?.(tenant.id, chained.length, bytes, redacted?.byClass ?? {});
     return chained;
   }
 
