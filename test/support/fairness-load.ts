@@ -3,6 +3,11 @@
 // answers came back, as independent services would; every request is new (its own span ids),
 // so none is taken for a retry. Every body is made before the clock starts, so the load
 // generator's own work (it shares the machine) does not grow with the rate it sends at.
+// Each stream starts at its own point of its period (a phase fixed by its token), as
+// independent services do: streams that all fire at the same instants would share every
+// insert the server makes, which no real set of tenants does, and a tenant whose admitted
+// requests fall between those instants (one refused most of the time) would look costly
+// only because it broke the lockstep.
 // Answers are sorted into accepted (with latency), refused with 429 (with the Retry-After it
 // carried) and anything else.
 import { Agent, request } from 'node:http';
@@ -12,6 +17,8 @@ export interface Stream {
   /** Requests per second. */
   rate: number;
   spansPerRequest: number;
+  /** Where in its period the stream starts, 0..1; by default fixed by the token (streamPhase). */
+  phase?: number;
 }
 
 export interface StreamResult {
@@ -31,6 +38,16 @@ export interface StreamResult {
 }
 
 let seq = 0;
+
+/** A stream's default phase: a fraction of its period drawn from its token (FNV-1a, then mixed), so runs repeat. */
+export function streamPhase(token: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  // Similar tokens differ in a few low bits; the final mix spreads them over the whole period.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
+}
 
 /** An OTLP/JSON trace request of `n` spans with ids no other request uses. */
 export function uniqueTraceBody(n: number, service: string): string {
@@ -63,8 +80,9 @@ export async function runStreams(otlpHttpUrl: string, streams: Stream[], duratio
   await Promise.all(
     streams.map(async (s, k) => {
       const r = results[k]!;
+      const offset = ((s.phase ?? streamPhase(s.token)) * 1000) / s.rate;
       for (let i = 0; ; i++) {
-        const due = started + (i * 1000) / s.rate;
+        const due = started + offset + (i * 1000) / s.rate;
         if (due - started >= durationMs || i >= bodies[k]!.length) break;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((res) => setTimeout(res, wait));
