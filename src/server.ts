@@ -86,6 +86,8 @@ export interface RunningServer {
   metrics: TenantscopeMetrics;
   /** The API's routes with their access rules. */
   routes: readonly DeclaredRoute[];
+  /** Store what ingest deferred (usage rows), as the API does before a read. */
+  settle(): Promise<void>;
   /** Stop listening, flush queued rows, close the store. */
   close(): Promise<void>;
 }
@@ -156,6 +158,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     registry, store, log: stageLogger('api'), policies, metrics,
     recordRead: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName),
     evidence: { signer: evidenceSigner, runtime: { redaction: redaction !== undefined, quotas: quotas !== undefined, policies: policies !== undefined } },
+    settle: () => writer.settle(),
   });
 
   let grpc: OtlpGrpcListener;
@@ -198,6 +201,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     registry,
     metrics,
     routes: api.declaredRoutes,
+    settle: () => writer.settle(),
     store,
     policies,
     close() {

@@ -1,6 +1,7 @@
 // The write-ahead log on its own and under the writer: what a crash leaves behind is read
 // back, replayed once, and trimmed; a torn last record is ignored; batch ids outlive the
-// files they were written in for the retry window; a resent request is recognised.
+// files they were written in for the retry window; a resent request is recognised; deferred
+// rows are logged at once and stored once, by whichever block carries them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
@@ -136,6 +137,60 @@ test('the writer stores through the log: rows land once, the log is left with no
   const reopened = await WriteAheadLog.open(dir, log);
   assert.equal(reopened.replay, []);
   await reopened.wal.close();
+});
+
+test('deferred rows are acknowledged once logged and ride with the next insert of their table: one insert for many requests', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  const inserts: number[] = [];
+  const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 }, { onFlush: (_t, rows) => inserts.push(rows) }, wal);
+  const one = usageBlock('unused', 'deferred-a', 1).body.toString();
+  await Promise.all(Array.from({ length: 5 }, () => writer.write('ingest_usage', one, 1, { deferred: true })));
+  assert.equal(inserts, [], 'acknowledged without an insert');
+  assert.is(await rowsOf('deferred-a'), 0);
+  assert.equal(writer.depth(), { ingest_usage: 5 });
+  await writer.write('ingest_usage', one, 1);
+  assert.equal(inserts, [6], 'the next insert of the table carried the five deferred rows');
+  assert.is(await rowsOf('deferred-a'), 6);
+  await writer.write('ingest_usage', one, 1, { deferred: true });
+  await writer.settle();
+  assert.equal(inserts, [6, 1], 'settle stores what is deferred at once');
+  await writer.close();
+  const reopened = await WriteAheadLog.open(dir, log);
+  assert.equal(reopened.replay, [], 'nothing left to replay');
+  await reopened.wal.close();
+});
+
+test('a block that replaces deferred blocks settles them: a crash replays either them or it, never both', async () => {
+  const dir = walDir();
+  const first = await WriteAheadLog.open(dir, log);
+  await first.wal.append(usageBlock('d1', 'replace-a', 1));
+  await first.wal.append(usageBlock('d2', 'replace-a', 1));
+  await first.wal.close();
+  // A crash after the deferred blocks were logged, before an insert carried them: both replay.
+  const second = await WriteAheadLog.open(dir, log);
+  assert.equal(second.replay.map((b) => b.id), ['d1', 'd2']);
+  const combined = { ...usageBlock('c1', 'replace-a', 2), replaces: ['d1', 'd2'] };
+  await second.wal.append(combined);
+  await second.wal.close();
+  // A crash after the combined block was logged, before it was stored: only it replays.
+  const third = await WriteAheadLog.open(dir, log);
+  assert.equal(third.replay.map((b) => [b.id, b.rows]), [['c1', 2]]);
+  const writer = new BatchWriter(store, log, {}, {}, third.wal);
+  await writer.replay(third.replay);
+  await writer.close();
+  assert.is(await rowsOf('replace-a'), 2, 'the deferred rows are stored once');
+  const fourth = await WriteAheadLog.open(dir, log);
+  assert.equal(fourth.replay, []);
+  assert.equal(readdirSync(dir).length, 1, 'settled files are removed');
+  await fourth.wal.close();
+});
+
+test('without a log deferred rows are written like any others: stored before the write resolves', async () => {
+  const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 });
+  await writer.write('ingest_usage', usageBlock('unused', 'deferred-nolog', 2).body.toString(), 2, { deferred: true });
+  assert.is(await rowsOf('deferred-nolog'), 2);
+  await writer.close();
 });
 
 test.run();

@@ -33,6 +33,8 @@ export interface ApiOptions {
   recordRead?: ReadRecorder;
   /** The evidence signer and the server settings evidence reports on; absent: evidence routes answer 404. */
   evidence?: EvidenceApiOptions;
+  /** Stores what ingest deferred (usage rows), so a read sees every acknowledged request; called before each read of tenant data. */
+  settle?: () => Promise<void>;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -74,6 +76,14 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
 
   const routes = enforceAccess(app, registry);
   app.decorate('declaredRoutes', routes);
+  const settle = opts.settle;
+  if (settle) {
+    // After access is decided (a refused caller costs no insert), before the route reads.
+    app.addHook('preHandler', async (req) => {
+      const scope = req.routeOptions.config.access?.scope;
+      if (scope === 'tenant' || scope === 'platform') await settle();
+    });
+  }
   if (recordRead) recordReads(app, registry, recordRead, log);
   if (metrics) registerMetricsRoute(app, registry, metrics);
   registerUiRoutes(app);

@@ -9,7 +9,10 @@
 //
 // Format: files `<seq>.wal` (12-digit sequence), records of [u32 LE payload length][u32 LE
 // CRC-32 of payload][payload]. Payload: one kind byte, then
-//   1 block   JSON header line {id, table, rows, batches} + '\n' + the JSONEachRow body
+//   1 block   JSON header line {id, table, rows, batches[, replaces]} + '\n' + the JSONEachRow
+//             body; `replaces` names earlier blocks whose rows this one carries (the writer's
+//             deferred rows), settled by this record: one record, so a crash leaves either
+//             them or it to replay, never both
 //   2 stored  JSON {id}: the block is in the store
 //   3 dropped JSON {id, reason}: the store refused the block for good; never replayed
 //   4 batches JSON {batches: [[id, ms], ...]}: batch ids carried over from a removed file
@@ -50,6 +53,8 @@ export interface WalBlock {
   rows: number;
   /** Request batch ids whose rows of their primary table are in this block. */
   batches: string[];
+  /** Earlier logged blocks whose rows this block carries; settled once this one is logged. */
+  replaces?: string[];
   body: Buffer;
 }
 
@@ -108,7 +113,7 @@ export class WriteAheadLog {
 
   /** Append a block; resolves once it is as durable as the fsync policy makes it. */
   append(block: WalBlock): Promise<void> {
-    const header = Buffer.from(JSON.stringify({ id: block.id, table: block.table, rows: block.rows, batches: block.batches }) + '\n');
+    const header = Buffer.from(JSON.stringify({ id: block.id, table: block.table, rows: block.rows, batches: block.batches, ...(block.replaces ? { replaces: block.replaces } : {}) }) + '\n');
     const payload = Buffer.concat([Buffer.of(KIND_BLOCK), header, block.body]);
     const seg = this.active;
     seg.open.add(block.id);
@@ -118,7 +123,10 @@ export class WriteAheadLog {
       seg.batches.set(b, now);
       this.known.set(b, now);
     }
-    return this.write(frame(payload), this.opts.fsync === 'always');
+    const written = this.write(frame(payload), this.opts.fsync === 'always');
+    // The replaced blocks are settled by this record, once it is written (not before: their
+    // file may be removed as soon as they are settled).
+    return block.replaces ? written.then(() => block.replaces!.forEach((id) => this.forget(id))) : written;
   }
 
   /** Mark a block stored; its file goes once every block in it is settled. */
@@ -142,13 +150,20 @@ export class WriteAheadLog {
   }
 
   private settle(id: string, kind: number, body: object): void {
-    const seg = this.blockSegment.get(id);
-    if (!seg) return;
-    this.blockSegment.delete(id);
-    seg.open.delete(id);
+    if (!this.forget(id)) return;
     // Losing this record to a crash costs only a replay, which the store deduplicates.
     void this.write(frame(Buffer.concat([Buffer.of(kind), Buffer.from(JSON.stringify(body))])), false).catch(() => undefined);
+  }
+
+  // Take a block off its file's open set (removing the file once nothing in it is open);
+  // false when the block is not open.
+  private forget(id: string): boolean {
+    const seg = this.blockSegment.get(id);
+    if (!seg) return false;
+    this.blockSegment.delete(id);
+    seg.open.delete(id);
     if (seg.open.size === 0 && seg !== this.active) this.trim();
+    return true;
   }
 
   // Appends are written in order by one drain loop; appends queued while a write and fsync
@@ -268,7 +283,8 @@ export class WriteAheadLog {
     const kind = payload[0];
     if (kind === KIND_BLOCK) {
       const nl = payload.indexOf(0x0a, 1);
-      const h = JSON.parse(payload.subarray(1, nl).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[] };
+      const h = JSON.parse(payload.subarray(1, nl).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; replaces?: string[] };
+      for (const id of h.replaces ?? []) this.forgetRecovered(id, blocks);
       blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, body: Buffer.from(payload.subarray(nl + 1)) });
       seg.open.add(h.id);
       this.blockSegment.set(h.id, seg);
@@ -276,14 +292,18 @@ export class WriteAheadLog {
       for (const b of h.batches) seg.batches.set(b, Date.now());
     } else if (kind === KIND_STORED || kind === KIND_DROPPED) {
       const { id } = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string };
-      blocks.delete(id);
-      const owner = this.blockSegment.get(id);
-      owner?.open.delete(id);
-      this.blockSegment.delete(id);
+      this.forgetRecovered(id, blocks);
     } else if (kind === KIND_BATCHES) {
       const { batches } = JSON.parse(payload.subarray(1).toString('utf8')) as { batches: [string, number][] };
       for (const [b, t] of batches) seg.batches.set(b, t);
     }
+  }
+
+  // While reading: a block settled by a later record is not replayed.
+  private forgetRecovered(id: string, blocks: Map<string, WalBlock>): void {
+    blocks.delete(id);
+    this.blockSegment.get(id)?.open.delete(id);
+    this.blockSegment.delete(id);
   }
 }
 

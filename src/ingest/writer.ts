@@ -9,6 +9,13 @@
 // after an insert whose answer was lost, is stored once. Blocks the store could not take are
 // retried in order with backoff; the client's request was acknowledged when the block
 // reached the log.
+//
+// Deferred rows (a request's usage row) are kept but read by nobody at once. With a log they
+// are logged at once as blocks of their own, acknowledged, and inserted later together: the
+// next insert of their table carries them, and names their blocks as replaced in its own log
+// record, so a crash replays either them or it, never both. Every insert makes a part for
+// the engine to write and merge, and on a small machine those parts, not the rows, are what
+// ingest costs.
 import { randomUUID } from 'node:crypto';
 import type { Store, TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
@@ -33,8 +40,8 @@ export interface WriterOptions {
   /** First and longest wait between insert retries of a block the store could not take. */
   retryMinMs: number;
   retryMaxMs: number;
-  /** Longest a row written as `lazy` waits: it rides along with the next flush of its table. */
-  lazyLingerMs: number;
+  /** Longest a deferred row waits for its table's next insert (with a log). */
+  deferMs: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
@@ -45,7 +52,7 @@ export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   maxBacklogBytes: 256 * 1024 * 1024,
   retryMinMs: 100,
   retryMaxMs: 5_000,
-  lazyLingerMs: 1_000,
+  deferMs: 1_000,
 };
 
 /** How a write is queued. */
@@ -53,10 +60,11 @@ export interface WriteOptions {
   /** The request whose primary rows these are, so a retry of it can be recognised. */
   batchId?: string;
   /**
-   * Rows nobody waits for (a refusal's usage row): they do not make their table flush sooner
-   * than `lazyLingerMs`, so a flood of refusals adds rows to inserts, not inserts.
+   * Rows the request needs kept but nobody reads at once (usage rows): with a log, durable
+   * once logged and inserted with their table's next insert, within `deferMs`, so they add
+   * rows to inserts, not inserts. Without a log they are written like any other rows.
    */
-  lazy?: boolean;
+  deferred?: boolean;
 }
 
 interface Waiter {
@@ -75,6 +83,9 @@ interface Pending {
 interface TableQueue {
   table: TableName;
   pending: Pending;
+  /** Deferred rows, each logged as a block of its own, waiting to ride with the next insert. */
+  deferred: WalBlock[];
+  deferredBytes: number;
   /** Logged blocks the store has not taken yet, oldest first. */
   backlog: WalBlock[];
   backlogBytes: number;
@@ -117,7 +128,7 @@ export class BatchWriter {
 
   /** Queue JSONEachRow text for `table`; resolves once it is durable, rejects if it cannot be. */
   write(table: TableName, text: string, rows: number, opts: WriteOptions = {}): Promise<void> {
-    const { batchId, lazy } = opts;
+    const { batchId } = opts;
     if (rows === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('writer is closed'));
     const held = this.heldBytes();
@@ -125,6 +136,7 @@ export class BatchWriter {
       return Promise.reject(tsError('TS_ERR_STORE', [`the store is behind and ${Math.round(held / 1048576)} MiB wait for it`], { transient: true }));
     }
     const q = this.queue(table);
+    if (opts.deferred && this.wal) return this.defer(q, text, rows);
     const p = q.pending;
     p.chunks.push(text);
     p.rows += rows;
@@ -133,8 +145,34 @@ export class BatchWriter {
     const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
     // While older blocks wait for the store, new rows go to the log at once (and are acknowledged).
     if (p.rows >= this.opts.maxRows || p.bytes >= this.opts.maxBytes || (this.wal && q.backlog.length > 0)) this.wake(q, 0);
-    else this.wake(q, lazy ? this.opts.lazyLingerMs : this.opts.lingerMs);
+    else this.wake(q, this.opts.lingerMs);
     return done;
+  }
+
+  /** Insert every deferred row now and wait for it, so a read that follows sees them. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.queues.values()].filter((q) => q.deferred.length > 0).map((q) => this.untilIdle(q)));
+  }
+
+  // Log deferred rows as a block of their own (acknowledged once logged); the table's next
+  // insert carries them.
+  private async defer(q: TableQueue, text: string, rows: number): Promise<void> {
+    const block: WalBlock = { id: randomUUID(), table: q.table, rows, batches: [], body: Buffer.from(text, 'utf8') };
+    q.deferred.push(block);
+    q.deferredBytes += block.body.length;
+    if (q.pending.rows + q.deferred.reduce((a, b) => a + b.rows, 0) >= this.opts.maxRows || q.pending.bytes + q.deferredBytes >= this.opts.maxBytes) this.wake(q, 0);
+    else this.wake(q, this.opts.deferMs);
+    try {
+      await this.wal!.append(block);
+    } catch (e) {
+      // Not logged, so not acknowledged: the request fails and its rows must not be stored.
+      const i = q.deferred.indexOf(block);
+      if (i >= 0) {
+        q.deferred.splice(i, 1);
+        q.deferredBytes -= block.body.length;
+      }
+      throw tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
+    }
   }
 
   /** Whether a request batch with this id is already durable here (a client retry). */
@@ -145,7 +183,7 @@ export class BatchWriter {
   /** Rows waiting or being inserted, per table (queue depth). */
   depth(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [t, q] of this.queues) out[t] = q.pending.rows + q.backlog.reduce((a, b) => a + b.rows, 0);
+    for (const [t, q] of this.queues) out[t] = q.pending.rows + q.deferred.reduce((a, b) => a + b.rows, 0) + q.backlog.reduce((a, b) => a + b.rows, 0);
     return out;
   }
 
@@ -169,7 +207,7 @@ export class BatchWriter {
   private queue(table: TableName): TableQueue {
     let q = this.queues.get(table);
     if (!q) {
-      q = { table, pending: emptyPending(), backlog: [], backlogBytes: 0, running: false, timer: undefined, timerDue: 0, retryAt: 0, retryDelay: this.opts.retryMinMs, idle: [] };
+      q = { table, pending: emptyPending(), deferred: [], deferredBytes: 0, backlog: [], backlogBytes: 0, running: false, timer: undefined, timerDue: 0, retryAt: 0, retryDelay: this.opts.retryMinMs, idle: [] };
       this.queues.set(table, q);
     }
     return q;
@@ -177,7 +215,7 @@ export class BatchWriter {
 
   private heldBytes(): number {
     let n = 0;
-    for (const q of this.queues.values()) n += q.backlogBytes + q.pending.bytes;
+    for (const q of this.queues.values()) n += q.backlogBytes + q.pending.bytes + q.deferredBytes;
     return n;
   }
 
@@ -214,7 +252,7 @@ export class BatchWriter {
       for (;;) {
         if (q.backlog.length > 0) {
           // The store is behind: log new rows at once so their requests are acknowledged.
-          if (q.pending.rows > 0 && this.wal) await this.logPending(q);
+          if ((q.pending.rows > 0 || q.deferred.length > 0) && this.wal) await this.logPending(q);
           const wait = q.retryAt - Date.now();
           if (wait > 0) {
             if (this.closed) break;
@@ -241,11 +279,12 @@ export class BatchWriter {
           }
           continue;
         }
-        if (q.pending.rows === 0) break;
+        if (q.pending.rows === 0 && q.deferred.length === 0) break;
         await this.flushPending(q);
-        if (q.backlog.length === 0 && q.pending.rows > 0 && q.pending.rows < this.opts.maxRows && q.pending.bytes < this.opts.maxBytes && !this.closed) {
+        const waiting = q.pending.rows > 0 ? this.opts.lingerMs : q.deferred.length > 0 ? this.opts.deferMs : 0;
+        if (q.backlog.length === 0 && waiting > 0 && q.pending.rows < this.opts.maxRows && q.pending.bytes < this.opts.maxBytes && !this.closed) {
           q.running = false;
-          this.wake(q, this.opts.lingerMs);
+          this.wake(q, waiting);
           this.notifyIdle(q);
           return;
         }
@@ -262,23 +301,44 @@ export class BatchWriter {
     for (const w of waiters) w();
   }
 
-  private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[] } {
+  // The table's pending rows and its deferred blocks as one block, which replaces those blocks.
+  private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[]; deferred: WalBlock[] } {
     const p = q.pending;
+    const deferred = q.deferred;
     q.pending = emptyPending();
-    const block: WalBlock = { id: randomUUID(), table: q.table, rows: p.rows, batches: p.batches, body: Buffer.from(p.chunks.join(''), 'utf8') };
-    return { block, waiters: p.waiters };
+    q.deferred = [];
+    q.deferredBytes = 0;
+    const text = Buffer.from(p.chunks.join(''), 'utf8');
+    const block: WalBlock = {
+      id: randomUUID(),
+      table: q.table,
+      rows: p.rows + deferred.reduce((a, b) => a + b.rows, 0),
+      batches: p.batches,
+      body: deferred.length > 0 ? Buffer.concat([...deferred.map((b) => b.body), text]) : text,
+    };
+    if (deferred.length > 0) block.replaces = deferred.map((b) => b.id);
+    return { block, waiters: p.waiters, deferred };
+  }
+
+  // A combined block that could not be logged leaves its deferred blocks as they were: logged,
+  // acknowledged, and still to be inserted.
+  private restoreDeferred(q: TableQueue, deferred: WalBlock[]): void {
+    if (deferred.length === 0) return;
+    q.deferred.unshift(...deferred);
+    q.deferredBytes += deferred.reduce((a, b) => a + b.body.length, 0);
   }
 
   // Log (if there is a log), insert, and settle the waiters: on success; or, once logged, when
   // the insert fails for a reason that may pass or takes longer than ackAfterMs.
   private async flushPending(q: TableQueue): Promise<void> {
-    const { block, waiters } = this.takePending(q);
+    const { block, waiters, deferred } = this.takePending(q);
     if (this.wal) {
       try {
         await this.wal.append(block);
       } catch (e) {
         const err = tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
         for (const w of waiters) w.reject(err);
+        this.restoreDeferred(q, deferred);
         return;
       }
     }
@@ -307,12 +367,13 @@ export class BatchWriter {
 
   // Move new rows straight to the log while older blocks wait for the store.
   private async logPending(q: TableQueue): Promise<void> {
-    const { block, waiters } = this.takePending(q);
+    const { block, waiters, deferred } = this.takePending(q);
     try {
       await this.wal!.append(block);
     } catch (e) {
       const err = tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
       for (const w of waiters) w.reject(err);
+      this.restoreDeferred(q, deferred);
       return;
     }
     q.backlog.push(block);

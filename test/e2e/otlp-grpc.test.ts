@@ -44,7 +44,9 @@ test.after(async () => {
   await server.stop();
 });
 
-function rows<T>(sql: string, params: Record<string, string> = {}): Promise<T[]> {
+// Reads what acknowledged requests left, as the API does: deferred usage rows stored first.
+async function rows<T>(sql: string, params: Record<string, string> = {}): Promise<T[]> {
+  await server.settle();
   return server.store.query<T>(sql, params);
 }
 
