@@ -13,7 +13,12 @@
 // Latency on a shared VM moves between runs by more than the effect measured, so the three
 // runs are repeated in alternating rounds and the medians of their percentiles compared.
 //
-//   npm run bench:fairness [-- --seconds 15 --rounds 3 --factor 10 --rate 10 --merge-nice 10]
+// Each tenant's requests start at a phase of their own (test/support/fairness-load.ts), as
+// independent services' do. `--lockstep` starts every stream at the same instant instead:
+// the in-quota sixth tenant's requests then share every insert with the other five, which
+// its admitted requests under a flood cannot, so that comparison measures the lockstep.
+//
+//   npm run bench:fairness [-- --seconds 15 --rounds 3 --factor 10 --rate 10 --merge-nice 10 --lockstep]
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,18 +38,21 @@ const { values } = parseArgs({
     factor: { type: 'string', default: '10' },
     rate: { type: 'string', default: '10' }, // requests/s of each normal tenant
     'merge-nice': { type: 'string', default: '10' }, // the server's --merge-nice (0: merges compete with ingest)
+    lockstep: { type: 'boolean', default: false }, // every stream starts at the same instant
   },
 });
 const SECONDS = Number(values.seconds);
+const PHASE = values.lockstep ? { phase: 0 } : {};
 const FACTOR = Number(values.factor);
 const ROUNDS = Number(values.rounds);
 const QUOTA = 2000; // initech-retail's records/s in the demo registry
 const FLOOD_SPANS = 200;
-const FLOOD: Stream = { token: 'demo-ingest-initech-retail', rate: (QUOTA * FACTOR) / FLOOD_SPANS, spansPerRequest: FLOOD_SPANS };
+const FLOOD: Stream = { token: 'demo-ingest-initech-retail', rate: (QUOTA * FACTOR) / FLOOD_SPANS, spansPerRequest: FLOOD_SPANS, ...PHASE };
 const NORMAL: Stream[] = ['acme-dist', 'hooli-wholesale', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'].map((t) => ({
   token: `demo-ingest-${t}`,
   rate: Number(values.rate),
   spansPerRequest: 100,
+  ...PHASE,
 }));
 
 const AT_QUOTA: Stream = { ...FLOOD, rate: QUOTA / FLOOD_SPANS };
@@ -89,7 +97,7 @@ interface SenderResult {
 
 /** The sixth tenant's sender in its own process; resolves once it has built its requests. */
 async function startSender(url: string, s: Stream): Promise<{ go: () => void; result: Promise<SenderResult> }> {
-  const child = spawn(process.execPath, [fromRoot('dist', 'bench', 'fairness-sender.js'), url, s.token, String(s.rate), String(s.spansPerRequest), String(SECONDS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fromRoot('dist', 'bench', 'fairness-sender.js'), url, s.token, String(s.rate), String(s.spansPerRequest), String(SECONDS), ...(s.phase === undefined ? [] : [String(s.phase)])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
@@ -130,7 +138,7 @@ function summary(r: Run): { p50: number; p95: number; p99: number; lost: number;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const cores = (seconds: number) => `${(seconds / SECONDS).toFixed(2)} cores`;
 
-console.log(`server --merge-nice ${values['merge-nice']}`);
+console.log(`server --merge-nice ${values['merge-nice']}; streams ${values.lockstep ? 'in lockstep' : 'each at its own phase'}`);
 console.log(`fairness: 5 tenants x ${NORMAL[0]!.rate} req/s x ${NORMAL[0]!.spansPerRequest} spans for ${SECONDS} s; flood: initech-retail at ${FACTOR}x its ${QUOTA} records/s quota`);
 const configs: Array<[string, Stream | undefined]> = [
   ['five tenants alone', undefined],

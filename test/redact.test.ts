@@ -1,7 +1,7 @@
 // Redaction: what is hidden (other tenants' identifiers, secrets, the PII a tenant enables),
 // what must never be (a tenant's own identifiers, 10,000 realistic clean values), how markers
 // look and behave, how records and shared objects are walked and counted, and that hostile
-// inputs finish quickly.
+// inputs cannot make the scan blow up.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHmac } from 'node:crypto';
@@ -787,11 +787,14 @@ test('10,000 realistic clean values produce zero redactions with every PII class
 });
 
 // ---------------------------------------------------------------------------------------------
-// Hostile inputs (generous bounds: these catch catastrophic backtracking, not slowness)
+// Hostile inputs. The bound is a blow-up guard, not a speed check (speed is measured by
+// bench:redact): each input takes a few hundred milliseconds here, and backtracking that is
+// quadratic or worse on inputs this long takes minutes to hours, so a bound of many times the
+// normal time still catches it without failing a run on a busy CI host.
 
-const BOUND_MS = 2000;
+const BOUND_MS = 10_000;
 
-test('a 10 MB value without hits is scanned quickly', () => {
+test('a 10 MB value without hits is scanned without backtracking blow-up', () => {
   const line = 'GET /api/orders/12345 took 12ms status=200 user=u-1234 route=/api/cart/items ';
   const big = line.repeat(Math.ceil(10_000_000 / line.length));
   const { value, ms } = timed(() => redact(acme, big));
@@ -799,7 +802,7 @@ test('a 10 MB value without hits is scanned quickly', () => {
   assert.ok(ms < BOUND_MS, `${ms.toFixed(0)} ms`);
 });
 
-test('a 10 MB value with a hit in every kilobyte is scanned quickly and every hit is redacted', () => {
+test('a 10 MB value with a hit in every kilobyte is scanned without blow-up and every hit is redacted', () => {
   const chunk = 'x'.repeat(900) + ' order for CUST-20517 paid with 4111 1111 1111 1111 by jane.doe@example.org ';
   const reps = Math.ceil(10_000_000 / chunk.length);
   const { value, ms } = timed(() => redact(acme, chunk.repeat(reps)));
@@ -821,7 +824,7 @@ test('many overlapping identifiers of many tenants stay linear', () => {
   assert.ok(ms < BOUND_MS, `${ms.toFixed(0)} ms`);
 });
 
-test('regex-DoS-shaped inputs finish well under the bound', () => {
+test('regex-DoS-shaped inputs finish (no catastrophic backtracking)', () => {
   const shapes: Record<string, string> = {
     'a@a. x100k': 'a@a.'.repeat(100_000),
     '-----BEGIN without END x100k': '-----BEGIN'.repeat(100_000),
