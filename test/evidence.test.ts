@@ -23,6 +23,7 @@ import { verifyEvidenceFile } from '../src/reports/evidence-file.js';
 import { isTenantscopeError } from '../src/errors.js';
 import { openTestStore } from './support/topology.js';
 import { DEMO_CONFIG } from './support/server.js';
+import { rollUpStoredSpans } from './support/rollup.js';
 
 const registry = loadRegistry(DEMO_CONFIG);
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-evidence-'));
@@ -37,15 +38,19 @@ const DAY0 = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
 const PERIOD = { fromMs: DAY0, toMs: DAY0 + 2 * DAY };
 const HOSTILE_SERVICE = '</script><img src=x onerror=alert(1)>';
 
+let batches = 0;
+
 async function spans(tenant: string, service: string, atMs: number, n: number, errors: number, ingestedMs?: number): Promise<void> {
+  const batch = `evidence-${++batches}`;
   await store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days, ingested_at)
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days, ingested_at, batch_id)
      SELECT {tenant:String}, {service:String}, fromUnixTimestamp64Milli({at:Int64}), fromUnixTimestamp64Milli({at:Int64}),
             100000000, 2, if(number < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 3650,
-            fromUnixTimestamp64Milli({ingested:Int64})
+            fromUnixTimestamp64Milli({ingested:Int64}), {batch:String}
      FROM numbers({n:UInt64})`,
-    { tenant, service, at: atMs, n, errors, ingested: ingestedMs ?? Date.now() },
+    { tenant, service, at: atMs, n, errors, ingested: ingestedMs ?? Date.now(), batch },
   );
+  await rollUpStoredSpans(store, batch);
 }
 
 /** An API read of acme-dist as the access work records it. */

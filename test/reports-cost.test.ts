@@ -12,6 +12,7 @@ import type { ChdbStore } from '../src/store/index.js';
 import { openTestStore } from './support/topology.js';
 import { costCsv, costReport, COST_COMPONENTS, type CostReport } from '../src/reports/cost.js';
 import { DEMO_CONFIG } from './support/server.js';
+import { rollUpStoredSpans } from './support/rollup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-cost-'));
 let store: ChdbStore;
@@ -23,13 +24,15 @@ const WINDOW = { fromMs: NOV1, toMs: NOV1 + 2 * DAY };
 
 /** `n` server spans of `ms` each for `tenant` at `atMs` (and as many client spans, never charged). */
 async function spans(tenant: string, atMs: number, n: number, ms: number): Promise<void> {
+  const batch = `${tenant}-${atMs}-${n}-${ms}`;
   await store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, trace_id, span_id, retention_days)
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, trace_id, span_id, retention_days, batch_id)
      SELECT {tenant:String}, 'order-api', fromUnixTimestamp64Milli({at:Int64}), fromUnixTimestamp64Milli({at:Int64}), {ns:UInt64},
-            if(number % 2 = 0, 2, 3), hex(number), hex(number), 30
+            if(number % 2 = 0, 2, 3), hex(number), hex(number), 30, {batch:String}
        FROM numbers({n:UInt64})`,
-    { tenant, at: atMs, n: 2 * n, ns: ms * 1e6 },
+    { tenant, at: atMs, n: 2 * n, ns: ms * 1e6, batch },
   );
+  await rollUpStoredSpans(store, batch);
 }
 
 /** A usage row: `bytes` accepted at `atMs` whose records are kept `keptDays` (0: the tenant's current span retention). */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { ChdbStore } from '../src/store/index.js';
 import { openTestStore } from './support/topology.js';
 import { noisyNeighborReport, type NoisyNeighborReport } from '../src/reports/noisy.js';
+import { rollUpStoredSpans } from './support/rollup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-noisy-'));
 let store: ChdbStore;
@@ -30,7 +31,11 @@ interface SpanSpec {
   service?: string;
 }
 
+let batches = 0;
+
+/** Store the spans as one batch and roll them up, as ingest would. */
 async function insert(spans: SpanSpec[]): Promise<void> {
+  const batch = `noisy-${++batches}`;
   const rows = spans.map((s, i) => ({
     tenant_id: s.tenant,
     service_name: s.service ?? 'api',
@@ -43,9 +48,11 @@ async function insert(spans: SpanSpec[]): Promise<void> {
     kind: s.kind ?? 2,
     attributes: s.attributes ?? {},
     retention_days: 30,
+    batch_id: batch,
   }));
   const body = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
   await store.insertJsonEachRow('spans', body, rows.length);
+  await rollUpStoredSpans(store, batch);
 }
 
 test.before(async () => {

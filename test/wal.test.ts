@@ -186,6 +186,34 @@ test('a block that replaces deferred blocks settles them: a crash replays either
   await fourth.wal.close();
 });
 
+test("a request's deferred rows replay only with its own rows: a crash between the two drops them with the unacknowledged request", async () => {
+  const dir = walDir();
+  const first = await WriteAheadLog.open(dir, log);
+  await first.wal.append({ ...usageBlock('usage-of-a', 'after-a', 1), after: 'req-a' });
+  await first.wal.append({ ...usageBlock('usage-of-b', 'after-a', 1), after: 'req-b' });
+  // req-a's own rows reached the log; req-b's did not before the crash.
+  await first.wal.append(usageBlock('rows-of-a', 'after-a', 3, ['req-a']));
+  await first.wal.close();
+  const again = await WriteAheadLog.open(dir, log);
+  assert.equal(again.replay.map((b) => b.id).sort(), ['rows-of-a', 'usage-of-a']);
+  await again.wal.close();
+});
+
+test("the writer stores a request's deferred rows only once its own rows are logged", async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  const inserts: string[] = [];
+  const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 }, { onFlush: (t, rows) => inserts.push(`${t} ${rows}`) }, wal);
+  const one = usageBlock('unused', 'after-b', 1).body.toString();
+  await writer.write('ingest_usage', one, 1, { deferred: true, after: 'req-c' });
+  await writer.settle();
+  assert.equal(inserts, [], 'held: the rows of req-c are not logged');
+  await writer.write('spans', JSON.stringify({ tenant_id: 'after-b', span_id: 'x', retention_days: 1 }) + '\n', 1, { batchId: 'req-c' });
+  await writer.settle();
+  assert.equal(inserts, ['spans 1', 'ingest_usage 1']);
+  await writer.close();
+});
+
 test('without a log deferred rows are written like any others: stored before the write resolves', async () => {
   const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 });
   await writer.write('ingest_usage', usageBlock('unused', 'deferred-nolog', 2).body.toString(), 2, { deferred: true });

@@ -166,6 +166,8 @@ export class IngestPipeline {
         });
       }
       writes.push(this.writer.write(table, enc.text, enc.rows, { batchId }));
+      // The rollup's sums are read only by reports: deferred, like the usage rows.
+      if (enc.sums && enc.sums.rows > 0) writes.push(this.writer.write('resource_minute_sums', enc.sums.text, enc.sums.rows, { deferred: true, after: enc.rows > 0 ? batchId : undefined }));
       if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes: Buffer.byteLength(enc.text), groups: slice.groups });
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
@@ -197,7 +199,7 @@ export class IngestPipeline {
     // Usage rows are kept as surely as the data (logged before the answer) but inserted with
     // the table's next insert, within a second: one part a second instead of one per request.
     const usageText = usageRows(usage);
-    writes.push(this.writer.write('ingest_usage', usageText, usage.length, { deferred: true }));
+    writes.push(this.writer.write('ingest_usage', usageText, usage.length, { deferred: true, after: accepted > 0 ? batchId : undefined }));
     // Policies run on their own thread while the rows are stored; waiting is bounded by their budget.
     if (summary && this.policies) writes.push(this.policies.submit(summary.summaries()));
     await Promise.all(writes);

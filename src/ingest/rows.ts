@@ -5,6 +5,7 @@
 // as a date, and JS numbers lose nanoseconds), and skipping the intermediate object keeps
 // the hot path lean. Strings and maps still go through JSON.stringify for escaping.
 import type { Attributes, LogRecord, MetricPoint, ResourceGroup, SpanRecord } from './otlp/types.js';
+import { MinuteSums } from './rollup.js';
 
 /** The largest nanosecond time a DateTime64(9) holds (2262-04-11). */
 const MAX_NS = '9223372036854775807';
@@ -20,6 +21,8 @@ export interface EncodedRows {
   rows: number;
   /** Rows dropped because a time does not fit the store (after year 2262). */
   unstorable: number;
+  /** Spans only: the stored spans' per-minute sums for the rollup (`resource_minute_sums` rows). */
+  sums?: { text: string; rows: number };
 }
 
 export interface RowContext {
@@ -76,28 +79,32 @@ function scopeFields(s: SpanRecord['scope']): string {
   return `,"scope_name":${str(s.name)},"scope_version":${str(s.version)},"scope_attributes":${attrs(s.attributes)}`;
 }
 
-function durationNs(start: string, end: string): string {
-  if (end.length === 0 || start.length === 0) return '0';
+function durationNs(start: string, end: string): bigint {
+  if (end.length === 0 || start.length === 0) return 0n;
   const d = BigInt(end) - BigInt(start);
-  return d > 0n ? d.toString() : '0';
+  return d > 0n ? d : 0n;
 }
 
-/** Encode spans of one tenant as `spans` rows. */
+/** Encode spans of one tenant as `spans` rows, with their per-minute sums for the rollup. */
 export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): EncodedRows {
   let text = '';
   let rows = 0;
   let unstorable = 0;
+  const sums = new MinuteSums(ctx.tenantId, ctx.retentionDays, ctx.receivedMs ?? Date.now());
   for (const g of groups) {
     const prefix = groupPrefix(ctx, g.resource);
+    const service = serviceName(g.resource.attributes);
     for (const s of g.items) {
       if (!storableTime(s.startTimeUnixNano) || !storableTime(s.endTimeUnixNano) || !s.events.every((e) => storableTime(e.timeUnixNano))) {
         unstorable++;
         continue;
       }
+      const duration = durationNs(s.startTimeUnixNano, s.endTimeUnixNano);
+      sums.add(s, service, duration);
       text +=
         prefix +
         scopeFields(s.scope) +
-        `,"start_time":${s.startTimeUnixNano},"end_time":${s.endTimeUnixNano},"duration_ns":${durationNs(s.startTimeUnixNano, s.endTimeUnixNano)}` +
+        `,"start_time":${s.startTimeUnixNano},"end_time":${s.endTimeUnixNano},"duration_ns":${duration}` +
         `,"trace_id":${str(s.traceId)},"span_id":${str(s.spanId)},"parent_span_id":${str(s.parentSpanId)},"trace_state":${str(s.traceState)}` +
         `,"flags":${s.flags},"name":${str(s.name)},"kind":${s.kind},"status_code":${s.statusCode},"status_message":${str(s.statusMessage)}` +
         `,"attributes":${attrs(s.attributes)},"dropped_attributes_count":${s.droppedAttributesCount}` +
@@ -109,7 +116,7 @@ export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): 
       rows++;
     }
   }
-  return { text, rows, unstorable };
+  return { text, rows, unstorable, sums: sums.encode() };
 }
 
 /** Encode log records of one tenant as `logs` rows. */

@@ -9,10 +9,11 @@
 //
 // Format: files `<seq>.wal` (12-digit sequence), records of [u32 LE payload length][u32 LE
 // CRC-32 of payload][payload]. Payload: one kind byte, then
-//   1 block   JSON header line {id, table, rows, batches[, replaces]} + '\n' + the JSONEachRow
-//             body; `replaces` names earlier blocks whose rows this one carries (the writer's
-//             deferred rows), settled by this record: one record, so a crash leaves either
-//             them or it to replay, never both
+//   1 block   JSON header line {id, table, rows, batches[, replaces][, after]} + '\n' + the
+//             JSONEachRow body; `replaces` names earlier blocks whose rows this one carries (the
+//             writer's deferred rows), settled by this record: one record, so a crash leaves
+//             either them or it to replay, never both; `after` is the batch whose rows must be
+//             in the log for this block to be replayed (a request's deferred rows)
 //   2 stored  JSON {id}: the block is in the store
 //   3 dropped JSON {id, reason}: the store refused the block for good; never replayed
 //   4 batches JSON {batches: [[id, ms], ...]}: batch ids carried over from a removed file
@@ -55,6 +56,8 @@ export interface WalBlock {
   batches: string[];
   /** Earlier logged blocks whose rows this block carries; settled once this one is logged. */
   replaces?: string[];
+  /** A request's deferred rows: the batch id of its own rows, without which they are not replayed. */
+  after?: string;
   body: Buffer;
 }
 
@@ -113,7 +116,7 @@ export class WriteAheadLog {
 
   /** Append a block; resolves once it is as durable as the fsync policy makes it. */
   append(block: WalBlock): Promise<void> {
-    const header = Buffer.from(JSON.stringify({ id: block.id, table: block.table, rows: block.rows, batches: block.batches, ...(block.replaces ? { replaces: block.replaces } : {}) }) + '\n');
+    const header = Buffer.from(JSON.stringify({ id: block.id, table: block.table, rows: block.rows, batches: block.batches, ...(block.replaces ? { replaces: block.replaces } : {}), ...(block.after ? { after: block.after } : {}) }) + '\n');
     const payload = Buffer.concat([Buffer.of(KIND_BLOCK), header, block.body]);
     const seg = this.active;
     seg.open.add(block.id);
@@ -274,6 +277,11 @@ export class WriteAheadLog {
       for (const [b, t] of seg.batches) this.known.set(b, t);
     }
     if (torn > 0) this.log.warn({ dir: this.dir, bytes: torn }, 'write-ahead log ends in a torn record (a crash mid-append); it was never acknowledged and is ignored');
+    // A request's deferred rows whose own rows never reached the log: the request was not
+    // acknowledged, and its retry brings them again.
+    const orphans = [...blocks.values()].filter((b) => b.after !== undefined && !this.known.has(b.after));
+    for (const b of orphans) this.forgetRecovered(b.id, blocks);
+    if (orphans.length > 0) this.log.info({ blocks: orphans.length }, 'write-ahead log holds deferred rows of requests whose data it does not hold (never acknowledged); dropped');
     const replay = [...blocks.values()];
     if (replay.length > 0) this.log.info({ blocks: replay.length, rows: replay.reduce((a, b) => a + b.rows, 0) }, 'write-ahead log holds blocks not yet stored; replaying');
     return replay;
@@ -283,9 +291,9 @@ export class WriteAheadLog {
     const kind = payload[0];
     if (kind === KIND_BLOCK) {
       const nl = payload.indexOf(0x0a, 1);
-      const h = JSON.parse(payload.subarray(1, nl).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; replaces?: string[] };
+      const h = JSON.parse(payload.subarray(1, nl).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; replaces?: string[]; after?: string };
       for (const id of h.replaces ?? []) this.forgetRecovered(id, blocks);
-      blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, body: Buffer.from(payload.subarray(nl + 1)) });
+      blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, ...(h.after ? { after: h.after } : {}), body: Buffer.from(payload.subarray(nl + 1)) });
       seg.open.add(h.id);
       this.blockSegment.set(h.id, seg);
       // The file's time is unknown after a restart; count the ids as fresh so the window starts now.

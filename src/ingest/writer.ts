@@ -13,7 +13,10 @@
 // Deferred rows (a request's usage row) are kept but read by nobody at once. With a log they
 // are logged at once as blocks of their own, acknowledged, and inserted later together: the
 // next insert of their table carries them, and names their blocks as replaced in its own log
-// record, so a crash replays either them or it, never both. Every insert makes a part for
+// record, so a crash replays either them or it, never both. Deferred rows that belong to a
+// request's data wait until that data is logged before an insert takes them; after a crash,
+// such rows whose data never reached the log are dropped with the unacknowledged request,
+// whose retry brings them again. Every insert makes a part for
 // the engine to write and merge, and on a small machine those parts, not the rows, are what
 // ingest costs.
 import { randomUUID } from 'node:crypto';
@@ -65,6 +68,8 @@ export interface WriteOptions {
    * rows to inserts, not inserts. Without a log they are written like any other rows.
    */
   deferred?: boolean;
+  /** With `deferred`: the batch id of the request's own rows, which must be logged first (see the header). */
+  after?: string;
 }
 
 interface Waiter {
@@ -136,7 +141,7 @@ export class BatchWriter {
       return Promise.reject(tsError('TS_ERR_STORE', [`the store is behind and ${Math.round(held / 1048576)} MiB wait for it`], { transient: true }));
     }
     const q = this.queue(table);
-    if (opts.deferred && this.wal) return this.defer(q, text, rows);
+    if (opts.deferred && this.wal) return this.defer(q, text, rows, opts.after);
     const p = q.pending;
     p.chunks.push(text);
     p.rows += rows;
@@ -156,8 +161,9 @@ export class BatchWriter {
 
   // Log deferred rows as a block of their own (acknowledged once logged); the table's next
   // insert carries them.
-  private async defer(q: TableQueue, text: string, rows: number): Promise<void> {
+  private async defer(q: TableQueue, text: string, rows: number, after: string | undefined): Promise<void> {
     const block: WalBlock = { id: randomUUID(), table: q.table, rows, batches: [], body: Buffer.from(text, 'utf8') };
+    if (after) block.after = after;
     q.deferred.push(block);
     q.deferredBytes += block.body.length;
     if (q.pending.rows + q.deferred.reduce((a, b) => a + b.rows, 0) >= this.opts.maxRows || q.pending.bytes + q.deferredBytes >= this.opts.maxBytes) this.wake(q, 0);
@@ -279,7 +285,11 @@ export class BatchWriter {
           }
           continue;
         }
-        if (q.pending.rows === 0 && q.deferred.length === 0) break;
+        if (q.pending.rows === 0 && !this.deferredReady(q)) {
+          // Deferred rows whose request's own rows are not logged yet: look again later.
+          if (q.deferred.length > 0 && !this.closed && !q.timer) this.wake(q, this.opts.lingerMs);
+          break;
+        }
         await this.flushPending(q);
         const waiting = q.pending.rows > 0 ? this.opts.lingerMs : q.deferred.length > 0 ? this.opts.deferMs : 0;
         if (q.backlog.length === 0 && waiting > 0 && q.pending.rows < this.opts.maxRows && q.pending.bytes < this.opts.maxBytes && !this.closed) {
@@ -301,13 +311,22 @@ export class BatchWriter {
     for (const w of waiters) w();
   }
 
-  // The table's pending rows and its deferred blocks as one block, which replaces those blocks.
+  // Whether a deferred block may be stored: its request's own rows are in the log.
+  private isReady(b: WalBlock): boolean {
+    return b.after === undefined || this.wal!.hasBatch(b.after);
+  }
+
+  private deferredReady(q: TableQueue): boolean {
+    return q.deferred.some((b) => this.isReady(b));
+  }
+
+  // The table's pending rows and its ready deferred blocks as one block, which replaces them.
   private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[]; deferred: WalBlock[] } {
     const p = q.pending;
-    const deferred = q.deferred;
+    const deferred = q.deferred.filter((b) => this.isReady(b));
     q.pending = emptyPending();
-    q.deferred = [];
-    q.deferredBytes = 0;
+    q.deferred = q.deferred.filter((b) => !this.isReady(b));
+    q.deferredBytes = q.deferred.reduce((a, b) => a + b.body.length, 0);
     const text = Buffer.from(p.chunks.join(''), 'utf8');
     const block: WalBlock = {
       id: randomUUID(),

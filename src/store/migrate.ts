@@ -80,8 +80,10 @@ function renderEngine(stmt: string, replicated: boolean | undefined): string {
 // a cluster form gets one written for it.
 function clusterStatements(stmt: string, cluster: string, on: string, replicated: boolean): string[] {
   const withOn = (s: string) => s.replace(/\$ON_CLUSTER/g, on);
+  // A table keeping nothing (Null) gets the same pair: writes through the Distributed table
+  // reach the shard of their tenant, where the views on the local table fire.
   let m = /^CREATE TABLE IF NOT EXISTS (\w+) \$ON_CLUSTER\b/.exec(stmt);
-  if (m && /\$ENGINE\(/.test(stmt)) {
+  if (m && (/\$ENGINE\(/.test(stmt) || /\bENGINE = Null\s*$/.test(stmt))) {
     const t = m[1]!;
     const local = renderEngine(withOn(stmt.replace(m[0], `CREATE TABLE IF NOT EXISTS ${t}_local $ON_CLUSTER`)), replicated);
     const dist = `CREATE TABLE IF NOT EXISTS ${t} ${on} AS ${t}_local ENGINE = Distributed(${cluster}, currentDatabase(), ${t}_local, ${SHARDING_KEY})`;
@@ -93,6 +95,8 @@ function clusterStatements(stmt: string, cluster: string, on: string, replicated
   if (m) {
     return [withOn(stmt.replace(/\bTO (\w+) AS\b/, 'TO $1_local AS').replace(/\bFROM (\w+)/g, 'FROM $1_local'))];
   }
+  m = /^DROP VIEW IF EXISTS \w+ \$ON_CLUSTER$/.exec(stmt);
+  if (m) return [withOn(stmt)];
   // Column changes apply to the local tables and to the Distributed table over them; table
   // settings exist only on the local (MergeTree) tables.
   m = /^ALTER TABLE (\w+) \$ON_CLUSTER\b/.exec(stmt);

@@ -2,7 +2,7 @@
 // ClickHouse server (remote) sit behind it with the same SQL. Values always travel as bound
 // parameters (`{name:Type}`) or inside a data format, never spliced into SQL text.
 
-export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'schema_migrations';
+export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'resource_minute_sums' | 'schema_migrations';
 
 /** Query parameters bound server-side as `{name:Type}` placeholders. */
 export type Params = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;

@@ -124,6 +124,7 @@ test(`ten SIGKILLs during ingest lose no acknowledged span and store none twice`
         "SELECT count() AS rows, uniqExact(span_id) AS distinct, uniqExact(attributes['batch']) AS batches FROM spans WHERE tenant_id = 'acme-dist'",
       );
       const [rollup] = await store.query<{ requests: string }>("SELECT sum(requests) AS requests FROM resource_minutes WHERE tenant_id = 'acme-dist'");
+      const [usage] = await store.query<{ records: string }>("SELECT sum(records) AS records FROM ingest_usage WHERE tenant_id = 'acme-dist' AND outcome = 'accepted'");
       process.stdout.write(
         `  ${KILLS} kills; ${counts.sent} requests sent, ${counts.ok} acknowledged (${counts.duplicates} as already stored), ${counts.failed} failed and resent; ` +
           `${spans!.rows} span rows stored\n`,
@@ -133,6 +134,7 @@ test(`ten SIGKILLs during ingest lose no acknowledged span and store none twice`
       assert.is(Number(spans!.distinct), BATCHES * SPANS_PER_BATCH, 'every acknowledged span is stored');
       assert.is(Number(spans!.rows), BATCHES * SPANS_PER_BATCH, 'no span is stored twice');
       assert.is(Number(rollup!.requests), BATCHES * SPANS_PER_BATCH, 'the per-minute rollup counts each span once');
+      assert.is(Number(usage!.records), BATCHES * SPANS_PER_BATCH, 'usage (what cost is charged from) counts each span once');
     } finally {
       await store.close();
     }

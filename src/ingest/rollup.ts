@@ -1,0 +1,79 @@
+// The per-minute sums of spans on shared resources that fill `resource_minutes` (the rollup
+// the noisy-neighbour and cost reports read). They are summed here, per request, instead of
+// by a materialized view on `spans`: a view runs, and writes a part, with every insert of
+// spans, which cost a third of each insert; these sums are a few rows per request and ride,
+// deferred, with about one insert a second (src/ingest/writer.ts). The view of migration 0008
+// turns them into the rollup's aggregate states.
+//
+// sharedResource must name what the `spans.shared_resource` column (migration 0004) computes
+// for the same span; test/rollup.test.ts checks the two against each other in the store.
+import type { Attributes, SpanRecord } from './otlp/types.js';
+
+/** The shared resource a span ran on (see migration 0004), or '' for none. */
+export function sharedResource(kind: number, service: string, attributes: Attributes): string {
+  if (kind === 2) return `service:${service}`;
+  const pool = attributes['db.client.connection.pool.name'] ?? '';
+  if (pool !== '') return `db:${pool}`;
+  const destination = attributes['messaging.destination.name'] ?? '';
+  if (destination !== '') return `queue:${destination}`;
+  const system = attributes['db.system'] ?? '';
+  if (system === '') return '';
+  const host = attributes['server.address'] ?? '';
+  return host === '' ? `db:${system}` : `db:${system}@${host}`;
+}
+
+interface Sum {
+  minute: bigint;
+  resource: string;
+  name: string;
+  requests: number;
+  busyNs: bigint;
+  slowestNs: bigint;
+  slowestTrace: string;
+}
+
+const NS_PER_MINUTE = 60_000_000_000n;
+
+/** One tenant's spans of one request, summed per minute, resource and span name. */
+export class MinuteSums {
+  private readonly sums = new Map<string, Sum>();
+
+  constructor(
+    private readonly tenantId: string,
+    private readonly retentionDays: number,
+    /** When the spans were received (ms); the rollup keeps them for the retention from then. */
+    private readonly receivedMs: number,
+  ) {}
+
+  /** Count a stored span of `service` that took `durationNs`. */
+  add(span: SpanRecord, service: string, durationNs: bigint): void {
+    const resource = sharedResource(span.kind, service, span.attributes);
+    if (resource === '') return;
+    const minute = span.startTimeUnixNano === '' ? 0n : BigInt(span.startTimeUnixNano) / NS_PER_MINUTE;
+    const key = `${minute}\0${resource}\0${span.name}`;
+    const s = this.sums.get(key);
+    if (!s) {
+      this.sums.set(key, { minute, resource, name: span.name, requests: 1, busyNs: durationNs, slowestNs: durationNs, slowestTrace: span.traceId });
+      return;
+    }
+    s.requests++;
+    s.busyNs += durationNs;
+    if (durationNs > s.slowestNs) {
+      s.slowestNs = durationNs;
+      s.slowestTrace = span.traceId;
+    }
+  }
+
+  /** The sums as `resource_minute_sums` rows (JSONEachRow). */
+  encode(): { text: string; rows: number } {
+    const received = Math.floor(this.receivedMs / 1000);
+    let text = '';
+    for (const s of this.sums.values()) {
+      text +=
+        `{"minute":${s.minute * 60n},"resource":${JSON.stringify(s.resource)},"tenant_id":${JSON.stringify(this.tenantId)},"name":${JSON.stringify(s.name)}` +
+        `,"requests":${s.requests},"busy_ns":${s.busyNs},"slowest_trace":${JSON.stringify(s.slowestTrace)},"slowest_ns":${s.slowestNs}` +
+        `,"retention_days":${this.retentionDays},"received":${received}}\n`;
+    }
+    return { text, rows: this.sums.size };
+  }
+}
