@@ -16,9 +16,8 @@
 // record, so a crash replays either them or it, never both. Deferred rows that belong to a
 // request's data wait until that data is logged before an insert takes them; after a crash,
 // such rows whose data never reached the log are dropped with the unacknowledged request,
-// whose retry brings them again. Every insert makes a part for
-// the engine to write and merge, and on a small machine those parts, not the rows, are what
-// ingest costs.
+// whose retry brings them again. Every insert makes a part for the engine to write and
+// merge, and on a small machine those parts, not the rows, are what ingest costs.
 import { randomUUID } from 'node:crypto';
 import type { Store, TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
@@ -156,7 +155,8 @@ export class BatchWriter {
 
   /** Insert every deferred row now and wait for it, so a read that follows sees them. */
   async settle(): Promise<void> {
-    await Promise.all([...this.queues.values()].filter((q) => q.deferred.length > 0).map((q) => this.untilIdle(q)));
+    // Running queues too: an insert under way may carry deferred rows taken from the queue.
+    await Promise.all([...this.queues.values()].filter((q) => q.deferred.length > 0 || q.running).map((q) => this.untilIdle(q)));
   }
 
   // Log deferred rows as a block of their own (acknowledged once logged); the table's next
@@ -254,11 +254,12 @@ export class BatchWriter {
   private async pump(q: TableQueue): Promise<void> {
     if (q.running) return;
     q.running = true;
+    let recheck = false;
     try {
       for (;;) {
         if (q.backlog.length > 0) {
           // The store is behind: log new rows at once so their requests are acknowledged.
-          if ((q.pending.rows > 0 || q.deferred.length > 0) && this.wal) await this.logPending(q);
+          if ((q.pending.rows > 0 || this.deferredReady(q)) && this.wal) await this.logPending(q);
           const wait = q.retryAt - Date.now();
           if (wait > 0) {
             if (this.closed) break;
@@ -286,8 +287,8 @@ export class BatchWriter {
           continue;
         }
         if (q.pending.rows === 0 && !this.deferredReady(q)) {
-          // Deferred rows whose request's own rows are not logged yet: look again later.
-          if (q.deferred.length > 0 && !this.closed && !q.timer) this.wake(q, this.opts.lingerMs);
+          // Deferred rows whose request's own rows are not logged yet: look again shortly.
+          recheck = q.deferred.length > 0 && !this.closed;
           break;
         }
         await this.flushPending(q);
@@ -302,6 +303,7 @@ export class BatchWriter {
     } finally {
       q.running = false;
     }
+    if (recheck) this.wake(q, this.opts.lingerMs);
     this.notifyIdle(q);
   }
 

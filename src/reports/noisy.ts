@@ -2,7 +2,7 @@
 // pool, a queue) slowed the other tenants on it, when, and by how much.
 //
 // The model, per shared resource and minute (all in ClickHouse, over the per-minute rollup
-// `resource_minutes` that a materialized view fills as spans arrive):
+// `resource_minutes` that ingest fills with its per-minute sums of each request's spans):
 // - An *operation* is a tenant's span name on a resource. Its normal latency is the median,
 //   over the window's minutes, of the operation's mean duration in that minute. Taking
 //   minutes, not spans, as the unit keeps a burst (many spans in a few minutes) from becoming
