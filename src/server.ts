@@ -86,7 +86,7 @@ export interface RunningServer {
   metrics: TenantscopeMetrics;
   /** The API's routes with their access rules. */
   routes: readonly DeclaredRoute[];
-  /** Store what ingest deferred (usage rows), as the API does before a read. */
+  /** Store what ingest deferred (usage rows, rollup sums), as the API does before a read. */
   settle(): Promise<void>;
   /** Stop listening, flush queued rows, close the store. */
   close(): Promise<void>;

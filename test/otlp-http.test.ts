@@ -34,7 +34,7 @@ function statusOf(r: { type: string; body: Buffer }) {
   return decodeStatus(r.body, r.type.startsWith(JSON_TYPE) ? 'json' : 'protobuf');
 }
 
-// Reads what acknowledged requests left, as the API does: deferred usage rows stored first.
+// Reads what acknowledged requests left, as the API does: deferred rows stored first.
 async function q<T>(sql: string, params: Record<string, string> = {}): Promise<T[]> {
   await server.settle();
   return server.store.query<T>(sql, params);

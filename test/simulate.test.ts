@@ -49,7 +49,7 @@ async function run(key: string, day: number, opts: Partial<SimulateOptions> = {}
   return summary;
 }
 
-// Reads what acknowledged requests left, as the API does: deferred usage rows stored first.
+// Reads what acknowledged requests left, as the API does: deferred rows stored first.
 async function rows<T>(sql: string, params: Record<string, string | number> = {}): Promise<T[]> {
   await server.settle();
   return server.store.query<T>(sql, params);

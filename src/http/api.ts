@@ -33,7 +33,7 @@ export interface ApiOptions {
   recordRead?: ReadRecorder;
   /** The evidence signer and the server settings evidence reports on; absent: evidence routes answer 404. */
   evidence?: EvidenceApiOptions;
-  /** Stores what ingest deferred (usage rows), so a read sees every acknowledged request; called before each read of tenant data. */
+  /** Stores what ingest deferred (usage rows, rollup sums), so a read sees every acknowledged request; called before each read of tenant data. */
   settle?: () => Promise<void>;
 }
 

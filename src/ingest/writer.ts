@@ -10,10 +10,10 @@
 // retried in order with backoff; the client's request was acknowledged when the block
 // reached the log.
 //
-// Deferred rows (a request's usage row) are kept but read by nobody at once. With a log they
-// are logged at once as blocks of their own, acknowledged, and inserted later together: the
-// next insert of their table carries them, and names their blocks as replaced in its own log
-// record, so a crash replays either them or it, never both. Deferred rows that belong to a
+// Deferred rows (a request's usage row and rollup sums) are kept but read by nobody at once.
+// With a log they are logged at once as blocks of their own, acknowledged, and inserted later
+// together: the next insert of their table carries them, and names their blocks as replaced
+// in its own log record, so a crash replays either them or it, never both. Deferred rows that belong to a
 // request's data wait until that data is logged before an insert takes them; after a crash,
 // such rows whose data never reached the log are dropped with the unacknowledged request,
 // whose retry brings them again. Every insert makes a part for the engine to write and
@@ -62,7 +62,7 @@ export interface WriteOptions {
   /** The request whose primary rows these are, so a retry of it can be recognised. */
   batchId?: string;
   /**
-   * Rows the request needs kept but nobody reads at once (usage rows): with a log, durable
+   * Rows the request needs kept but nobody reads at once (usage, rollup sums): with a log, durable
    * once logged and inserted with their table's next insert, within `deferMs`, so they add
    * rows to inserts, not inserts. Without a log they are written like any other rows.
    */

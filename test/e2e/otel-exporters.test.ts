@@ -48,7 +48,7 @@ function hrToNs(t: [number, number]): string {
   return (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
 }
 
-// Reads what acknowledged requests left, as the API does: deferred usage rows stored first.
+// Reads what acknowledged requests left, as the API does: deferred rows stored first.
 async function rows<T>(sql: string, params: Record<string, string>): Promise<T[]> {
   await server.settle();
   return server.store.query<T>(sql, params);

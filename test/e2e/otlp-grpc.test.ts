@@ -44,7 +44,7 @@ test.after(async () => {
   await server.stop();
 });
 
-// Reads what acknowledged requests left, as the API does: deferred usage rows stored first.
+// Reads what acknowledged requests left, as the API does: deferred rows stored first.
 async function rows<T>(sql: string, params: Record<string, string> = {}): Promise<T[]> {
   await server.settle();
   return server.store.query<T>(sql, params);
