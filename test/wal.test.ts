@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChdbStore, migrate } from '../src/store/index.js';
@@ -212,6 +213,23 @@ test("the writer stores a request's deferred rows only once its own rows are log
   await writer.settle();
   assert.equal(inserts, ['spans 1', 'ingest_usage 1']);
   await writer.close();
+});
+
+test('a failed append is refused, its batch is not taken as stored, and later records go to a new file that replays', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  await wal.append(usageBlock('before', 'fail-a', 1, ['req-before']));
+  // The file goes away under the log (here: its handle is closed), so the next write fails.
+  await (wal as unknown as { fh: FileHandle }).fh.close();
+  let refused = false;
+  await wal.append(usageBlock('lost', 'fail-a', 1, ['req-lost'])).catch(() => (refused = true));
+  assert.ok(refused, 'the append is refused');
+  assert.not.ok(wal.hasBatch('req-lost'), "a retry of the failed request is taken as new, not as already stored");
+  await wal.append(usageBlock('after', 'fail-a', 1, ['req-after']));
+  await wal.close();
+  const again = await WriteAheadLog.open(dir, log);
+  assert.equal(again.replay.map((b) => b.id), ['before', 'after'], 'the record after the failure is in a file of its own and is read');
+  await again.wal.close();
 });
 
 test('without a log deferred rows are written like any others: stored before the write resolves', async () => {

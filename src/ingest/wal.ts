@@ -126,7 +126,15 @@ export class WriteAheadLog {
       seg.batches.set(b, now);
       this.known.set(b, now);
     }
-    const written = this.write(frame(payload), this.opts.fsync === 'always');
+    const written = this.write(frame(payload), this.opts.fsync === 'always').catch((e: unknown) => {
+      // Not logged, so not acknowledged: a retry of its requests must be taken as new.
+      this.forget(block.id);
+      for (const b of block.batches) {
+        seg.batches.delete(b);
+        this.known.delete(b);
+      }
+      throw e;
+    });
     // The replaced blocks are settled by this record, once it is written (not before: their
     // file may be removed as soon as they are settled).
     return block.replaces ? written.then(() => block.replaces!.forEach((id) => this.forget(id))) : written;
@@ -201,11 +209,26 @@ export class WriteAheadLog {
         } catch (e) {
           this.log.error({ dir: this.dir, err: e instanceof Error ? e.message : String(e) }, 'write-ahead log append failed');
           for (const b of batch) b.done(e);
+          // The file may now end in part of a record, and reading stops there: later records
+          // go to a new file.
+          if (!this.closed) await this.replaceFile();
+          continue;
         }
         if (this.activeBytes >= this.opts.segmentBytes && !this.closed) await this.rotate();
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  // Start a new file after a failed write; if that fails too, the next write tries again.
+  private async replaceFile(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    try {
+      await this.startSegment();
+      this.trim();
+    } catch (e) {
+      this.log.error({ dir: this.dir, err: e instanceof Error ? e.message : String(e) }, 'cannot start a new write-ahead log file');
     }
   }
 
