@@ -167,7 +167,7 @@ export class IngestPipeline {
       }
       writes.push(this.writer.write(table, enc.text, enc.rows, { batchId }));
       // The rollup's sums are read only by reports: deferred, like the usage rows.
-      if (enc.sums && enc.sums.rows > 0) writes.push(this.writer.write('resource_minute_sums', enc.sums.text, enc.sums.rows, { deferred: true, after: enc.rows > 0 ? batchId : undefined }));
+      if (enc.sums && enc.sums.rows > 0) writes.push(this.writer.write('resource_minute_sums', enc.sums.text, enc.sums.rows, { deferred: true, after: batchId }));
       if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes: Buffer.byteLength(enc.text), groups: slice.groups });
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;

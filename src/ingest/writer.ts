@@ -325,10 +325,12 @@ export class BatchWriter {
   // The table's pending rows and its ready deferred blocks as one block, which replaces them.
   private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[]; deferred: WalBlock[] } {
     const p = q.pending;
-    const deferred = q.deferred.filter((b) => this.isReady(b));
+    const deferred: WalBlock[] = [];
+    const waiting: WalBlock[] = [];
+    for (const b of q.deferred) (this.isReady(b) ? deferred : waiting).push(b);
     q.pending = emptyPending();
-    q.deferred = q.deferred.filter((b) => !this.isReady(b));
-    q.deferredBytes = q.deferred.reduce((a, b) => a + b.body.length, 0);
+    q.deferred = waiting;
+    q.deferredBytes = waiting.reduce((a, b) => a + b.body.length, 0);
     const text = Buffer.from(p.chunks.join(''), 'utf8');
     const block: WalBlock = {
       id: randomUUID(),
