@@ -1,8 +1,10 @@
 // Ingest benchmark: several concurrent clients send OTLP/protobuf trace requests of 512 spans
 // to a tenantscope server (its own process, embedded chDB) for a fixed time; prints spans/s,
-// request latency percentiles and the server's peak RSS. Then it inserts the very same rows
-// straight into chDB (no HTTP, no decoding) and prints that rate and the ratio: the gap is
-// what the service costs over the storage engine's own limit.
+// request latency percentiles and the server's idle and peak RSS (and peak anonymous memory).
+// Then it inserts the very same rows straight into chDB (no HTTP, no decoding): as Native
+// blocks from a file at the writer's block sizes, as JSONEachRow, and by INSERT ... SELECT,
+// and prints those rates and the service's ratio to each: the gap is what the service costs
+// over the storage engine's own limit.
 //
 //   npm run bench:ingest -- --duration 20 --clients 8 --spans 512
 //
@@ -30,6 +32,8 @@ import { decodeOtlp } from '../src/ingest/otlp/index.js';
 import { spanRows } from '../src/ingest/rows.js';
 import type { SpanRecord, ResourceGroup } from '../src/ingest/otlp/types.js';
 import { ChdbStore, migrate } from '../src/store/index.js';
+import { encodeBlock } from '../src/store/native.js';
+import { SPANS as SPANS_TABLE } from '../src/store/schemas.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +47,8 @@ const DURATION_S = Number(args.duration);
 const CLIENTS = Number(args.clients);
 const SPANS = Number(args.spans);
 const BODIES = Number(args.bodies);
+/** Requests per block for the raw Native inserts: a busy writer's flush, and a larger one. */
+const BLOCK_REQUESTS = [8, 32];
 
 const SERVICES = ['order-api', 'inventory-svc', 'edi-gateway', 'warehouse-scanner', 'billing-svc'];
 
@@ -94,10 +100,27 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function peakRssMb(pid: number): number {
+/** A field of /proc/<pid>/status in MiB (VmHWM: peak RSS; VmRSS; RssAnon: anonymous memory now). */
+function statusMb(pid: number, field: string): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Samples RssAnon every 100 ms while a run goes on; the peak is what the heap and buffers took. */
+function watchAnon(pid: number): () => number {
+  let peak = statusMb(pid, 'RssAnon');
+  const t = setInterval(() => {
+    try {
+      peak = Math.max(peak, statusMb(pid, 'RssAnon'));
+    } catch {
+      // the server is gone
+    }
+  }, 100);
+  return () => {
+    clearInterval(t);
+    return peak;
+  };
 }
 
 function fiftyTenantRegistry(dir: string): string {
@@ -184,11 +207,19 @@ async function main(): Promise<void> {
     elapsed: number;
     latencies: number[];
     rss: number;
+    idleRss: number;
+    anon: number;
+    idleAnon: number;
   }
   let runNo = 0;
   async function runService(setup: Setup): Promise<Run> {
     const server = await startServer(join(dataDir, `server-${runNo++}`), config, setup);
     const url = new URL(server.url);
+    // Idle: started, migrated, policies loaded, before any request.
+    await new Promise((r) => setTimeout(r, 1000));
+    const idleRss = statusMb(server.pid, 'VmRSS');
+    const idleAnon = statusMb(server.pid, 'RssAnon');
+    const anonPeak = watchAnon(server.pid);
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     // Warm-up: JIT, first parts, connection pool.
     for (let i = 0; i < CLIENTS; i++) await send(agent, url, bodies[i % BODIES]!, `demo-ingest-${tenants[i % tenants.length]}`);
@@ -211,11 +242,12 @@ async function main(): Promise<void> {
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
-    const rss = peakRssMb(server.pid);
+    const rss = statusMb(server.pid, 'VmHWM');
+    const anon = anonPeak();
     agent.destroy();
     await server.stop();
     latencies.sort((a, b) => a - b);
-    return { rate: spans / elapsed, requests: latencies.length, failures, elapsed, latencies, rss };
+    return { rate: spans / elapsed, requests: latencies.length, failures, elapsed, latencies, rss, idleRss, anon, idleAnon };
   }
 
   function report(title: string, r: Run): void {
@@ -224,7 +256,7 @@ async function main(): Promise<void> {
     console.log(`requests        ${r.requests} (${r.failures} failed)`);
     console.log(`throughput      ${Math.round(r.rate).toLocaleString('en')} spans/s, ${((r.requests - r.failures) / r.elapsed).toFixed(1)} requests/s, ${((avgBytes * (r.requests - r.failures)) / r.elapsed / 1048576).toFixed(1)} MiB/s`);
     console.log(`latency         p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p90 ${percentile(r.latencies, 90).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms, max ${r.latencies[r.latencies.length - 1]!.toFixed(1)} ms`);
-    console.log(`server peak RSS ${r.rss.toFixed(0)} MiB`);
+    console.log(`server RSS      idle ${r.idleRss.toFixed(0)} MiB, peak ${r.rss.toFixed(0)} MiB (+${(r.rss - r.idleRss).toFixed(0)}); anonymous idle ${r.idleAnon.toFixed(0)} MiB, peak ${r.anon.toFixed(0)} MiB`);
   }
 
   // The configurations alternate so drift in the machine's load hits all alike; each is
@@ -247,38 +279,39 @@ async function main(): Promise<void> {
   console.log(`redaction cost    ${((1 - full.rate / noRedaction.rate) * 100).toFixed(1)}% of the ingest rate (best round each)`);
   const serviceRate = full.rate;
 
-  // The physical limit: the same rows, already encoded, inserted straight into chDB in
-  // batches of the size the server's writer forms.
-  const rowsText: string[] = bodies.map((b, i) => {
+  // The physical limit: the same rows, already encoded as the service encodes them, inserted
+  // straight into chDB: as Native blocks from a file (what the service does) at the block
+  // sizes its writer forms, as JSONEachRow text (what it did before), and the engine's own
+  // INSERT ... SELECT.
+  const chunks = bodies.map((b, i) => {
     const decoded = decodeOtlp('traces', b, 'protobuf');
-    return spanRows({ tenantId: tenants[i % tenants.length]!, retentionDays: 30, batchId: `bench-${i}` }, decoded.groups as ResourceGroup<SpanRecord>[]).text;
+    return spanRows({ tenantId: tenants[i % tenants.length]!, retentionDays: 30, batchId: `bench-${i}`, receivedMs: Date.now() }, decoded.groups as ResourceGroup<SpanRecord>[]).chunk;
   });
   const store = await ChdbStore.open(join(dataDir, 'raw'));
   await migrate(store);
-  const batchBodies = 8; // 8 requests' rows per insert, like a busy writer's batch
-  let rawRows = 0;
-  const rawDeadline = performance.now() + Math.min(DURATION_S, 10) * 1000;
-  const rawStart = performance.now();
-  let k = 0;
-  while (performance.now() < rawDeadline) {
-    const chunk = Array.from({ length: batchBodies }, () => rowsText[k++ % rowsText.length]!).join('');
-    await store.insertJsonEachRow('spans', Buffer.from(chunk), batchBodies * SPANS);
-    rawRows += batchBodies * SPANS;
+  const limitSeconds = Math.min(DURATION_S, 10);
+  async function timed(rowsPerInsert: number, insert: () => Promise<void>): Promise<number> {
+    let rows = 0;
+    const deadline = performance.now() + limitSeconds * 1000;
+    const start = performance.now();
+    while (performance.now() < deadline) {
+      await insert();
+      rows += rowsPerInsert;
+    }
+    return rows / ((performance.now() - start) / 1000);
   }
-  const rawRate = rawRows / ((performance.now() - rawStart) / 1000);
-
-  // The same batches read by ClickHouse from a file (as a write-ahead log segment would be):
-  // chDB parses a file in parallel, which its in-memory insert path does not.
-  const segment = join(dataDir, 'segment.jsonl');
-  writeFileSync(segment, Array.from({ length: batchBodies }, (_, i) => rowsText[i % rowsText.length]!).join(''));
-  let fileRows = 0;
-  const fileDeadline = performance.now() + Math.min(DURATION_S, 10) * 1000;
-  const fileStart = performance.now();
-  while (performance.now() < fileDeadline) {
-    await store.exec(`INSERT INTO spans FROM INFILE '${segment}' FORMAT JSONEachRow`);
-    fileRows += batchBodies * SPANS;
+  const native: { requests: number; rate: number }[] = [];
+  for (const requests of BLOCK_REQUESTS) {
+    const path = join(dataDir, `block-${requests}.native`);
+    writeFileSync(path, encodeBlock(SPANS_TABLE, Array.from({ length: requests }, (_, i) => chunks[i % chunks.length]!)));
+    native.push({ requests, rate: await timed(requests * SPANS, async () => void (await store.insertNative('spans', { path }, requests * SPANS))) });
   }
-  const fileRate = fileRows / ((performance.now() - fileStart) / 1000);
+  // JSONEachRow text of the same rows, written by the engine from the Native block.
+  const jsonBatch = 8;
+  const jsonText = Buffer.from(
+    (await store.query<Record<string, unknown>>(`SELECT * FROM file({p:String}, 'Native')`, { p: join(dataDir, `block-${jsonBatch}.native`) })).map((r) => JSON.stringify(r)).join('\n') + '\n',
+  );
+  const jsonRate = await timed(jsonBatch * SPANS, async () => void (await store.insertJsonEachRow('spans', jsonText, jsonBatch * SPANS)));
 
   // ClickHouse's own INSERT ... SELECT of the same rows: no parsing at all.
   await store.exec('CREATE TABLE spans_copy AS spans');
@@ -290,10 +323,9 @@ async function main(): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
 
   console.log('\n== same rows straight into chDB ==');
-  console.log(`JSONEachRow insert   ${Math.round(rawRate).toLocaleString('en')} rows/s (batches of ${batchBodies * SPANS} rows)`);
-  console.log(`INSERT FROM INFILE   ${Math.round(fileRate).toLocaleString('en')} rows/s (same batches from a file)`);
-  console.log(`INSERT ... SELECT    ${Math.round(copyRate).toLocaleString('en')} rows/s (${copied.toLocaleString('en')} rows, no parsing)`);
-  console.log(`service / raw insert ${(serviceRate / rawRate).toFixed(2)}`);
+  for (const n of native) console.log(`Native from a file     ${Math.round(n.rate).toLocaleString('en').padStart(9)} rows/s (blocks of ${(n.requests * SPANS).toLocaleString('en')} rows)   service / this ${(serviceRate / n.rate).toFixed(2)}`);
+  console.log(`JSONEachRow insert     ${Math.round(jsonRate).toLocaleString('en').padStart(9)} rows/s (batches of ${(jsonBatch * SPANS).toLocaleString('en')} rows)   service / this ${(serviceRate / jsonRate).toFixed(2)}`);
+  console.log(`INSERT ... SELECT      ${Math.round(copyRate).toLocaleString('en').padStart(9)} rows/s (${copied.toLocaleString('en')} rows, no parsing)   service / this ${(serviceRate / copyRate).toFixed(2)}`);
 }
 
 main().catch((e: unknown) => {

@@ -78,6 +78,8 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       },
     });
     await server.policies?.drain();
+    // The reports read the store directly: what ingest deferred (the rollup's sums) goes in first.
+    await server.settle();
     const sent = summary.tenants.reduce((a, t) => a + t.spans, 0);
     const failed = summary.exports.traces.failedRequests + summary.exports.metrics.failedRequests + summary.exports.logs.failedRequests;
     opts.out(`sent ${sent.toLocaleString('en-US')} spans${failed > 0 ? `; ${failed} export request(s) FAILED: ${summary.exports.traces.errors.join('; ')}` : ''}`);

@@ -126,7 +126,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           { dir: policyDir, intervalMs: opts.policyIntervalMs ?? DEFAULT_POLICY_INTERVAL_MS, stream: opts.policyStream, onEvaluated: (mode, ms) => metrics.policyEvaluated(mode, ms) },
           registry,
           store,
-          (text, rows) => writer.write('violations', text, rows),
+          (rows) => writer.write('violations', rows),
           stageLogger('policy'),
         );
   if (!policies) log.warn('policies are switched off: no isolation or retention violations are recorded');
@@ -134,7 +134,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!quotas) log.warn('ingest quotas are switched off: a tenant can send without limit');
   const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies, quotas, metrics);
   const node = nodeId(opts.dataDir);
-  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, text, rows) => writer.write(table, text, rows), redaction, policies, (tenant, events, bytes, byClass) =>
+  const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, rows) => writer.write(table, rows), redaction, policies, (tenant, events, bytes, byClass) =>
     metrics.auditStored(tenant, events, bytes, byClass),
   );
   const { limits } = registry.settings;

@@ -1,6 +1,7 @@
 // Audit events: POST /v1/audit stores valid events per tenant in a hash chain, rejects invalid
 // ones one by one with every schema error, and `audit verify` (API and CLI) recomputes the
 // chain and names the first broken link when a stored event is changed or deleted.
+import { insertChunk } from '../src/store/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
@@ -144,8 +145,8 @@ test('concurrent requests of one tenant form one unbroken chain', async () => {
 });
 
 test('two writers append to their own segments and verification walks both', async () => {
-  const otherNode = new AuditIngest(server.registry, new ChainWriter(server.store, 'node-second'), async (table, text, rows) => {
-    await server.store.insertJsonEachRow(table, Buffer.from(text), rows);
+  const otherNode = new AuditIngest(server.registry, new ChainWriter(server.store, 'node-second'), async (_table, rows) => {
+    await insertChunk(server.store, rows);
   });
   const principal = server.registry.authenticate('demo-ingest-umbrella-pharma')!;
   for (let i = 0; i < 3; i++) {

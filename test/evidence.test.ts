@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { loadRegistry } from '../src/config/index.js';
-import type { ChdbStore } from '../src/store/index.js';
+import { insertChunk, type ChdbStore } from '../src/store/index.js';
 import { auditRows, ChainWriter } from '../src/ingest/audit/chain.js';
 import type { AuditEvent } from '../src/ingest/audit/types.js';
 import { violationRows, resolutionRows, listViolations } from '../src/policy/violations.js';
@@ -109,16 +109,16 @@ test.before(async () => {
     { ...apiRead('u-1842', 'read', 'orders', 'success', DAY0 + HOUR, 6), action: 'data.export', targetType: 'dataset' },
   ];
   await chain.append('acme-dist', events, async (chained) => {
-    await store.insertJsonEachRow('audit_events', Buffer.from(auditRows(chained, 400, 'test')), chained.length);
+    await insertChunk(store, auditRows(chained, 400, 'test'));
   });
 
   // A residency finding still open, and an export finding resolved on day 1.
   const open = { finding: finding('residency', 'evt-eu', 'high'), source: 'stream' as const, atMs: DAY0 + 10 * HOUR, retentionDays: 400 };
   const closed = { finding: finding('export_without_approval', 'evt-x', 'medium'), source: 'scheduled' as const, atMs: DAY0 + 2 * HOUR, retentionDays: 400 };
-  await store.insertJsonEachRow('violations', Buffer.from(violationRows([open, closed])), 2);
+  await insertChunk(store, violationRows([open, closed]));
   const stored = await listViolations(store, { tenant: 'acme-dist', status: 'all' });
   const toResolve = stored.filter((v) => v.rule === 'export_without_approval');
-  await store.insertJsonEachRow('violations', Buffer.from(resolutionRows(toResolve, DAY0 + DAY + 5 * HOUR, () => 400)), 1);
+  await insertChunk(store, resolutionRows(toResolve, DAY0 + DAY + 5 * HOUR, () => 400));
 
   acme = await evidenceReport(store, registry, 'acme-dist', PERIOD, {
     requestedBy: { name: 'acme-dist read', kind: 'read' },

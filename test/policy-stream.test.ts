@@ -1,5 +1,6 @@
 // Streamed evaluation and policy loading, on small policy sets written for each case: how a
 // slow, failing or malformed policy is contained and recorded, and which policy sets are refused.
+import { readChunk } from './support/native-read.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,9 +75,8 @@ async function probeStream(opts: Partial<StreamOptions> = {}) {
   const stored: Finding[] = [];
   const recorder = new FindingRecorder(
     registry,
-    async (text) => {
-      for (const line of text.trim().split('\n')) {
-        const r = JSON.parse(line) as Record<string, unknown>;
+    async (chunk) => {
+      for (const r of readChunk(chunk)) {
         stored.push({ policy: r.policy, rule: r.rule, severity: r.severity, tenant: r.tenant_id, subject: r.subject, message: r.message, evidence: JSON.parse(r.evidence as string) } as Finding);
       }
     },

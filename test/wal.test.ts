@@ -4,11 +4,14 @@
 // rows are logged at once and stored once, by whichever block carries them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChdbStore, migrate } from '../src/store/index.js';
+import { chunkOf, encodeBlock, type ColumnChunk } from '../src/store/native.js';
+import { INGEST_USAGE, SPANS } from '../src/store/schemas.js';
+import { readBlocks } from './support/native-read.js';
 import { WriteAheadLog, type WalBlock } from '../src/ingest/wal.js';
 import { BatchWriter } from '../src/ingest/writer.js';
 import { rootLogger } from '../src/log.js';
@@ -31,10 +34,15 @@ function walDir(): string {
   return join(root, `wal-${++n}`);
 }
 
-/** A block of `rows` usage rows for `tenant`, each with a distinct record count to tell them apart. */
+/** `rows` usage rows for `tenant`, each with a distinct record count to tell them apart. */
+function usageChunk(tenant: string, rows: number): ColumnChunk {
+  return chunkOf(INGEST_USAGE, Array.from({ length: rows }, (_, i) => ({ tenant_id: tenant, time: Date.now(), signal: 'spans', outcome: 'accepted', records: i + 1, retention_days: 30 })));
+}
+
+/** A logged block of `usageChunk` rows. */
 function usageBlock(id: string, tenant: string, rows: number, batches: string[] = []): WalBlock {
-  const lines = Array.from({ length: rows }, (_, i) => JSON.stringify({ tenant_id: tenant, time: Date.now(), signal: 'spans', outcome: 'accepted', records: i + 1, retention_days: 30 }) + '\n');
-  return { id, table: 'ingest_usage', rows, batches, body: Buffer.from(lines.join('')) };
+  const body = encodeBlock(INGEST_USAGE, [usageChunk(tenant, rows)]);
+  return { id, table: 'ingest_usage', rows, batches, body, bytes: body.length };
 }
 
 async function rowsOf(tenant: string): Promise<number> {
@@ -63,7 +71,7 @@ test('a block replayed after its first insert had landed is stored once (the ins
   const block = usageBlock('landed-1', 'replay-b', 4);
   await wal.append(block);
   // The insert reached the store, then the process died before the log said so.
-  await store.insertJsonEachRow('ingest_usage', block.body, block.rows, { dedupToken: block.id });
+  await store.insertNative('ingest_usage', { path: block.path! }, block.rows, { dedupToken: block.id });
   await wal.close();
 
   const reopened = await WriteAheadLog.open(dir, log);
@@ -87,7 +95,7 @@ test('a torn last record (a crash in the middle of an append) is ignored; the re
   await wal.close();
   const [file] = readdirSync(dir).filter((f) => f.endsWith('.wal'));
   const path = join(dir, file!);
-  truncateSync(path, statSync(path).size - 100);
+  truncateSync(path, statSync(path).size - 20);
   const reopened = await WriteAheadLog.open(dir, log);
   assert.equal(reopened.replay.map((b) => b.id), ['whole']);
   await reopened.wal.close();
@@ -130,8 +138,7 @@ test('the writer stores through the log: rows land once, the log is left with no
   const dir = walDir();
   const { wal } = await WriteAheadLog.open(dir, log);
   const writer = new BatchWriter(store, log, { lingerMs: 5 }, {}, wal);
-  const block = usageBlock('unused', 'writer-wal', 7);
-  await Promise.all([writer.write('ingest_usage', block.body.toString(), 7, { batchId: 'req-a' }), writer.write('ingest_usage', block.body.toString(), 7, { batchId: 'req-b' })]);
+  await Promise.all([writer.write('ingest_usage', usageChunk('writer-wal', 7), { batchId: 'req-a' }), writer.write('ingest_usage', usageChunk('writer-wal', 7), { batchId: 'req-b' })]);
   assert.ok(writer.hasBatch('req-a') && writer.hasBatch('req-b'));
   await writer.close();
   assert.is(await rowsOf('writer-wal'), 14);
@@ -145,15 +152,15 @@ test('deferred rows are acknowledged once logged and ride with the next insert o
   const { wal } = await WriteAheadLog.open(dir, log);
   const inserts: number[] = [];
   const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 }, { onFlush: (_t, rows) => inserts.push(rows) }, wal);
-  const one = usageBlock('unused', 'deferred-a', 1).body.toString();
-  await Promise.all(Array.from({ length: 5 }, () => writer.write('ingest_usage', one, 1, { deferred: true })));
+  const one = () => usageChunk('deferred-a', 1);
+  await Promise.all(Array.from({ length: 5 }, () => writer.write('ingest_usage', one(), { deferred: true })));
   assert.equal(inserts, [], 'acknowledged without an insert');
   assert.is(await rowsOf('deferred-a'), 0);
   assert.equal(writer.depth(), { ingest_usage: 5 });
-  await writer.write('ingest_usage', one, 1);
+  await writer.write('ingest_usage', one());
   assert.equal(inserts, [6], 'the next insert of the table carried the five deferred rows');
   assert.is(await rowsOf('deferred-a'), 6);
-  await writer.write('ingest_usage', one, 1, { deferred: true });
+  await writer.write('ingest_usage', one(), { deferred: true });
   await writer.settle();
   assert.equal(inserts, [6, 1], 'settle stores what is deferred at once');
   await writer.close();
@@ -183,7 +190,8 @@ test('a block that replaces deferred blocks settles them: a crash replays either
   assert.is(await rowsOf('replace-a'), 2, 'the deferred rows are stored once');
   const fourth = await WriteAheadLog.open(dir, log);
   assert.equal(fourth.replay, []);
-  assert.equal(readdirSync(dir).length, 1, 'settled files are removed');
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.wal')).length, 1, 'settled log files are removed');
+  assert.equal(readdirSync(join(dir, 'blocks')), [], 'and so are the files of settled blocks');
   await fourth.wal.close();
 });
 
@@ -205,11 +213,10 @@ test("the writer stores a request's deferred rows only once its own rows are log
   const { wal } = await WriteAheadLog.open(dir, log);
   const inserts: string[] = [];
   const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 }, { onFlush: (t, rows) => inserts.push(`${t} ${rows}`) }, wal);
-  const one = usageBlock('unused', 'after-b', 1).body.toString();
-  await writer.write('ingest_usage', one, 1, { deferred: true, after: 'req-c' });
+  await writer.write('ingest_usage', usageChunk('after-b', 1), { deferred: true, after: 'req-c' });
   await writer.settle();
   assert.equal(inserts, [], 'held: the rows of req-c are not logged');
-  await writer.write('spans', JSON.stringify({ tenant_id: 'after-b', span_id: 'x', retention_days: 1 }) + '\n', 1, { batchId: 'req-c' });
+  await writer.write('spans', chunkOf(SPANS, [{ tenant_id: 'after-b', span_id: 'x', retention_days: 1, start_time: '0', end_time: '0' }]), { batchId: 'req-c' });
   await writer.settle();
   assert.equal(inserts, ['spans 1', 'ingest_usage 1']);
   await writer.close();
@@ -234,9 +241,48 @@ test('a failed append is refused, its batch is not taken as stored, and later re
 
 test('without a log deferred rows are written like any others: stored before the write resolves', async () => {
   const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 });
-  await writer.write('ingest_usage', usageBlock('unused', 'deferred-nolog', 2).body.toString(), 2, { deferred: true });
+  await writer.write('ingest_usage', usageChunk('deferred-nolog', 2), { deferred: true });
   assert.is(await rowsOf('deferred-nolog'), 2);
   await writer.close();
+});
+
+test('a logged block is the Native block the store inserts, in a file of its own, and the insert reads that file', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  const block = usageBlock('file-1', 'block-file', 3);
+  const body = block.body!;
+  await wal.append(block);
+  assert.is(block.path, join(dir, 'blocks', 'file-1.native'));
+  assert.ok(readFileSync(block.path!).equals(body), 'the file holds exactly the block');
+  assert.equal(readBlocks(readFileSync(block.path!)).map((r) => r.records), ['1', '2', '3']);
+  const inserted: string[] = [];
+  const spy = new Proxy(store, {
+    get: (t, p) => (p === 'insertNative' ? (table: 'ingest_usage', input: { path?: string; bytes?: Buffer }, rows: number, opts: object) => (inserted.push(input.path ?? 'bytes'), t.insertNative(table, input, rows, opts)) : Reflect.get(t, p)),
+  });
+  const writer = new BatchWriter(spy, log, {}, {}, wal);
+  await writer.replay([{ ...block, body: undefined }]);
+  await writer.close();
+  assert.equal(inserted, [block.path]);
+  assert.is(await rowsOf('block-file'), 3);
+  assert.equal(readdirSync(join(dir, 'blocks')), [], 'stored, the file is gone');
+});
+
+test('a block file that does not match its record (its data never reached the disk) is not replayed; a stray file is removed', async () => {
+  const dir = walDir();
+  const first = await WriteAheadLog.open(dir, log);
+  await first.wal.append(usageBlock('short', 'mismatch', 4));
+  await first.wal.append(usageBlock('flipped', 'mismatch', 4));
+  await first.wal.append(usageBlock('fine', 'mismatch', 4));
+  await first.wal.close();
+  truncateSync(join(dir, 'blocks', 'short.native'), 10);
+  const flipped = readFileSync(join(dir, 'blocks', 'flipped.native'));
+  flipped[flipped.length - 1] ^= 0xff;
+  writeFileSync(join(dir, 'blocks', 'flipped.native'), flipped);
+  writeFileSync(join(dir, 'blocks', 'stray.native'), Buffer.from('no record names me'));
+  const again = await WriteAheadLog.open(dir, log);
+  assert.equal(again.replay.map((b) => b.id), ['fine']);
+  assert.equal(readdirSync(join(dir, 'blocks')).sort(), ['fine.native'], 'files no replayable record names are removed');
+  await again.wal.close();
 });
 
 test.run();

@@ -147,8 +147,8 @@ export class IngestPipeline {
       const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId, receivedMs: now };
       if (this.redaction) {
         const red = this.redaction.telemetry(slice.tenant, decoded.signal, slice.groups, now);
-        if (red.rows > 0) {
-          writes.push(this.writer.write('redactions', red.text, red.rows));
+        if (red.chunk) {
+          writes.push(this.writer.write('redactions', red.chunk));
           const mine = (redactions[slice.tenant.id] ??= {});
           for (const [cls, n] of Object.entries(red.byClass)) mine[cls] = (mine[cls] ?? 0) + n;
           summary?.redacted(slice.tenant.id, red.byClass, red.owners);
@@ -165,13 +165,14 @@ export class IngestPipeline {
           message: `${enc.unstorable} record(s) carry a timestamp after 2262-04-11, which cannot be stored`,
         });
       }
-      writes.push(this.writer.write(table, enc.text, enc.rows, { batchId }));
+      const bytes = enc.chunk.bytes();
+      writes.push(this.writer.write(table, enc.chunk, { batchId }));
       // The rollup's sums are read only by reports: deferred, like the usage rows.
-      if (enc.sums && enc.sums.rows > 0) writes.push(this.writer.write('resource_minute_sums', enc.sums.text, enc.sums.rows, { deferred: true, after: batchId }));
-      if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes: Buffer.byteLength(enc.text), groups: slice.groups });
+      if (enc.sums) writes.push(this.writer.write('resource_minute_sums', enc.sums, { deferred: true, after: batchId }));
+      if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes, groups: slice.groups });
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
-      usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes: Buffer.byteLength(enc.text), encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
+      usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes, encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
     }
 
     if (decoded.invalid.length > 0) {
@@ -198,8 +199,7 @@ export class IngestPipeline {
     }
     // Usage rows are kept as surely as the data (logged before the answer) but inserted with
     // the table's next insert, within a second: one part a second instead of one per request.
-    const usageText = usageRows(usage);
-    writes.push(this.writer.write('ingest_usage', usageText, usage.length, { deferred: true, after: accepted > 0 ? batchId : undefined }));
+    writes.push(this.writer.write('ingest_usage', usageRows(usage), { deferred: true, after: accepted > 0 ? batchId : undefined }));
     // Policies run on their own thread while the rows are stored; waiting is bounded by their budget.
     if (summary && this.policies) writes.push(this.policies.submit(summary.summaries()));
     await Promise.all(writes);
@@ -270,7 +270,7 @@ export class IngestPipeline {
       }),
     );
     this.refusals.clear();
-    await this.writer.write('ingest_usage', usageRows(usage), usage.length, { deferred: true }).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store rate-limit usage rows'));
+    await this.writer.write('ingest_usage', usageRows(usage), { deferred: true }).catch((e: unknown) => this.log.warn({ err: String(e) }, 'cannot store rate-limit usage rows'));
   }
 
   private chargedTenant(p: Principal): string {

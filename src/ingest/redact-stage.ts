@@ -5,10 +5,11 @@ import type { TenantRecord } from '../config/index.js';
 import type { LogRecord, MetricPoint, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
 import { Redactor, RedactionTally, type RedactionCount } from './redact/index.js';
 import { redactionRows, type RedactionRow } from './rows.js';
+import type { ColumnChunk } from '../store/native.js';
 
 export interface RedactionOutcome {
-  /** `redactions` rows (JSONEachRow) and their number. */
-  text: string;
+  /** `redactions` rows, as a chunk of a Native block (absent when nothing was redacted). */
+  chunk?: ColumnChunk;
   rows: number;
   /** Redactions per class, e.g. { tenant_identifier: 2, jwt: 1 }. */
   byClass: Record<string, number>;
@@ -16,7 +17,7 @@ export interface RedactionOutcome {
   owners: Record<string, number>;
 }
 
-const NONE: RedactionOutcome = Object.freeze({ text: '', rows: 0, byClass: {}, owners: {} });
+const NONE: RedactionOutcome = Object.freeze({ rows: 0, byClass: {}, owners: {} });
 
 export class RedactionStage {
   constructor(private readonly redactor: Redactor) {}
@@ -62,5 +63,5 @@ function outcome(tenant: TenantRecord, tally: RedactionTally, nowMs: number): Re
       retentionDays: tenant.retentionDays.audit_events,
     };
   });
-  return { text: redactionRows(rows), rows: rows.length, byClass, owners: tally.owners() };
+  return { chunk: redactionRows(rows), rows: rows.length, byClass, owners: tally.owners() };
 }

@@ -8,6 +8,8 @@
 // sharedResource must name what the `spans.shared_resource` column (migration 0004) computes
 // for the same span; test/rollup.test.ts checks the two against each other in the store.
 import type { Attributes, SpanRecord } from './otlp/types.js';
+import { chunkOf, type ColumnChunk } from '../store/native.js';
+import { RESOURCE_MINUTE_SUMS } from '../store/schemas.js';
 
 /** The shared resource a span ran on (see migration 0004), or '' for none. */
 export function sharedResource(kind: number, service: string, attributes: Attributes): string {
@@ -64,16 +66,15 @@ export class MinuteSums {
     }
   }
 
-  /** The sums as `resource_minute_sums` rows (JSONEachRow). */
-  encode(): { text: string; rows: number } {
+  /** The sums as a `resource_minute_sums` chunk. */
+  chunk(): ColumnChunk {
     const received = Math.floor(this.receivedMs / 1000);
-    let text = '';
-    for (const s of this.sums.values()) {
-      text +=
-        `{"minute":${s.minute * 60n},"resource":${JSON.stringify(s.resource)},"tenant_id":${JSON.stringify(this.tenantId)},"name":${JSON.stringify(s.name)}` +
-        `,"requests":${s.requests},"busy_ns":${s.busyNs},"slowest_trace":${JSON.stringify(s.slowestTrace)},"slowest_ns":${s.slowestNs}` +
-        `,"retention_days":${this.retentionDays},"received":${received}}\n`;
-    }
-    return { text, rows: this.sums.size };
+    return chunkOf(
+      RESOURCE_MINUTE_SUMS,
+      [...this.sums.values()].map((s) => ({
+        minute: Number(s.minute * 60n), resource: s.resource, tenant_id: this.tenantId, name: s.name, requests: s.requests,
+        busy_ns: s.busyNs, slowest_trace: s.slowestTrace, slowest_ns: s.slowestNs, retention_days: this.retentionDays, received,
+      })),
+    );
   }
 }

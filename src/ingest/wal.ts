@@ -7,10 +7,14 @@
 // Hand-written: the log is a few framed records in append-only files; the embedded key-value
 // stores on npm either need a native build we would add only for this, or are in-memory.
 //
-// Format: files `<seq>.wal` (12-digit sequence), records of [u32 LE payload length][u32 LE
-// CRC-32 of payload][payload]. Payload: one kind byte, then
-//   1 block   JSON header line {id, table, rows, batches[, replaces][, after]} + '\n' + the
-//             JSONEachRow body; `replaces` names earlier blocks whose rows this one carries (the
+// Format: a block's payload is the ClickHouse Native block the store inserts, in a file of
+// its own, `blocks/<id>.native`, so the embedded engine reads it from there (`INSERT … FROM
+// INFILE`): the block is written once, made durable once, and read from the page cache.
+// The log proper is files `<seq>.wal` (12-digit sequence) of records [u32 LE payload
+// length][u32 LE CRC-32 of payload][payload]. Payload: one kind byte, then
+//   1 block   JSON {id, table, rows, batches, bytes, crc[, replaces][, after]}: the block file
+//             is durable before this record is written, and `bytes`/`crc` (CRC-32) must match
+//             it to replay it; `replaces` names earlier blocks whose rows this one carries (the
 //             writer's deferred rows), settled by this record: one record, so a crash leaves
 //             either them or it to replay, never both; `after` is the batch whose rows must be
 //             in the log for this block to be replayed (a request's deferred rows)
@@ -18,9 +22,11 @@
 //   3 dropped JSON {id, reason}: the store refused the block for good; never replayed
 //   4 batches JSON {batches: [[id, ms], ...]}: batch ids carried over from a removed file
 // Reading stops at the first torn or corrupt record of a file (a crash mid-append); that
-// record was never acknowledged. New records always go to a new file after start.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+// record was never acknowledged. New records always go to a new file after start. A block
+// file goes as soon as its block is settled; a block record whose file is gone was settled
+// (its mark may not have reached the disk), since a record is only written after its file.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { open, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../log.js';
@@ -58,7 +64,12 @@ export interface WalBlock {
   replaces?: string[];
   /** A request's deferred rows: the batch id of its own rows, without which they are not replayed. */
   after?: string;
-  body: Buffer;
+  /** The Native block; may be let go once the block is logged (`path` holds it). */
+  body?: Buffer;
+  /** Size of the block in bytes. */
+  bytes: number;
+  /** The block's file, once logged. */
+  path?: string;
 }
 
 const KIND_BLOCK = 1;
@@ -81,9 +92,12 @@ export class WriteAheadLog {
   private fh!: FileHandle;
   private activeBytes = 0;
   private readonly blockSegment = new Map<string, Segment>();
+  /** Files of the blocks not yet settled. */
+  private readonly blockPath = new Map<string, string>();
   /** Batch ids in the log or remembered from removed files, with their time. */
   private readonly known = new Map<string, number>();
-  private queue: { buf: Buffer; sync: boolean; done: (e?: unknown) => void }[] = [];
+  private queue: { buf: Buffer; sync: boolean; file?: { path: string; body: Buffer }; done: (e?: unknown) => void }[] = [];
+  private readonly blockDir: string;
   private draining = false;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
@@ -93,11 +107,13 @@ export class WriteAheadLog {
     readonly dir: string,
     private readonly opts: WalOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.blockDir = join(dir, 'blocks');
+  }
 
   /** Open the log in `dir`, read what a previous run left, and return the blocks to replay. */
   static async open(dir: string, log: Logger, opts: Partial<WalOptions> = {}): Promise<{ wal: WriteAheadLog; replay: WalBlock[] }> {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(dir, 'blocks'), { recursive: true });
     const wal = new WriteAheadLog(dir, { ...DEFAULT_WAL_OPTIONS, ...opts }, log);
     const replay = wal.recover();
     await wal.startSegment();
@@ -114,27 +130,35 @@ export class WriteAheadLog {
     return this.known.has(batchId);
   }
 
-  /** Append a block; resolves once it is as durable as the fsync policy makes it. */
+  /** Append a block (its body is the Native block); resolves once it is as durable as the fsync policy makes it. */
   append(block: WalBlock): Promise<void> {
-    const header = Buffer.from(JSON.stringify({ id: block.id, table: block.table, rows: block.rows, batches: block.batches, ...(block.replaces ? { replaces: block.replaces } : {}), ...(block.after ? { after: block.after } : {}) }) + '\n');
-    const payload = Buffer.concat([Buffer.of(KIND_BLOCK), header, block.body]);
+    const body = block.body;
+    if (!body) return Promise.reject(new Error(`block ${block.id} has no body to log`));
+    const path = join(this.blockDir, `${block.id}.native`);
+    const header = { id: block.id, table: block.table, rows: block.rows, batches: block.batches, bytes: body.length, crc: crc32(body), ...(block.replaces ? { replaces: block.replaces } : {}), ...(block.after ? { after: block.after } : {}) };
+    const payload = Buffer.concat([Buffer.of(KIND_BLOCK), Buffer.from(JSON.stringify(header))]);
     const seg = this.active;
     seg.open.add(block.id);
     this.blockSegment.set(block.id, seg);
+    this.blockPath.set(block.id, path);
     const now = Date.now();
     for (const b of block.batches) {
       seg.batches.set(b, now);
       this.known.set(b, now);
     }
-    const written = this.write(frame(payload), this.opts.fsync === 'always').catch((e: unknown) => {
-      // Not logged, so not acknowledged: a retry of its requests must be taken as new.
-      this.forget(block.id);
-      for (const b of block.batches) {
-        seg.batches.delete(b);
-        this.known.delete(b);
-      }
-      throw e;
-    });
+    const written = this.write(frame(payload), this.opts.fsync === 'always', { path, body })
+      .then(() => {
+        block.path = path;
+      })
+      .catch((e: unknown) => {
+        // Not logged, so not acknowledged: a retry of its requests must be taken as new.
+        this.forget(block.id);
+        for (const b of block.batches) {
+          seg.batches.delete(b);
+          this.known.delete(b);
+        }
+        throw e;
+      });
     // The replaced blocks are settled by this record, once it is written (not before: their
     // file may be removed as soon as they are settled).
     return block.replaces ? written.then(() => block.replaces!.forEach((id) => this.forget(id))) : written;
@@ -173,16 +197,26 @@ export class WriteAheadLog {
     if (!seg) return false;
     this.blockSegment.delete(id);
     seg.open.delete(id);
+    this.removeBlockFile(id);
     if (seg.open.size === 0 && seg !== this.active) this.trim();
     return true;
   }
 
+  private removeBlockFile(id: string): void {
+    const path = this.blockPath.get(id);
+    if (path === undefined) return;
+    this.blockPath.delete(id);
+    unlink(path).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ path, err: String(e) }, 'cannot remove a settled write-ahead log block');
+    });
+  }
+
   // Appends are written in order by one drain loop; appends queued while a write and fsync
   // are under way share the next one (group commit).
-  private write(buf: Buffer, sync: boolean): Promise<void> {
+  private write(buf: Buffer, sync: boolean, file?: { path: string; body: Buffer }): Promise<void> {
     if (this.closed && buf.length > 0) return Promise.reject(new Error(`write-ahead log ${this.dir} is closed`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ buf, sync, done: (e) => (e ? reject(e) : resolve()) });
+      this.queue.push({ buf, sync, ...(file ? { file } : {}), done: (e) => (e ? reject(e) : resolve()) });
       void this.drain();
     });
   }
@@ -195,6 +229,14 @@ export class WriteAheadLog {
         const batch = this.queue;
         this.queue = [];
         try {
+          // Block files first, each durable, and their names in the directory, before the
+          // records that name them.
+          const files = batch.filter((b) => b.file !== undefined);
+          if (files.length > 0) {
+            const sync = this.opts.fsync === 'always';
+            await Promise.all(files.map((b) => writeBlockFile(b.file!.path, b.file!.body, sync)));
+            if (sync) fsyncDir(this.blockDir);
+          }
           const bufs = batch.map((b) => b.buf).filter((b) => b.length > 0);
           if (bufs.length > 0) {
             await this.fh.writev(bufs);
@@ -305,6 +347,7 @@ export class WriteAheadLog {
     const orphans = [...blocks.values()].filter((b) => b.after !== undefined && !this.known.has(b.after));
     for (const b of orphans) this.forgetRecovered(b.id, blocks);
     if (orphans.length > 0) this.log.info({ blocks: orphans.length }, 'write-ahead log holds deferred rows of requests whose data it does not hold (never acknowledged); dropped');
+    this.removeStrayFiles();
     const replay = [...blocks.values()];
     if (replay.length > 0) this.log.info({ blocks: replay.length, rows: replay.reduce((a, b) => a + b.rows, 0) }, 'write-ahead log holds blocks not yet stored; replaying');
     return replay;
@@ -313,14 +356,21 @@ export class WriteAheadLog {
   private readRecord(payload: Buffer, seg: Segment, blocks: Map<string, WalBlock>): void {
     const kind = payload[0];
     if (kind === KIND_BLOCK) {
-      const nl = payload.indexOf(0x0a, 1);
-      const h = JSON.parse(payload.subarray(1, nl).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; replaces?: string[]; after?: string };
+      const h = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; bytes: number; crc: number; replaces?: string[]; after?: string };
       for (const id of h.replaces ?? []) this.forgetRecovered(id, blocks);
-      blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, ...(h.after ? { after: h.after } : {}), body: Buffer.from(payload.subarray(nl + 1)) });
-      seg.open.add(h.id);
-      this.blockSegment.set(h.id, seg);
       // The file's time is unknown after a restart; count the ids as fresh so the window starts now.
       for (const b of h.batches) seg.batches.set(b, Date.now());
+      const path = join(this.blockDir, `${h.id}.native`);
+      const problem = blockFileProblem(path, h.bytes, h.crc);
+      if (problem === 'gone') return;
+      if (problem) {
+        this.log.warn({ block: h.id, table: h.table, rows: h.rows, path, problem }, 'write-ahead log block file does not match its record (its data never reached the disk); not replayed');
+        return;
+      }
+      blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, bytes: h.bytes, path, ...(h.after ? { after: h.after } : {}) });
+      seg.open.add(h.id);
+      this.blockSegment.set(h.id, seg);
+      this.blockPath.set(h.id, path);
     } else if (kind === KIND_STORED || kind === KIND_DROPPED) {
       const { id } = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string };
       this.forgetRecovered(id, blocks);
@@ -335,6 +385,21 @@ export class WriteAheadLog {
     blocks.delete(id);
     this.blockSegment.get(id)?.open.delete(id);
     this.blockSegment.delete(id);
+    this.removeBlockFile(id);
+  }
+
+  // Block files no record names (written before a crash, their record never was): removed.
+  private removeStrayFiles(): void {
+    for (const f of readdirSync(this.blockDir)) {
+      const id = f.replace(/\.native$/, '');
+      if (!this.blockPath.has(id)) {
+        try {
+          unlinkSync(join(this.blockDir, f));
+        } catch {
+          // gone already
+        }
+      }
+    }
   }
 }
 
@@ -343,6 +408,27 @@ function frame(payload: Buffer): Buffer {
   head.writeUInt32LE(payload.length, 0);
   head.writeUInt32LE(crc32(payload), 4);
   return Buffer.concat([head, payload]);
+}
+
+async function writeBlockFile(path: string, body: Buffer, sync: boolean): Promise<void> {
+  if (!sync) return writeFile(path, body);
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(body);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// Why a logged block's file cannot be replayed: 'gone' (settled), a size or checksum that
+// differs from its record, or '' when it can.
+function blockFileProblem(path: string, bytes: number, crc: number): string {
+  if (!existsSync(path)) return 'gone';
+  const data = readFileSync(path);
+  if (data.length !== bytes) return `${data.length} bytes, the record says ${bytes}`;
+  if (crc32(data) !== crc) return 'its checksum differs from the record';
+  return '';
 }
 
 function fsyncDir(dir: string): void {

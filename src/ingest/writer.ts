@@ -20,6 +20,7 @@
 // merge, and on a small machine those parts, not the rows, are what ingest costs.
 import { randomUUID } from 'node:crypto';
 import type { Store, TableName } from '../store/types.js';
+import { encodeBlock, type ColumnChunk } from '../store/native.js';
 import type { Logger } from '../log.js';
 import { isTenantscopeError, tsError } from '../errors.js';
 import type { WalBlock, WriteAheadLog } from './wal.js';
@@ -77,7 +78,7 @@ interface Waiter {
 }
 
 interface Pending {
-  chunks: string[];
+  chunks: ColumnChunk[];
   rows: number;
   bytes: number;
   batches: string[];
@@ -88,7 +89,7 @@ interface TableQueue {
   table: TableName;
   pending: Pending;
   /** Deferred rows, each logged as a block of its own, waiting to ride with the next insert. */
-  deferred: WalBlock[];
+  deferred: DeferredBlock[];
   deferredBytes: number;
   /** Logged blocks the store has not taken yet, oldest first. */
   backlog: WalBlock[];
@@ -112,6 +113,11 @@ function emptyPending(): Pending {
   return { chunks: [], rows: 0, bytes: 0, batches: [], waiters: [] };
 }
 
+/** Deferred rows: their logged block, and their columns, to join the table's next block. */
+interface DeferredBlock extends WalBlock {
+  chunk: ColumnChunk;
+}
+
 type InsertOutcome = { ok: true } | { ok: false; transient: boolean; error: unknown };
 
 export class BatchWriter {
@@ -130,21 +136,23 @@ export class BatchWriter {
     this.opts = { ...DEFAULT_WRITER_OPTIONS, ...opts };
   }
 
-  /** Queue JSONEachRow text for `table`; resolves once it is durable, rejects if it cannot be. */
-  write(table: TableName, text: string, rows: number, opts: WriteOptions = {}): Promise<void> {
+  /** Queue a chunk of `table`'s rows; resolves once it is durable, rejects if it cannot be. */
+  write(table: TableName, chunk: ColumnChunk, opts: WriteOptions = {}): Promise<void> {
     const { batchId } = opts;
+    const rows = chunk.rows;
     if (rows === 0) return Promise.resolve();
+    if (chunk.schema.table !== table) return Promise.reject(tsError('TS_ERR_INTERNAL', [`a ${chunk.schema.table} chunk was written to ${table}`]));
     if (this.closed) return Promise.reject(new Error('writer is closed'));
     const held = this.heldBytes();
     if (this.wal && held > this.opts.maxBacklogBytes) {
       return Promise.reject(tsError('TS_ERR_STORE', [`the store is behind and ${Math.round(held / 1048576)} MiB wait for it`], { transient: true }));
     }
     const q = this.queue(table);
-    if (opts.deferred && this.wal) return this.defer(q, text, rows, opts.after);
+    if (opts.deferred && this.wal) return this.defer(q, chunk, opts.after);
     const p = q.pending;
-    p.chunks.push(text);
+    p.chunks.push(chunk);
     p.rows += rows;
-    p.bytes += text.length;
+    p.bytes += chunk.bytes();
     if (batchId) p.batches.push(batchId);
     const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
     // While older blocks wait for the store, new rows go to the log at once (and are acknowledged).
@@ -161,21 +169,24 @@ export class BatchWriter {
 
   // Log deferred rows as a block of their own (acknowledged once logged); the table's next
   // insert carries them.
-  private async defer(q: TableQueue, text: string, rows: number, after: string | undefined): Promise<void> {
-    const block: WalBlock = { id: randomUUID(), table: q.table, rows, batches: [], body: Buffer.from(text, 'utf8') };
+  private async defer(q: TableQueue, chunk: ColumnChunk, after: string | undefined): Promise<void> {
+    const body = encodeBlock(chunk.schema, [chunk]);
+    const block: DeferredBlock = { id: randomUUID(), table: q.table, rows: chunk.rows, batches: [], body, bytes: body.length, chunk };
     if (after) block.after = after;
     q.deferred.push(block);
-    q.deferredBytes += block.body.length;
+    q.deferredBytes += block.bytes;
     if (q.pending.rows + q.deferred.reduce((a, b) => a + b.rows, 0) >= this.opts.maxRows || q.pending.bytes + q.deferredBytes >= this.opts.maxBytes) this.wake(q, 0);
     else this.wake(q, this.opts.deferMs);
     try {
       await this.wal!.append(block);
+      // Its columns join the next block; the logged bytes are needed only for a replay.
+      delete block.body;
     } catch (e) {
       // Not logged, so not acknowledged: the request fails and its rows must not be stored.
       const i = q.deferred.indexOf(block);
       if (i >= 0) {
         q.deferred.splice(i, 1);
-        q.deferredBytes -= block.body.length;
+        q.deferredBytes -= block.bytes;
       }
       throw tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
     }
@@ -198,7 +209,7 @@ export class BatchWriter {
     for (const b of blocks) {
       const q = this.queue(b.table);
       q.backlog.push(b);
-      q.backlogBytes += b.body.length;
+      q.backlogBytes += b.bytes;
     }
     await Promise.all([...this.queues.values()].filter((q) => q.backlog.length > 0).map((q) => this.untilIdle(q)));
   }
@@ -276,7 +287,7 @@ export class BatchWriter {
           const r = await this.insert(block);
           if (r.ok || !r.transient) {
             q.backlog.shift();
-            q.backlogBytes -= block.body.length;
+            q.backlogBytes -= block.bytes;
             q.retryDelay = this.opts.retryMinMs;
             if (r.ok) this.wal?.stored(block.id);
             else this.refused(block, r.error, true);
@@ -323,21 +334,24 @@ export class BatchWriter {
   }
 
   // The table's pending rows and its ready deferred blocks as one block, which replaces them.
-  private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[]; deferred: WalBlock[] } {
+  // One Native block: each flush of a table is one block and one insert.
+  private takePending(q: TableQueue): { block: WalBlock; waiters: Waiter[]; deferred: DeferredBlock[] } {
     const p = q.pending;
-    const deferred: WalBlock[] = [];
-    const waiting: WalBlock[] = [];
+    const deferred: DeferredBlock[] = [];
+    const waiting: DeferredBlock[] = [];
     for (const b of q.deferred) (this.isReady(b) ? deferred : waiting).push(b);
     q.pending = emptyPending();
     q.deferred = waiting;
-    q.deferredBytes = waiting.reduce((a, b) => a + b.body.length, 0);
-    const text = Buffer.from(p.chunks.join(''), 'utf8');
+    q.deferredBytes = waiting.reduce((a, b) => a + b.bytes, 0);
+    const chunks = [...deferred.map((b) => b.chunk), ...p.chunks];
+    const body = encodeBlock(chunks[0]!.schema, chunks);
     const block: WalBlock = {
       id: randomUUID(),
       table: q.table,
       rows: p.rows + deferred.reduce((a, b) => a + b.rows, 0),
       batches: p.batches,
-      body: deferred.length > 0 ? Buffer.concat([...deferred.map((b) => b.body), text]) : text,
+      body,
+      bytes: body.length,
     };
     if (deferred.length > 0) block.replaces = deferred.map((b) => b.id);
     return { block, waiters: p.waiters, deferred };
@@ -345,10 +359,10 @@ export class BatchWriter {
 
   // A combined block that could not be logged leaves its deferred blocks as they were: logged,
   // acknowledged, and still to be inserted.
-  private restoreDeferred(q: TableQueue, deferred: WalBlock[]): void {
+  private restoreDeferred(q: TableQueue, deferred: DeferredBlock[]): void {
     if (deferred.length === 0) return;
     q.deferred.unshift(...deferred);
-    q.deferredBytes += deferred.reduce((a, b) => a + b.body.length, 0);
+    q.deferredBytes += deferred.reduce((a, b) => a + b.bytes, 0);
   }
 
   // Log (if there is a log), insert, and settle the waiters: on success; or, once logged, when
@@ -379,8 +393,7 @@ export class BatchWriter {
       ack();
     } else if (this.wal && r.transient) {
       ack();
-      q.backlog.push(block);
-      q.backlogBytes += block.body.length;
+      this.toBacklog(q, block);
       this.backOff(q, block, r.error);
     } else {
       this.refused(block, r.error, acked);
@@ -399,9 +412,15 @@ export class BatchWriter {
       this.restoreDeferred(q, deferred);
       return;
     }
-    q.backlog.push(block);
-    q.backlogBytes += block.body.length;
+    this.toBacklog(q, block);
     for (const w of waiters) w.resolve();
+  }
+
+  // A logged block waiting for the store: its bytes stay in its file, not in memory.
+  private toBacklog(q: TableQueue, block: WalBlock): void {
+    if (block.path) delete block.body;
+    q.backlog.push(block);
+    q.backlogBytes += block.bytes;
   }
 
   private backOff(q: TableQueue, block: WalBlock, error: unknown): void {
@@ -420,16 +439,16 @@ export class BatchWriter {
 
   private async insert(block: WalBlock): Promise<InsertOutcome> {
     const started = performance.now();
-    const span = tracer.startSpan('tenantscope.store.insert', { attributes: { 'tenantscope.table': block.table, 'tenantscope.rows': block.rows, 'tenantscope.bytes': block.body.length } });
+    const span = tracer.startSpan('tenantscope.store.insert', { attributes: { 'tenantscope.table': block.table, 'tenantscope.rows': block.rows, 'tenantscope.bytes': block.bytes } });
     try {
-      await this.store.insertJsonEachRow(block.table, block.body, block.rows, { dedupToken: block.id });
+      await this.store.insertNative(block.table, { ...(block.body ? { bytes: block.body } : {}), ...(block.path ? { path: block.path } : {}) }, block.rows, { dedupToken: block.id });
       span.end();
-      this.observer.onFlush?.(block.table, block.rows, block.body.length, performance.now() - started);
+      this.observer.onFlush?.(block.table, block.rows, block.bytes, performance.now() - started);
       return { ok: true };
     } catch (e) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: message(e) });
       span.end();
-      this.observer.onFlush?.(block.table, block.rows, block.body.length, performance.now() - started, e);
+      this.observer.onFlush?.(block.table, block.rows, block.bytes, performance.now() - started, e);
       if (!this.wal) this.log.error({ table: block.table, rows: block.rows, err: message(e) }, 'insert failed');
       return { ok: false, transient: isTenantscopeError(e) && e.context.transient === true, error: e };
     }

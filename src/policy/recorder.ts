@@ -1,13 +1,14 @@
 // Turns what policies answered into stored violations: findings as they are, and every
 // failure (an entry point that errored, timed out, or answered something malformed) as a
 // `tenantscope/policy_error` finding of its own, so a broken policy shows up as evidence.
+import type { ColumnChunk } from '../store/native.js';
 import type { Registry } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { resolutionRows, violationRows, type FindingRecord } from './violations.js';
 import type { Finding, FindingSource, InputKind, Violation } from './types.js';
 
 /** Stores `violations` rows (JSONEachRow) and resolves once they are durable. */
-export type ViolationSink = (text: string, rows: number) => Promise<void>;
+export type ViolationSink = (rows: ColumnChunk) => Promise<void>;
 
 /** Platform findings (tenant '') are kept this long. */
 const PLATFORM_RETENTION_DAYS = 400;
@@ -67,13 +68,13 @@ export class FindingRecorder {
       atMs,
       retentionDays: this.registry.tenant(finding.tenant)?.retentionDays.audit_events ?? PLATFORM_RETENTION_DAYS,
     }));
-    return this.sink(violationRows(records), records.length);
+    return this.sink(violationRows(records));
   }
 
   /** Mark stored violations resolved at `atMs`; resolves once stored. */
   resolve(violations: readonly Violation[], atMs = Date.now()): Promise<void> {
     if (violations.length === 0) return Promise.resolve();
-    return this.sink(resolutionRows(violations, atMs, (t) => this.retentionDays(t)), violations.length);
+    return this.sink(resolutionRows(violations, atMs, (t) => this.retentionDays(t)));
   }
 
   /** How long violations of a tenant are kept. */

@@ -2,6 +2,8 @@
 // violations as a terminal table.
 import type { Registry } from '../config/index.js';
 import type { Store } from '../store/types.js';
+import { insertChunk } from '../store/index.js';
+import type { ColumnChunk } from '../store/native.js';
 import { rootLogger } from '../log.js';
 import { textTable } from '../text-table.js';
 import { loadPolicySet } from './policy-set.js';
@@ -12,8 +14,8 @@ import type { Finding, Violation } from './types.js';
 /** Load the policies in `dir` and run the scheduled ones against the store. */
 export async function runScheduledOnce(store: Store, registry: Registry, dir: string, record: boolean): Promise<ScheduledRun> {
   const set = loadPolicySet(dir);
-  const sink = async (text: string, rows: number) => {
-    await store.insertJsonEachRow('violations', Buffer.from(text, 'utf8'), rows);
+  const sink = async (rows: ColumnChunk) => {
+    await insertChunk(store, rows);
   };
   const recorder = new FindingRecorder(registry, sink, rootLogger.child({ stage: 'policy' }));
   return new ScheduledPolicies(store, registry, recorder, rootLogger.child({ stage: 'policy' })).run(set, { record });

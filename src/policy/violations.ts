@@ -2,6 +2,8 @@
 // 0003 for why each occurrence is its own row), and reads fold them per key.
 import type { Params, Store } from '../store/types.js';
 import type { Finding, FindingSource, Severity, Violation } from './types.js';
+import { chunkOf, type ColumnChunk } from '../store/native.js';
+import { VIOLATIONS } from '../store/schemas.js';
 
 /** Evidence larger than this is replaced by a note saying so: a finding must stay readable. */
 const MAX_EVIDENCE_CHARS = 65_536;
@@ -14,14 +16,14 @@ export interface FindingRecord {
   retentionDays: number;
 }
 
-/** Encode findings as `violations` rows (JSONEachRow): one occurrence each. */
-export function violationRows(records: readonly FindingRecord[]): string {
-  let text = '';
+/** Findings as a chunk of `violations` rows: one occurrence each. */
+export function violationRows(records: readonly FindingRecord[]): ColumnChunk {
+  const rows: Record<string, unknown>[] = [];
   for (const { finding: f, source, atMs, retentionDays } of records) {
     let evidence = JSON.stringify(f.evidence ?? {});
     if (evidence.length > MAX_EVIDENCE_CHARS) evidence = JSON.stringify({ truncated: true, chars: evidence.length });
     const at = Math.round(atMs);
-    text += `${JSON.stringify({
+    rows.push({
       tenant_id: f.tenant,
       policy: f.policy,
       rule: f.rule,
@@ -35,16 +37,16 @@ export function violationRows(records: readonly FindingRecord[]): string {
       count: 1,
       resolved_at: 0,
       retention_days: retentionDays,
-    })}\n`;
+    });
   }
-  return text;
+  return chunkOf(VIOLATIONS, rows);
 }
 
 /** Rows that mark stored violations resolved at `atMs` (their other values unchanged). */
-export function resolutionRows(violations: readonly Violation[], atMs: number, retentionDays: (tenant: string) => number): string {
-  let text = '';
+export function resolutionRows(violations: readonly Violation[], atMs: number, retentionDays: (tenant: string) => number): ColumnChunk {
+  const rows: Record<string, unknown>[] = [];
   for (const v of violations) {
-    text += `${JSON.stringify({
+    rows.push({
       tenant_id: v.tenant,
       policy: v.policy,
       rule: v.rule,
@@ -58,9 +60,9 @@ export function resolutionRows(violations: readonly Violation[], atMs: number, r
       count: 0,
       resolved_at: Math.round(atMs),
       retention_days: retentionDays(v.tenant),
-    })}\n`;
+    });
   }
-  return text;
+  return chunkOf(VIOLATIONS, rows);
 }
 
 /** Which violations to list. */

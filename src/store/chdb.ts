@@ -3,10 +3,12 @@
 // chDB binds one data directory per process and its synchronous calls block the event loop,
 // so this store uses only the async calls and refuses a second directory in one process.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
-import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 // Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
 // JS) and NaN/Inf as strings rather than null. The Distributed settings matter only on a
@@ -96,6 +98,33 @@ export class ChdbStore implements Store {
     return { rows };
   }
 
+  // chDB's in-memory insert takes text formats only; a file takes Native. A block that comes
+  // without one (no write-ahead log) is written to a scratch file under the data directory.
+  async insertNative(table: TableName, block: NativeInput, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
+    if (rows === 0) return { rows: 0 };
+    let path = block.path;
+    let scratch: string | undefined;
+    if (path === undefined) {
+      if (!block.bytes) throw tsError('TS_ERR_INTERNAL', [`a Native insert into ${table} has neither bytes nor a file`]);
+      const dir = join(this.location, 'tmp-inserts');
+      mkdirSync(dir, { recursive: true });
+      scratch = path = join(dir, `${randomUUID()}.native`);
+      await writeFile(path, block.bytes);
+    }
+    try {
+      // The file's name is ours (a UUID under our directories), written as a string literal:
+      // INFILE takes no query parameter.
+      // A column the table does not have is refused, not skipped: a block is all or nothing.
+      const settings = `input_format_skip_unknown_fields = 0${opts.dedupToken ? `, insert_deduplication_token = ${quoteString(opts.dedupToken)}` : ''}`;
+      await this.s.queryAsync(`INSERT INTO ${table} FROM INFILE ${quoteString(path)} SETTINGS ${settings} FORMAT Native`, { format: 'TSV' });
+    } catch (e) {
+      throw storeError(e, `INSERT INTO ${table} FORMAT Native`);
+    } finally {
+      if (scratch) await unlink(scratch).catch(() => undefined);
+    }
+    return { rows };
+  }
+
   async close(): Promise<void> {
     if (!this.session) return;
     this.session.close();
@@ -122,6 +151,11 @@ function lockOwner(path: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A ClickHouse string literal holding exactly `s`. */
+function quoteString(s: string): string {
+  return `'${s.replace(/[\\'\0]/g, (c) => (c === '\0' ? '\\0' : `\\${c}`))}'`;
 }
 
 /** Parse JSONEachRow text into objects. */

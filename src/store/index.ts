@@ -1,11 +1,12 @@
 // The storage module's public surface.
 import { ChdbStore } from './chdb.js';
 import { RemoteStore, type RemoteStoreOptions } from './remote.js';
-import type { Store } from './types.js';
+import type { InsertOptions, InsertResult, Store } from './types.js';
+import { encodeBlock, type ColumnChunk } from './native.js';
 import { type DdlTarget } from './migrate.js';
 import { tsError } from '../errors.js';
 
-export type { Store, TableName, Params, InsertResult, InsertOptions } from './types.js';
+export type { Store, TableName, Params, InsertResult, InsertOptions, NativeInput } from './types.js';
 export { migrate, loadMigrations, renderStatements, type DdlTarget } from './migrate.js';
 export { ChdbStore, RemoteStore, type RemoteStoreOptions };
 
@@ -39,4 +40,9 @@ export function ddlTarget(l: StoreLocation): DdlTarget {
   if (!l.clickhouseCluster) return {};
   if (!l.clickhouseUrl) throw tsError('TS_ERR_CONFIG', ['--clickhouse-cluster needs --clickhouse-url: the embedded store is one node']);
   return { cluster: l.clickhouseCluster };
+}
+
+/** Insert one chunk of rows as a Native block (for tools and tests; ingest goes through the writer). */
+export function insertChunk(store: Store, chunk: ColumnChunk, opts?: InsertOptions): Promise<InsertResult> {
+  return store.insertNative(chunk.schema.table as Parameters<Store['insertNative']>[0], { bytes: encodeBlock(chunk.schema, [chunk]) }, chunk.rows, opts);
 }

@@ -36,6 +36,16 @@ export interface InsertResult {
   rows: number;
 }
 
+/**
+ * A ClickHouse Native block (src/store/native.ts) to insert: its bytes, its file, or both.
+ * The embedded store reads the file where there is one (the write-ahead log's); the remote
+ * store sends the bytes (read from the file when only the file is given).
+ */
+export interface NativeInput {
+  bytes?: Buffer;
+  path?: string;
+}
+
 export interface Store {
   /** `chdb` (embedded) or `remote` (ClickHouse over HTTP). */
   readonly kind: 'chdb' | 'remote';
@@ -46,8 +56,14 @@ export interface Store {
   /** Run a query and return its rows (JSONEachRow; 64-bit integers as strings). */
   query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]>;
   /**
-   * Insert rows already encoded as JSONEachRow (one JSON object per line). With a dedupToken,
-   * a second insert with the same token is ignored by the store (a replay or a retry).
+   * Insert one or more Native blocks of `table` (the columns each block names). With a
+   * dedupToken, a second insert with the same token is ignored by the store (a replay or a
+   * retry).
+   */
+  insertNative(table: TableName, block: NativeInput, rows: number, opts?: InsertOptions): Promise<InsertResult>;
+  /**
+   * Insert rows encoded as JSONEachRow (one JSON object per line): for rows written by hand
+   * (fixtures, tools), not for ingest, which writes Native blocks.
    */
   insertJsonEachRow(table: TableName, body: Buffer, rows: number, opts?: InsertOptions): Promise<InsertResult>;
   /** Release the connection; pending work finishes first. */

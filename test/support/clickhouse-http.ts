@@ -8,7 +8,8 @@
 // - GET /ping and GET / without a query: 200 "Ok.".
 // - POST / with the statement in the body, or its head in the `query` URL parameter followed
 //   by a line break and the body (how inserts travel: `INSERT INTO t FORMAT JSONEachRow` in
-//   the URL, rows streamed in the body).
+//   the URL, rows streamed in the body); for `INSERT INTO t FORMAT Native` the binary body is
+//   handed to the engine as a file (`FROM INFILE`), since it is not SQL text.
 // - `database`: the request's current database.
 // - `param_<name>`: query parameters in ClickHouse's text form, handed to the engine as text
 //   (`SET param_<name> = '<text>'`), so the engine parses `{v:String}`, `{n:UInt32}`,
@@ -41,7 +42,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -169,7 +170,15 @@ export async function startClickHouseTestServer(): Promise<ClickHouseTestServer>
       }
     }
     const head = url.searchParams.get('query') ?? '';
-    const sql = head ? `${head}\n${body.toString('utf8')}` : body.toString('utf8');
+    // A binary body (`INSERT INTO t [(cols)] FORMAT Native`) is not SQL text: as a server
+    // reads it from the request, the engine here reads it from a file.
+    const native = /^\s*INSERT\s+INTO\s+([\w.`]+)\s*(\([^)]*\))?\s*FORMAT\s+Native\s*$/i.exec(head);
+    let scratch: string | undefined;
+    if (native) {
+      scratch = join(dataDir, `insert-${randomUUID()}.native`);
+      writeFileSync(scratch, body);
+    }
+    const sql = native ? `INSERT INTO ${native[1]} ${native[2] ?? ''} FROM INFILE ${quoteString(scratch!)} FORMAT Native` : head ? `${head}\n${body.toString('utf8')}` : body.toString('utf8');
     if (sql.trim() === '') throw exception('SYNTAX_ERROR', 'Empty query');
     const format = url.searchParams.get('default_format') ?? 'TabSeparated';
 
@@ -189,6 +198,7 @@ export async function startClickHouseTestServer(): Promise<ClickHouseTestServer>
         };
       } finally {
         s.close();
+        if (scratch) rmSync(scratch, { force: true });
       }
     });
   }

@@ -1,7 +1,8 @@
 // The store specification: what every Store does, whichever engine is behind it. Migrations
 // are versioned and safe to re-run, every telemetry table leads with tenant_id and is
 // partitioned by time, rows expire by their own tenant's retention, values travel as bound
-// parameters (typed as ClickHouse types them) or in JSONEachRow with 64-bit integers exact,
+// parameters (typed as ClickHouse types them), in Native blocks (from bytes or from a file, as
+// ingest writes them) or in JSONEachRow, with 64-bit integers exact,
 // the per-minute resource rollup is backfilled once and then fed by its view, and a failing
 // statement is a TS_ERR_STORE that carries the engine's own message.
 // test/store.test.ts runs it on the embedded store, test/store-remote.test.ts on RemoteStore
@@ -9,7 +10,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
-import { migrate, loadMigrations, RemoteStore, type RemoteStoreOptions, type Store } from '../../src/store/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { insertChunk, migrate, loadMigrations, RemoteStore, type RemoteStoreOptions, type Store } from '../../src/store/index.js';
+import { BlockSchema, chunkOf, encodeBlock } from '../../src/store/native.js';
+import { INGEST_USAGE, RESOURCE_MINUTE_SUMS, SPANS } from '../../src/store/schemas.js';
 import { spanRows } from '../../src/ingest/rows.js';
 import { isTenantscopeError, type TenantscopeError } from '../../src/errors.js';
 import type { ResourceGroup, SpanRecord } from '../../src/ingest/otlp/types.js';
@@ -107,9 +113,8 @@ export function runStoreSpecification(name: string, fresh: FreshStore): void {
     // Both rows were received 45 days ago; only the tenant keeping spans 60 days still has them.
     const received = Date.now() - 45 * 86_400_000;
     for (const [tenantId, retentionDays] of [['short-keep', 30], ['long-keep', 60]] as const) {
-      const enc = spanRows({ tenantId, retentionDays, batchId: 'ttl' }, [group]);
-      const line = enc.text.replace(/}\n$/, `,"ingested_at":${received}}\n`);
-      assert.equal(await store.insertJsonEachRow('spans', Buffer.from(line), 1), { rows: 1 });
+      const enc = spanRows({ tenantId, retentionDays, batchId: 'ttl', receivedMs: received }, [group]);
+      assert.equal(await insertChunk(store, enc.chunk), { rows: 1 });
     }
     await store.exec('OPTIMIZE TABLE spans FINAL');
     const rows = await store.query<{ tenant_id: string }>("SELECT tenant_id FROM spans WHERE service_name = 'ttl-check' ORDER BY tenant_id");
@@ -169,25 +174,60 @@ export function runStoreSpecification(name: string, fresh: FreshStore): void {
   });
 
   spec('an insert sent again with the same deduplication token is stored once, and its rollup sums counted once', async () => {
-    const line = (span: string) =>
-      JSON.stringify({ tenant_id: 'dedup', service_name: 'api', kind: 2, name: 'GET /x', start_time: '1763632801000000000', end_time: '1763632801010000000', duration_ns: 10000000, trace_id: 't', span_id: span, retention_days: 30 }) + '\n';
-    const block = Buffer.from(line('a') + line('b'));
-    for (let i = 0; i < 3; i++) await store.insertJsonEachRow('spans', block, 2, { dedupToken: 'block-1' });
-    await store.insertJsonEachRow('spans', block, 2, { dedupToken: 'block-2' });
+    const span = (id: string) => ({ tenant_id: 'dedup', service_name: 'api', kind: 2, name: 'GET /x', start_time: '1763632801000000000', end_time: '1763632801010000000', duration_ns: 10000000, trace_id: 't', span_id: id, retention_days: 30, ingested_at: Date.now() });
+    const block = { bytes: encodeBlock(SPANS, [chunkOf(SPANS, [span('a'), span('b')])]) };
+    for (let i = 0; i < 3; i++) await store.insertNative('spans', block, 2, { dedupToken: 'block-1' });
+    await store.insertNative('spans', block, 2, { dedupToken: 'block-2' });
     const [n] = await store.query<{ n: string }>("SELECT count() AS n FROM spans WHERE tenant_id = 'dedup'");
     assert.is(n!.n, '4', 'three sends of block-1 and one of block-2');
     // The sums go through a table that keeps nothing; the rollup behind its view skips a resent
     // block. (Received now: the rollup keeps rows for their retention from receipt.)
-    const sums = Buffer.from(
-      JSON.stringify({ minute: 1763632800, resource: 'service:api', tenant_id: 'dedup', name: 'GET /x', requests: 2, busy_ns: 20000000, slowest_trace: 't', slowest_ns: 10000000, retention_days: 30, received: Math.floor(Date.now() / 1000) }) + '\n',
-    );
-    for (let i = 0; i < 3; i++) await store.insertJsonEachRow('resource_minute_sums', sums, 1, { dedupToken: 'sums-1' });
-    await store.insertJsonEachRow('resource_minute_sums', sums, 1, { dedupToken: 'sums-2' });
+    const sums = {
+      bytes: encodeBlock(RESOURCE_MINUTE_SUMS, [
+        chunkOf(RESOURCE_MINUTE_SUMS, [{ minute: 1763632800, resource: 'service:api', tenant_id: 'dedup', name: 'GET /x', requests: 2, busy_ns: 20000000, slowest_trace: 't', slowest_ns: 10000000, retention_days: 30, received: Math.floor(Date.now() / 1000) }]),
+      ]),
+    };
+    for (let i = 0; i < 3; i++) await store.insertNative('resource_minute_sums', sums, 1, { dedupToken: 'sums-1' });
+    await store.insertNative('resource_minute_sums', sums, 1, { dedupToken: 'sums-2' });
     const [r] = await store.query<{ n: string; slowest: string }>(
       "SELECT toString(sum(requests)) AS n, argMaxMerge(slowest) AS slowest FROM resource_minutes WHERE tenant_id = 'dedup' AND minute = toDateTime(1763632800)",
     );
     assert.equal(r, { n: '4', slowest: 't' }, 'three sends of sums-1 and one of sums-2');
   });
+
+  spec('a Native block inserts from its bytes and from its file alike, several blocks in one insert included', async () => {
+    const usage = (tenant: string, records: string) => ({ tenant_id: tenant, time: 1763632800123, signal: 'spans', outcome: 'accepted', records, bytes: 1, retention_days: 3650, kept_days: 30, batch_id: 'native' });
+    const one = encodeBlock(INGEST_USAGE, [chunkOf(INGEST_USAGE, [usage('native-bytes', '18446744073709551615')])]);
+    assert.equal(await store.insertNative('ingest_usage', { bytes: one }, 1), { rows: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'tenantscope-native-'));
+    try {
+      const path = join(dir, 'two-blocks.native');
+      writeFileSync(path, Buffer.concat([encodeBlock(INGEST_USAGE, [chunkOf(INGEST_USAGE, [usage('native-file', '1')])]), encodeBlock(INGEST_USAGE, [chunkOf(INGEST_USAGE, [usage('native-file', '2'), usage('native-file', '3')])])]));
+      assert.equal(await store.insertNative('ingest_usage', { path }, 3, { dedupToken: 'two-blocks' }), { rows: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rows = await store.query<{ tenant_id: string; records: string; outcome: string; time: string }>(
+      "SELECT tenant_id, records, outcome, toString(time) AS time FROM ingest_usage WHERE tenant_id LIKE 'native-%' ORDER BY tenant_id, records",
+    );
+    assert.equal(rows, [
+      { tenant_id: 'native-bytes', records: '18446744073709551615', outcome: 'accepted', time: '2025-11-20 10:00:00.123' },
+      { tenant_id: 'native-file', records: '1', outcome: 'accepted', time: '2025-11-20 10:00:00.123' },
+      { tenant_id: 'native-file', records: '2', outcome: 'accepted', time: '2025-11-20 10:00:00.123' },
+      { tenant_id: 'native-file', records: '3', outcome: 'accepted', time: '2025-11-20 10:00:00.123' },
+    ]);
+  });
+
+  spec('a Native block the table cannot take is a TS_ERR_STORE, and nothing of it is stored', async () => {
+    const wrong = new BlockSchema('ingest_usage', [['tenant_id', 'String'], ['no_such_column', 'String']]);
+    const bad = await failure(() => store.insertNative('ingest_usage', { bytes: encodeBlock(wrong, [chunkOf(wrong, [{ tenant_id: 'native-bad', no_such_column: 'x' }])]) }, 1));
+    assert.is(bad.code, 'TS_ERR_STORE');
+    assert.match(bad.message, /INSERT INTO ingest_usage/);
+    assert.match(bad.message, /no_such_column/);
+    const [n] = await store.query<{ n: string }>("SELECT count() AS n FROM ingest_usage WHERE tenant_id = 'native-bad'");
+    assert.is(n!.n, '0');
+  });
+
 
   spec.run();
 

@@ -7,6 +7,8 @@
 // nodes never contend for one head; a segment starts from an empty prev_hash and
 // verification walks every segment. Appends of one tenant are serialised on this node and the
 // head only moves once the rows are stored, so a failed insert never leaves a gap.
+import { chunkOf, type ColumnChunk } from '../../store/native.js';
+import { AUDIT_EVENTS } from '../../store/schemas.js';
 import { createHash } from 'node:crypto';
 import type { Store } from '../../store/types.js';
 import type { AuditEvent, ChainedAuditEvent } from './types.js';
@@ -42,19 +44,17 @@ export function eventHash(e: ChainedAuditEvent): string {
 
 const str = JSON.stringify;
 
-/** Encode chained events as `audit_events` JSONEachRow rows. */
-export function auditRows(events: ChainedAuditEvent[], retentionDays: number, tokenName: string): string {
-  let text = '';
-  for (const e of events) {
-    text +=
-      `{"tenant_id":${str(e.tenantId)},"segment_id":${str(e.segmentId)},"seq":${e.seq},"event_id":${str(e.eventId)},"time":${e.timeNs}` +
-      `,"actor_id":${str(e.actorId)},"actor_type":${str(e.actorType)},"actor_tenant_id":${str(e.actorTenantId)},"action":${str(e.action)}` +
-      `,"target_type":${str(e.targetType)},"target_id":${str(e.targetId)},"target_tenant_id":${str(e.targetTenantId)}` +
-      `,"outcome":${str(e.outcome)},"region":${str(e.region)},"source_ip":${str(e.sourceIp)},"ticket":${str(e.ticket)}` +
-      `,"attributes":${str(e.attributes)},"flags":${str(e.flags)},"prev_hash":${str(e.prevHash)},"hash":${str(e.hash)}` +
-      `,"token_name":${str(tokenName)},"retention_days":${retentionDays}}\n`;
-  }
-  return text;
+/** Chained events as a chunk of `audit_events` rows. */
+export function auditRows(events: ChainedAuditEvent[], retentionDays: number, tokenName: string): ColumnChunk {
+  return chunkOf(
+    AUDIT_EVENTS,
+    events.map((e) => ({
+      tenant_id: e.tenantId, segment_id: e.segmentId, seq: e.seq, event_id: e.eventId, time: e.timeNs, actor_id: e.actorId, actor_type: e.actorType,
+      actor_tenant_id: e.actorTenantId, action: e.action, target_type: e.targetType, target_id: e.targetId, target_tenant_id: e.targetTenantId,
+      outcome: e.outcome, region: e.region, source_ip: e.sourceIp, ticket: e.ticket, attributes: e.attributes, flags: e.flags,
+      prev_hash: e.prevHash, hash: e.hash, token_name: tokenName, retention_days: retentionDays,
+    })),
+  );
 }
 
 interface Head {

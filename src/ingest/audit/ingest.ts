@@ -1,6 +1,7 @@
 // Audit ingest for one request: split and validate each event on its own, give it the
 // token's tenant, redact its attributes, chain it, store it. Valid events are stored even when
 // others in the same request are not; the result says which is which, by index.
+import type { ColumnChunk } from '../../store/native.js';
 import type { Principal, Registry, TenantRecord } from '../../config/index.js';
 import { tsError } from '../../errors.js';
 import { EventValidator, normalize, splitBody, type AuditBodyFormat } from './parse.js';
@@ -13,7 +14,7 @@ import type { AuditEventPolicyInput, StreamedInput } from '../../policy/types.js
 import { randomUUID } from 'node:crypto';
 
 /** Stores JSONEachRow text in a table and resolves once it is durable (the writer). */
-export type RowSink = (table: 'audit_events' | 'redactions', text: string, rows: number) => Promise<void>;
+export type RowSink = (table: 'audit_events' | 'redactions', rows: ColumnChunk) => Promise<void>;
 
 export type AuditEventResult =
   | { index: number; status: 'stored'; id: string; segment_id: string; seq: number; hash: string; flags: AuditFlag[] }
@@ -130,15 +131,15 @@ export class AuditIngest {
     tenant: TenantRecord,
     events: AuditEvent[],
     tokenName: string,
-    redacted?: { rows: number; text: string; byClass: Record<string, number> },
+    redacted?: { rows: number; chunk?: ColumnChunk; byClass: Record<string, number> },
   ): Promise<ChainedAuditEvent[]> {
     let bytes = 0;
     const chained = await this.chain.append(tenant.id, events, (c) => {
-      const text = auditRows(c, tenant.retentionDays.audit_events, tokenName);
-      bytes = Buffer.byteLength(text);
+      const rows = auditRows(c, tenant.retentionDays.audit_events, tokenName);
+      bytes = rows.bytes();
       return Promise.all([
-        this.sink('audit_events', text, c.length),
-        redacted && redacted.rows > 0 ? this.sink('redactions', redacted.text, redacted.rows) : undefined,
+        this.sink('audit_events', rows),
+        redacted?.chunk ? this.sink('redactions', redacted.chunk) : undefined,
       ]).then(() => undefined);
     });
     this.onStored?.(tenant.id, chained.length, bytes, redacted?.byClass ?? {});
