@@ -21,6 +21,9 @@ import { checkoutSpans } from './workload.js';
 import { decodeOtlp, type DecodedTraces, type LogBodyKind, type SpanRecord, type Resource, type Scope, type ResourceGroup } from '../src/ingest/otlp/index.js';
 import { arrayJson, int64Decimal, jsonElement, kvlistJson, setAttribute, uint64Decimal } from '../src/ingest/otlp/flatten.js';
 import { DEFAULT_DECODE_LIMITS, emptyLimitReport } from '../src/ingest/otlp/limits.js';
+import { spanRows } from '../src/ingest/rows.js';
+import { encodeBlock } from '../src/store/native.js';
+import { SPANS as SPANS_TABLE } from '../src/store/schemas.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, only: { type: 'string' }, child: { type: 'string' } },
@@ -338,11 +341,21 @@ const jsonBody = Buffer.from(JsonTraceSerializer.serializeRequest(readable)!);
 const ours = decodeOtlp('traces', pbBody, 'protobuf');
 const spanCount = ours.groups.reduce((n, g) => n + g.items.length, 0);
 
+// Bytes to the columns of a Native block: what ingest does with a request before the writer.
+const toColumns = (body: Buffer, encoding: 'protobuf' | 'json') => {
+  const d = decodeOtlp('traces', body, encoding);
+  return encodeBlock(SPANS_TABLE, [spanRows({ tenantId: 'acme-dist', retentionDays: 30, batchId: 'bench', receivedMs: 0 }, d.groups).chunk]);
+};
+const ROWS_ONLY = { tenantId: 'acme-dist', retentionDays: 30, batchId: 'bench', receivedMs: 0 };
+
 const CASES: Record<string, [() => unknown, number]> = {
   'ours, protobuf': [() => decodeOtlp('traces', pbBody, 'protobuf'), pbBody.length],
+  'protobuf → Native block': [() => toColumns(pbBody, 'protobuf'), pbBody.length],
+  'rows → columns only': [() => spanRows(ROWS_ONLY, ours.groups).chunk, pbBody.length],
   'protobufjs decode + rows': [() => protobufjsDecode(pbBody), pbBody.length],
   'protobufjs decode only': [() => RequestType.decode(pbBody), pbBody.length],
   'ours, JSON': [() => decodeOtlp('traces', jsonBody, 'json'), jsonBody.length],
+  'JSON → Native block': [() => toColumns(jsonBody, 'json'), jsonBody.length],
   'JSON.parse only': [() => JSON.parse(jsonBody.toString('utf8')), jsonBody.length],
 };
 
@@ -445,6 +458,7 @@ console.log('');
 ratio('ours (protobuf) vs protobufjs decode + rows:', 'ours, protobuf', 'protobufjs decode + rows');
 ratio('ours (protobuf) vs protobufjs decode only:', 'ours, protobuf', 'protobufjs decode only');
 ratio('ours (protobuf) vs ours (JSON):', 'ours, protobuf', 'ours, JSON');
+ratio('decode alone vs bytes → Native block (protobuf):', 'protobuf → Native block', 'ours, protobuf');
 
 if (args.only === undefined) {
   const lengths = strings.map((s) => Buffer.byteLength(s)).sort((a, b) => a - b);

@@ -17,6 +17,7 @@
 // it has seen from the same token only once (a client retry), so every request gets a
 // field of its own appended, which decoders skip as unknown: each request is new bytes.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,12 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '8' },
     spans: { type: 'string', default: '512' },
     bodies: { type: 'string', default: '16' },
+    // Node flags for the server process, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it.
+    'server-node-args': { type: 'string', default: '' },
+    // Run one configuration once (full | noPolicies | noRedaction) and skip the rest, for profiling.
+    only: { type: 'string' },
+    // Extra flags for the server (e.g. '--batch-linger 50').
+    'server-args': { type: 'string', default: '' },
   },
 });
 const DURATION_S = Number(args.duration);
@@ -107,6 +114,24 @@ function statusMb(pid: number, field: string): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Inserts per table so far and their rows, from the server's own metrics (warm-up included). */
+async function insertCounts(apiUrl: string): Promise<Record<string, { count: number; rows: number }>> {
+  const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: 'Bearer demo-admin' } })).text();
+  const out: Record<string, { count: number; rows: number }> = {};
+  for (const m of text.matchAll(/^tenantscope_writer_batch_rows_(count|sum)\{table="(\w+)"\} (\S+)/gm)) {
+    const t = (out[m[2]!] ??= { count: 0, rows: 0 });
+    if (m[1] === 'count') t.count = Number(m[3]);
+    else t.rows = Number(m[3]);
+  }
+  return out;
+}
+
+/** CPU seconds the process has used (user + system), from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Samples RssAnon every 100 ms while a run goes on; the peak is what the heap and buffers took. */
 function watchAnon(pid: number): () => number {
   let peak = statusMb(pid, 'RssAnon');
@@ -134,24 +159,27 @@ interface Setup {
   policies: boolean;
 }
 
-async function startServer(dataDir: string, config: string, setup: Setup): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
-  const flags = ['--redaction', setup.redaction ? 'on' : 'off', '--policies', setup.policies ? fromRoot('policies') : 'off', '--policy-interval', '0', '--quotas', 'off'];
-  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0', ...flags], {
+async function startServer(dataDir: string, config: string, setup: Setup): Promise<{ pid: number; url: string; apiUrl: string; stop: () => Promise<void> }> {
+  const flags = ['--redaction', setup.redaction ? 'on' : 'off', '--policies', setup.policies ? fromRoot('policies') : 'off', '--policy-interval', '0', '--quotas', 'off', ...(args['server-args'] ? args['server-args'].split(' ') : [])];
+  const nodeArgs = args['server-node-args'] ? args['server-node-args'].split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, fromRoot('dist', 'src', 'cli.js'), 'serve', '--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0', ...flags], {
     env: { ...process.env, TENANTSCOPE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const urls = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      const m = /"otlpHttpUrl":"([^"]+)"/.exec(buf);
-      if (m) resolve(m[1]!);
+      const m = /"otlpHttpUrl":"([^"]+)".*"apiUrl":"([^"]+)"/.exec(buf);
+      if (m) resolve(`${m[1]!} ${m[2]!}`);
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
+  const [url, apiUrl] = urls.split(' ') as [string, string];
   return {
     pid: child.pid!,
     url,
+    apiUrl,
     stop: () =>
       new Promise((resolve) => {
         child.removeAllListeners('exit');
@@ -210,6 +238,8 @@ async function main(): Promise<void> {
     idleRss: number;
     anon: number;
     idleAnon: number;
+    cores: number;
+    inserts: Record<string, { count: number; rows: number }>;
   }
   let runNo = 0;
   async function runService(setup: Setup): Promise<Run> {
@@ -228,6 +258,7 @@ async function main(): Promise<void> {
     let failures = 0;
     const deadline = performance.now() + DURATION_S * 1000;
     const started = performance.now();
+    const cpuBefore = cpuSeconds(server.pid);
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
         let n = c;
@@ -242,12 +273,14 @@ async function main(): Promise<void> {
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
+    const cores = (cpuSeconds(server.pid) - cpuBefore) / elapsed;
+    const inserts = await insertCounts(server.apiUrl);
     const rss = statusMb(server.pid, 'VmHWM');
     const anon = anonPeak();
     agent.destroy();
     await server.stop();
     latencies.sort((a, b) => a - b);
-    return { rate: spans / elapsed, requests: latencies.length, failures, elapsed, latencies, rss, idleRss, anon, idleAnon };
+    return { rate: spans / elapsed, requests: latencies.length, failures, elapsed, latencies, rss, idleRss, anon, idleAnon, cores, inserts };
   }
 
   function report(title: string, r: Run): void {
@@ -256,12 +289,22 @@ async function main(): Promise<void> {
     console.log(`requests        ${r.requests} (${r.failures} failed)`);
     console.log(`throughput      ${Math.round(r.rate).toLocaleString('en')} spans/s, ${((r.requests - r.failures) / r.elapsed).toFixed(1)} requests/s, ${((avgBytes * (r.requests - r.failures)) / r.elapsed / 1048576).toFixed(1)} MiB/s`);
     console.log(`latency         p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p90 ${percentile(r.latencies, 90).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms, max ${r.latencies[r.latencies.length - 1]!.toFixed(1)} ms`);
+    console.log(`server CPU      ${r.cores.toFixed(2)} cores`);
+    const ins = Object.entries(r.inserts).filter(([, v]) => v.count > 0);
+    console.log(`inserts         ${ins.map(([t, v]) => `${t} ${(v.count / r.elapsed).toFixed(1)}/s of ${Math.round(v.rows / v.count).toLocaleString('en')} rows`).join(', ')}`);
     console.log(`server RSS      idle ${r.idleRss.toFixed(0)} MiB, peak ${r.rss.toFixed(0)} MiB (+${(r.rss - r.idleRss).toFixed(0)}); anonymous idle ${r.idleAnon.toFixed(0)} MiB, peak ${r.anon.toFixed(0)} MiB`);
   }
 
   // The configurations alternate so drift in the machine's load hits all alike; each is
   // reported from its better round.
   const SETUPS = { full: { redaction: true, policies: true }, noPolicies: { redaction: true, policies: false }, noRedaction: { redaction: false, policies: true } };
+  if (args.only) {
+    const setup = SETUPS[args.only as keyof typeof SETUPS];
+    if (!setup) throw new Error(`--only takes ${Object.keys(SETUPS).join(' | ')}`);
+    report(`${args.only} (one run)`, await runService(setup));
+    rmSync(dataDir, { recursive: true, force: true });
+    return;
+  }
   const rounds: Record<keyof typeof SETUPS, Run[]> = { full: [], noPolicies: [], noRedaction: [] };
   for (let round = 0; round < 2; round++) {
     for (const name of Object.keys(SETUPS) as (keyof typeof SETUPS)[]) rounds[name].push(await runService(SETUPS[name]));
@@ -304,14 +347,16 @@ async function main(): Promise<void> {
   for (const requests of BLOCK_REQUESTS) {
     const path = join(dataDir, `block-${requests}.native`);
     writeFileSync(path, encodeBlock(SPANS_TABLE, Array.from({ length: requests }, (_, i) => chunks[i % chunks.length]!)));
-    native.push({ requests, rate: await timed(requests * SPANS, async () => void (await store.insertNative('spans', { path }, requests * SPANS))) });
+    native.push({ requests, rate: await timed(requests * SPANS, async () => void (await store.insertNative('spans', { path }, requests * SPANS, { dedupToken: randomUUID() }))) });
   }
+  // Every insert carries a token of its own, as the service's do: a repeated block without one
+  // is recognised as a duplicate by the tables' deduplication window and not written at all.
   // JSONEachRow text of the same rows, written by the engine from the Native block.
   const jsonBatch = 8;
   const jsonText = Buffer.from(
     (await store.query<Record<string, unknown>>(`SELECT * FROM file({p:String}, 'Native')`, { p: join(dataDir, `block-${jsonBatch}.native`) })).map((r) => JSON.stringify(r)).join('\n') + '\n',
   );
-  const jsonRate = await timed(jsonBatch * SPANS, async () => void (await store.insertJsonEachRow('spans', jsonText, jsonBatch * SPANS)));
+  const jsonRate = await timed(jsonBatch * SPANS, async () => void (await store.insertJsonEachRow('spans', jsonText, jsonBatch * SPANS, { dedupToken: randomUUID() })));
 
   // ClickHouse's own INSERT ... SELECT of the same rows: no parsing at all.
   await store.exec('CREATE TABLE spans_copy AS spans');

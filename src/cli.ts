@@ -50,6 +50,8 @@ interface ServeFlags extends StoreFlags {
   policyInterval: number;
   policyBudgetMs: number;
   walFsync: 'always' | 'interval' | 'off';
+  batchLinger: number;
+  batchMaxRows: number;
   quotas: 'on' | 'off';
   memoryLimit?: number;
   mergeNice: number;
@@ -101,6 +103,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--policy-interval <seconds>', 'run the scheduled policies (retention, tiers) this often; 0: never').env('TENANTSCOPE_POLICY_INTERVAL').default(300).argParser(nonNegativeInt))
   .addOption(new Option('--policy-budget-ms <ms>', 'longest an ingest request waits for its streamed policy verdict').env('TENANTSCOPE_POLICY_BUDGET_MS').default(50).argParser(nonNegativeInt))
   .addOption(new Option('--wal-fsync <policy>', 'when the write-ahead log reaches the disk: before each acknowledgement (always), every 200 ms (interval), or when the OS decides (off)').env('TENANTSCOPE_WAL_FSYNC').choices(['always', 'interval', 'off']).default('always'))
+  .addOption(new Option('--batch-linger <ms>', 'longest rows wait for other requests\' rows before their table is written (one block, one insert)').env('TENANTSCOPE_BATCH_LINGER_MS').default(20).argParser(nonNegativeInt))
+  .addOption(new Option('--batch-max-rows <n>', 'write a table at once when this many rows wait').env('TENANTSCOPE_BATCH_MAX_ROWS').default(50_000).argParser(positiveInt))
   .addOption(new Option('--quotas <on|off>', "enforce each tenant's ingest quota (records/s, bytes/s; 429 over it)").env('TENANTSCOPE_QUOTAS').choices(['on', 'off']).default('on'))
   .addOption(new Option('--memory-limit <bytes>', 'resident memory above which ingest answers 503 (default: 3/4 of RAM, at most 4 GiB)').env('TENANTSCOPE_MEMORY_LIMIT').argParser(positiveInt))
   .addOption(new Option('--merge-nice <0-19>', "CPU niceness of the embedded engine's background merges, so they yield to ingest (0: as any thread)").env('TENANTSCOPE_MERGE_NICE').default(10).argParser(niceValue))
@@ -131,6 +135,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       policyIntervalMs: flags.policyInterval * 1000,
       policyStream: { budgetMs: flags.policyBudgetMs },
       wal: { fsync: flags.walFsync },
+      writer: { lingerMs: flags.batchLinger, maxRows: flags.batchMaxRows },
       quotas: flags.quotas !== 'off',
       memory: flags.memoryLimit ? { maxRssBytes: flags.memoryLimit } : undefined,
       mergeNice: flags.mergeNice,

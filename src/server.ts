@@ -126,7 +126,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           { dir: policyDir, intervalMs: opts.policyIntervalMs ?? DEFAULT_POLICY_INTERVAL_MS, stream: opts.policyStream, onEvaluated: (mode, ms) => metrics.policyEvaluated(mode, ms) },
           registry,
           store,
-          (rows) => writer.write('violations', rows),
+          // Findings are evidence that reports read, not the request: durable once logged, and
+          // stored with the table's next insert (API reads settle first).
+          (rows) => writer.write('violations', rows, { deferred: true }),
           stageLogger('policy'),
         );
   if (!policies) log.warn('policies are switched off: no isolation or retention violations are recorded');

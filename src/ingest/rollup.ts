@@ -24,17 +24,17 @@ export function sharedResource(kind: number, service: string, attributes: Attrib
   return host === '' ? `db:${system}` : `db:${system}@${host}`;
 }
 
+// Nanoseconds as numbers: a sum stays exact up to 2^53 ns (104 days of busy time in one
+// request's minute on one resource).
 interface Sum {
-  minute: bigint;
+  minute: number;
   resource: string;
   name: string;
   requests: number;
-  busyNs: bigint;
-  slowestNs: bigint;
+  busyNs: number;
+  slowestNs: number;
   slowestTrace: string;
 }
-
-const NS_PER_MINUTE = 60_000_000_000n;
 
 /** One tenant's spans of one request, summed per minute, resource and span name. */
 export class MinuteSums {
@@ -47,11 +47,10 @@ export class MinuteSums {
     private readonly receivedMs: number,
   ) {}
 
-  /** Count a stored span of `service` that took `durationNs`. */
-  add(span: SpanRecord, service: string, durationNs: bigint): void {
+  /** Count a stored span of `service` that started in `minute` (since the epoch) and took `durationNs`. */
+  add(span: SpanRecord, service: string, minute: number, durationNs: number): void {
     const resource = sharedResource(span.kind, service, span.attributes);
     if (resource === '') return;
-    const minute = span.startTimeUnixNano === '' ? 0n : BigInt(span.startTimeUnixNano) / NS_PER_MINUTE;
     const key = `${minute}\0${resource}\0${span.name}`;
     const s = this.sums.get(key);
     if (!s) {
@@ -72,7 +71,7 @@ export class MinuteSums {
     return chunkOf(
       RESOURCE_MINUTE_SUMS,
       [...this.sums.values()].map((s) => ({
-        minute: Number(s.minute * 60n), resource: s.resource, tenant_id: this.tenantId, name: s.name, requests: s.requests,
+        minute: s.minute * 60, resource: s.resource, tenant_id: this.tenantId, name: s.name, requests: s.requests,
         busy_ns: s.busyNs, slowest_trace: s.slowestTrace, slowest_ns: s.slowestNs, retention_days: this.retentionDays, received,
       })),
     );

@@ -6,7 +6,7 @@
 // of a scope are encoded once and copied per row.
 import type { Attributes, LogRecord, MetricPoint, ResourceGroup, Scope, SpanRecord } from './otlp/types.js';
 import { MinuteSums } from './rollup.js';
-import { ByteSink, ColumnChunk, SizeSink, chunkOf, writeDecimal64, type BlockSchema } from '../store/native.js';
+import { ByteSink, ColumnChunk, SizeSink, chunkOf, digits, writeDecimal64, writeParts, type BlockSchema } from '../store/native.js';
 import { INGEST_USAGE, LOGS, METRIC_POINTS, REDACTIONS, SPANS } from '../store/schemas.js';
 
 /** The largest nanosecond time a DateTime64(9) holds (2262-04-11). */
@@ -58,13 +58,13 @@ function sizesOf(c: ColumnChunk, col: number): SizeSink {
 
 /** Write a map's keys and values into their streams (in the object's key order); returns how many. */
 function writeEntries(keys: ByteSink, values: ByteSink, a: Attributes): number {
-  let n = 0;
-  for (const k in a) {
+  const ks = Object.keys(a);
+  for (let i = 0; i < ks.length; i++) {
+    const k = ks[i]!;
     keys.string(k);
     values.string(a[k]!);
-    n++;
   }
-  return n;
+  return ks.length;
 }
 
 /** A Map(String, String) column: sizes, keys, values. */
@@ -194,10 +194,25 @@ class GroupColumns {
   }
 }
 
-function durationNs(start: string, end: string): bigint {
-  if (end.length === 0 || start.length === 0) return 0n;
-  const d = BigInt(end) - BigInt(start);
-  return d > 0n ? d : 0n;
+// Times are decimal nanoseconds of at most 19 digits (storableTime): split into seconds and
+// nanoseconds, each exact in a double, they are written and subtracted without BigInt.
+function seconds(ns: string): number {
+  return ns.length > 9 ? digits(ns, 0, ns.length - 9) : 0;
+}
+
+function nanos(ns: string): number {
+  return digits(ns, ns.length > 9 ? ns.length - 9 : 0, ns.length);
+}
+
+/** Nanoseconds from start to end, 0 when end is earlier (or a time is missing). */
+function durationNs(startS: number, startNs: number, endS: number, endNs: number): number {
+  const d = (endS - startS) * 1e9 + (endNs - startNs);
+  return d > 0 ? d : 0;
+}
+
+function allStorable(events: readonly { timeUnixNano: string }[]): boolean {
+  for (let i = 0; i < events.length; i++) if (!storableTime(events[i]!.timeUnixNano)) return false;
+  return true;
 }
 
 /** Encode spans of one tenant as `spans` rows, with their per-minute sums for the rollup. */
@@ -240,18 +255,21 @@ export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): 
     g.group(grp.resource);
     const service = serviceName(grp.resource.attributes);
     for (const s of grp.items) {
-      if (!storableTime(s.startTimeUnixNano) || !storableTime(s.endTimeUnixNano) || !s.events.every((e) => storableTime(e.timeUnixNano))) {
+      if (!storableTime(s.startTimeUnixNano) || !storableTime(s.endTimeUnixNano) || !allStorable(s.events)) {
         unstorable++;
         continue;
       }
-      const d = durationNs(s.startTimeUnixNano, s.endTimeUnixNano);
-      sums.add(s, service, d);
+      const startS = seconds(s.startTimeUnixNano);
+      const startNs = nanos(s.startTimeUnixNano);
+      const endS = seconds(s.endTimeUnixNano);
+      const endNs = nanos(s.endTimeUnixNano);
+      const d = durationNs(startS, startNs, endS, endNs);
+      sums.add(s, service, Math.floor(startS / 60), d);
       g.row(s.scope);
-      writeDecimal64(start, s.startTimeUnixNano);
-      writeDecimal64(end, s.endTimeUnixNano);
-      duration.reserve(8);
-      duration.buf.writeBigUInt64LE(d, duration.len);
-      duration.len += 8;
+      writeParts(start, startS, startNs);
+      writeParts(end, endS, endNs);
+      if (d <= Number.MAX_SAFE_INTEGER) duration.u64(d);
+      else writeDecimal64(duration, String(BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano)));
       traceId.string(s.traceId);
       spanId.string(s.spanId);
       parent.string(s.parentSpanId);

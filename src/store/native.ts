@@ -52,48 +52,57 @@ export class ByteSink {
     this.buf[this.len++] = v;
   }
 
+  // Fixed-width writes store bytes directly: cheaper than Buffer#writeUInt32LE's checks.
   u16(v: number): void {
-    this.reserve(2);
-    this.buf.writeUInt16LE(v, this.len);
-    this.len += 2;
+    if (this.len + 2 > this.buf.length) this.reserve(2);
+    const b = this.buf;
+    const at = this.len;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    this.len = at + 2;
   }
 
   u32(v: number): void {
-    this.reserve(4);
-    this.buf.writeUInt32LE(v >>> 0, this.len);
-    this.len += 4;
+    if (this.len + 4 > this.buf.length) this.reserve(4);
+    const b = this.buf;
+    const at = this.len;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    b[at + 2] = v >>> 16;
+    b[at + 3] = v >>> 24;
+    this.len = at + 4;
   }
 
   i32(v: number): void {
-    this.reserve(4);
-    this.buf.writeInt32LE(v | 0, this.len);
-    this.len += 4;
+    this.u32(v | 0);
   }
 
   /** An unsigned 64-bit integer from a non-negative safe integer. */
   u64(v: number): void {
-    this.reserve(8);
     const lo = v % 4294967296;
-    this.buf.writeUInt32LE(lo, this.len);
-    this.buf.writeUInt32LE((v - lo) / 4294967296, this.len + 4);
-    this.len += 8;
+    this.halves(lo, (v - lo) / 4294967296);
   }
 
   /** A signed 64-bit integer from a safe integer. */
   i64(v: number): void {
-    this.reserve(8);
     const lo = ((v % 4294967296) + 4294967296) % 4294967296;
-    this.buf.writeUInt32LE(lo, this.len);
-    this.buf.writeInt32LE(Math.floor(v / 4294967296) | 0, this.len + 4);
-    this.len += 8;
+    this.halves(lo, Math.floor(v / 4294967296) | 0);
   }
 
   /** A 64-bit integer from its two's complement halves (as uint32). */
   halves(lo: number, hi: number): void {
-    this.reserve(8);
-    this.buf.writeUInt32LE(lo >>> 0, this.len);
-    this.buf.writeUInt32LE(hi >>> 0, this.len + 4);
-    this.len += 8;
+    if (this.len + 8 > this.buf.length) this.reserve(8);
+    const b = this.buf;
+    const at = this.len;
+    b[at] = lo;
+    b[at + 1] = lo >>> 8;
+    b[at + 2] = lo >>> 16;
+    b[at + 3] = lo >>> 24;
+    b[at + 4] = hi;
+    b[at + 5] = hi >>> 8;
+    b[at + 6] = hi >>> 16;
+    b[at + 7] = hi >>> 24;
+    this.len = at + 8;
   }
 
   f64(v: number): void {
@@ -138,12 +147,19 @@ export class ByteSink {
     this.len += bytes;
   }
 
-  /** Raw bytes, copied. */
+  /** Raw bytes, copied (short ones by a loop: cheaper than a call into the runtime). */
   bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    const n = b.length;
+    if (this.len + n > this.buf.length) this.reserve(n);
+    if (n > 32) this.buf.set(b, this.len);
+    else {
+      const buf = this.buf;
+      const at = this.len;
+      for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    }
+    this.len += n;
   }
+
 
   /** The bytes written so far (a view, valid until the next write). */
   view(): Buffer {
@@ -324,11 +340,18 @@ export function blockRows(block: Uint8Array): number {
   return varint();
 }
 
+/** The value of decimal digits `s[from, to)` (at most 15 digits, so exact). */
+export function digits(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  return v;
+}
+
 /** A decimal integer string as 64-bit two's complement (negative or unsigned up to 2^64 - 1). */
 export function writeDecimal64(out: ByteSink, s: string): void {
   const n = s.length;
   if (n <= 15 && s.charCodeAt(0) !== 45) {
-    out.u64(Number(s));
+    out.u64(digits(s, 0, n));
     return;
   }
   if (s.charCodeAt(0) === 45 || n > 20) {
@@ -338,8 +361,11 @@ export function writeDecimal64(out: ByteSink, s: string): void {
     return;
   }
   // value = hi * 1e9 + lo with hi < 2^35, split so that every product stays exact in a double.
-  const hi = Number(s.slice(0, n - 9));
-  const lo = Number(s.slice(n - 9));
+  writeParts(out, digits(s, 0, n - 9), digits(s, n - 9, n));
+}
+
+/** The unsigned 64-bit integer `hi * 1e9 + lo` (hi < 2^35, lo < 1e9). */
+export function writeParts(out: ByteSink, hi: number, lo: number): void {
   const hiLow = hi % 65536;
   const a = hiLow * 1e9 + lo;
   const b = ((hi - hiLow) / 65536) * 1e9;
