@@ -27,7 +27,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { fiftyTenantRegistryYaml } from './workload.js';
+import { fiftyTenantRegistryYaml, logsRequest, metricsRequest } from './workload.js';
+import type { Signal } from '../src/ingest/otlp/types.js';
 import { fromRoot } from '../src/paths.js';
 import { decodeOtlp } from '../src/ingest/otlp/index.js';
 import { spanRows } from '../src/ingest/rows.js';
@@ -56,6 +57,8 @@ const SPANS = Number(args.spans);
 const BODIES = Number(args.bodies);
 /** Requests per block for the raw Native inserts: a busy writer's flush, and a larger one. */
 const BLOCK_REQUESTS = [8, 32];
+/** Attribute sets per metrics request (each gives a counter, a gauge and a histogram point). */
+const METRIC_SERIES = 200;
 
 const SERVICES = ['order-api', 'inventory-svc', 'edi-gateway', 'warehouse-scanner', 'billing-svc'];
 
@@ -204,11 +207,11 @@ function unique(body: Buffer): Buffer {
   return Buffer.concat([body, Buffer.from(tail)]);
 }
 
-function send(agent: Agent, url: URL, pooled: Buffer, token: string): Promise<number> {
+function send(agent: Agent, url: URL, pooled: Buffer, token: string, signal: Signal = 'traces'): Promise<number> {
   const body = unique(pooled);
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length, authorization: `Bearer ${token}` } },
+      { agent, host: url.hostname, port: url.port, path: `/v1/${signal}`, method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length, authorization: `Bearer ${token}` } },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -242,7 +245,16 @@ async function main(): Promise<void> {
     inserts: Record<string, { count: number; rows: number }>;
   }
   let runNo = 0;
-  async function runService(setup: Setup): Promise<Run> {
+  /** One workload: the request bodies of a signal and the records each carries. */
+  interface Load {
+    signal: Signal;
+    bodies: Buffer[];
+    records: number;
+  }
+  const traces: Load = { signal: 'traces', bodies, records: SPANS };
+
+  async function runService(setup: Setup, load: Load = traces): Promise<Run> {
+    const bodies = load.bodies;
     const server = await startServer(join(dataDir, `server-${runNo++}`), config, setup);
     const url = new URL(server.url);
     // Idle: started, migrated, policies loaded, before any request.
@@ -252,7 +264,7 @@ async function main(): Promise<void> {
     const anonPeak = watchAnon(server.pid);
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     // Warm-up: JIT, first parts, connection pool.
-    for (let i = 0; i < CLIENTS; i++) await send(agent, url, bodies[i % BODIES]!, `demo-ingest-${tenants[i % tenants.length]}`);
+    for (let i = 0; i < CLIENTS; i++) await send(agent, url, bodies[i % bodies.length]!, `demo-ingest-${tenants[i % tenants.length]}`, load.signal);
     const latencies: number[] = [];
     let spans = 0;
     let failures = 0;
@@ -263,11 +275,11 @@ async function main(): Promise<void> {
       Array.from({ length: CLIENTS }, async (_, c) => {
         let n = c;
         while (performance.now() < deadline) {
-          const body = bodies[n++ % BODIES]!;
+          const body = bodies[n++ % bodies.length]!;
           const t0 = performance.now();
-          const status = await send(agent, url, body, `demo-ingest-${tenants[c % tenants.length]}`);
+          const status = await send(agent, url, body, `demo-ingest-${tenants[c % tenants.length]}`, load.signal);
           latencies.push(performance.now() - t0);
-          if (status === 200) spans += SPANS;
+          if (status === 200) spans += load.records;
           else failures++;
         }
       }),
@@ -283,11 +295,11 @@ async function main(): Promise<void> {
     return { rate: spans / elapsed, requests: latencies.length, failures, elapsed, latencies, rss, idleRss, anon, idleAnon, cores, inserts };
   }
 
-  function report(title: string, r: Run): void {
+  function report(title: string, r: Run, unit = 'spans', bytes = avgBytes, perRequest = SPANS): void {
     console.log(`\n== ${title} ==`);
-    console.log(`clients ${CLIENTS}, ${SPANS} spans/request, ${(avgBytes / 1024).toFixed(1)} KiB/request, ${r.elapsed.toFixed(1)} s, 50 tenants in the registry`);
+    console.log(`clients ${CLIENTS}, ${perRequest} ${unit}/request, ${(bytes / 1024).toFixed(1)} KiB/request, ${r.elapsed.toFixed(1)} s, 50 tenants in the registry`);
     console.log(`requests        ${r.requests} (${r.failures} failed)`);
-    console.log(`throughput      ${Math.round(r.rate).toLocaleString('en')} spans/s, ${((r.requests - r.failures) / r.elapsed).toFixed(1)} requests/s, ${((avgBytes * (r.requests - r.failures)) / r.elapsed / 1048576).toFixed(1)} MiB/s`);
+    console.log(`throughput      ${Math.round(r.rate).toLocaleString('en')} ${unit}/s, ${((r.requests - r.failures) / r.elapsed).toFixed(1)} requests/s, ${((bytes * (r.requests - r.failures)) / r.elapsed / 1048576).toFixed(1)} MiB/s`);
     console.log(`latency         p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p90 ${percentile(r.latencies, 90).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms, max ${r.latencies[r.latencies.length - 1]!.toFixed(1)} ms`);
     console.log(`server CPU      ${r.cores.toFixed(2)} cores`);
     const ins = Object.entries(r.inserts).filter(([, v]) => v.count > 0);
@@ -321,6 +333,16 @@ async function main(): Promise<void> {
   console.log(`policy cost       ${((1 - full.rate / noPolicies.rate) * 100).toFixed(1)}% of the ingest rate; p99 ${percentile(full.latencies, 99).toFixed(1)} ms vs ${percentile(noPolicies.latencies, 99).toFixed(1)} ms (best round each)`);
   console.log(`redaction cost    ${((1 - full.rate / noRedaction.rate) * 100).toFixed(1)}% of the ingest rate (best round each)`);
   const serviceRate = full.rate;
+
+  // Logs and metric points, everything on, one run each.
+  const logs: Load = { signal: 'logs', bodies: Array.from({ length: BODIES }, (_, i) => logsRequest(SPANS, i)), records: SPANS };
+  const metricBodies = await Promise.all(Array.from({ length: BODIES }, (_, i) => metricsRequest(METRIC_SERIES, i)));
+  const metricPoints = decodeOtlp('metrics', metricBodies[0]!, 'protobuf').groups.reduce((a, g) => a + g.items.length, 0);
+  const logsRun = await runService(SETUPS.full, logs);
+  const metricsRun = await runService(SETUPS.full, { signal: 'metrics', bodies: metricBodies, records: metricPoints });
+  const mean = (xs: Buffer[]) => xs.reduce((a, b) => a + b.length, 0) / xs.length;
+  report('logs, redaction and policies on (protobuf)', logsRun, 'log records', mean(logs.bodies), SPANS);
+  report('metric points (sums, gauges, histograms), redaction and policies on (protobuf)', metricsRun, 'points', mean(metricBodies), metricPoints);
 
   // The physical limit: the same rows, already encoded as the service encodes them, inserted
   // straight into chDB: as Native blocks from a file (what the service does) at the block

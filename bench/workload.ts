@@ -4,6 +4,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes as OtelAttributes } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { ProtobufLogsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { fromRoot } from '../src/paths.js';
 
 /**
@@ -110,4 +114,55 @@ export function checkoutSpans(opts: CheckoutOptions) {
     server.end();
   }
   return exporter.getFinishedSpans();
+}
+
+/** An OTLP/protobuf logs request of `count` application log records (8 attributes, a body each), made by the OTel SDK. */
+export function logsRequest(count: number, seed: number): Buffer {
+  const exporter = new InMemoryLogRecordExporter();
+  const service = BENCH_SERVICES[seed % BENCH_SERVICES.length]!;
+  const provider = new LoggerProvider({ resource: benchResource(service, seed), processors: [new SimpleLogRecordProcessor({ exporter })] });
+  const logger = provider.getLogger('bench', '1.0.0');
+  for (let i = 0; i < count; i++) {
+    logger.emit({
+      severityNumber: i % 40 === 0 ? SeverityNumber.ERROR : SeverityNumber.INFO,
+      severityText: i % 40 === 0 ? 'ERROR' : 'INFO',
+      body: i % 40 === 0 ? `order ${seed}-${i} rejected: carrier timeout after 3 retries` : `order ${seed}-${i} picked at WH-${i % 12}, ${i % 17} lines`,
+      attributes: {
+        'order.id': `${seed}-${i}`, 'warehouse.id': `WH-${i % 12}`, 'order.channel': i % 3 === 0 ? 'edi' : 'web', 'order.lines': i % 17,
+        'code.function': 'pickOrder', 'code.filepath': 'src/picking/wave.ts', 'thread.name': `worker-${i % 4}`, 'retry.count': i % 3,
+      },
+    });
+  }
+  return Buffer.from(ProtobufLogsSerializer.serializeRequest(exporter.getFinishedLogRecords())!);
+}
+
+/** An OTLP/protobuf metrics request: counters, gauges and histograms over `series` attribute sets (about 3 points a series). */
+export async function metricsRequest(series: number, seed: number): Promise<Buffer> {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  const service = BENCH_SERVICES[seed % BENCH_SERVICES.length]!;
+  const provider = new MeterProvider({ resource: benchResource(service, seed), readers: [reader] });
+  const meter = provider.getMeter('bench', '1.0.0');
+  const requests = meter.createCounter('http.server.requests', { unit: '{request}' });
+  const duration = meter.createHistogram('http.server.request.duration', { unit: 's' });
+  const queue = meter.createUpDownCounter('queue.depth', { unit: '{message}' });
+  for (let i = 0; i < series; i++) {
+    const attrs = { 'http.route': `/orders/${i % 20}`, 'http.request.method': i % 2 ? 'POST' : 'GET', 'http.response.status_code': i % 10 === 0 ? 500 : 200, 'warehouse.id': `WH-${i}` };
+    requests.add(1 + (i % 7), attrs);
+    for (let k = 0; k < 5; k++) duration.record(0.002 * (1 + ((i * 7 + k) % 50)), attrs);
+    queue.add(i % 13, attrs);
+  }
+  await reader.forceFlush();
+  const [batch] = exporter.getMetrics();
+  await provider.shutdown();
+  return Buffer.from(ProtobufMetricsSerializer.serializeRequest(batch!)!);
+}
+
+const BENCH_SERVICES = ['order-api', 'inventory-svc', 'edi-gateway', 'warehouse-scanner', 'billing-svc'];
+
+function benchResource(service: string, seed: number) {
+  return resourceFromAttributes({
+    'service.name': service, 'service.version': '4.12.0', 'service.instance.id': `${service}-${seed % 3}`,
+    'deployment.environment': 'prod', 'host.name': `node-${seed % 7}`, 'cloud.region': 'us-east-1',
+  });
 }
