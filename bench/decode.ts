@@ -458,7 +458,7 @@ console.log('');
 ratio('ours (protobuf) vs protobufjs decode + rows:', 'ours, protobuf', 'protobufjs decode + rows');
 ratio('ours (protobuf) vs protobufjs decode only:', 'ours, protobuf', 'protobufjs decode only');
 ratio('ours (protobuf) vs ours (JSON):', 'ours, protobuf', 'ours, JSON');
-ratio('decode alone vs bytes → Native block (protobuf):', 'protobuf → Native block', 'ours, protobuf');
+ratio('bytes → Native block, relative to decode alone:', 'protobuf → Native block', 'ours, protobuf');
 
 if (args.only === undefined) {
   const lengths = strings.map((s) => Buffer.byteLength(s)).sort((a, b) => a - b);
