@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { resolutionRows, violationRows, type FindingRecord } from './violations.js';
 import type { Finding, FindingSource, InputKind, Violation } from './types.js';
 
-/** Stores `violations` rows (JSONEachRow) and resolves once they are durable. */
+/** Stores `violations` rows (a chunk of a Native block) and resolves once they are durable. */
 export type ViolationSink = (rows: ColumnChunk) => Promise<void>;
 
 /** Platform findings (tenant '') are kept this long. */

@@ -13,7 +13,7 @@ import { SummaryBuilder, type PolicyStage } from '../summary.js';
 import type { AuditEventPolicyInput, StreamedInput } from '../../policy/types.js';
 import { randomUUID } from 'node:crypto';
 
-/** Stores JSONEachRow text in a table and resolves once it is durable (the writer). */
+/** Stores a chunk of rows in a table and resolves once it is durable (the writer). */
 export type RowSink = (table: 'audit_events' | 'redactions', rows: ColumnChunk) => Promise<void>;
 
 export type AuditEventResult =
