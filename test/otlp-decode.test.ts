@@ -2,6 +2,7 @@
 // the OTel SDK's own JSON and protobuf encodings of the same data decode to identical rows,
 // hostile or broken input fails with a catalogue error (never a crash or a stack overflow),
 // and replies (Export responses, google.rpc.Status) round-trip in both encodings.
+import { varint } from './support/otlp-protobuf.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
@@ -73,16 +74,6 @@ function js(v: unknown): Buffer {
 }
 
 // A minimal protobuf writer for hand-made messages (field number first in every helper).
-function varint(n: number | bigint): Buffer {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: number[] = [];
-  while (v > 0x7fn) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return Buffer.from(out);
-}
 const cat = (...parts: Array<Buffer | number[]>): Buffer => Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p))));
 const key = (no: number, wire: number): Buffer => varint(no * 8 + wire);
 const len = (no: number, ...parts: Buffer[]): Buffer => {

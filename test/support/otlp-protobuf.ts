@@ -151,9 +151,9 @@ const MESSAGES: Record<string, Record<string, Field>> = {
 
 const REQUEST: Record<Signal, string> = { traces: 'ExportTraceServiceRequest', logs: 'ExportLogsServiceRequest', metrics: 'ExportMetricsServiceRequest' };
 
-function varint(n: bigint): Buffer {
-  // Negative int64/enum values are their 64-bit two's complement: ten bytes.
-  let v = BigInt.asUintN(64, n);
+/** A protobuf varint; negative int64/enum values are their 64-bit two's complement (ten bytes). */
+export function varint(n: number | bigint): Buffer {
+  let v = BigInt.asUintN(64, BigInt(n));
   const out: number[] = [];
   while (v > 0x7fn) {
     out.push(Number(v & 0x7fn) | 0x80);
