@@ -13,8 +13,9 @@
 // The log proper is files `<seq>.wal` (12-digit sequence) of records [u32 LE payload
 // length][u32 LE CRC-32 of payload][payload]. Payload: one kind byte, then
 //   1 block   JSON {id, table, rows, batches, bytes, crc[, replaces][, after]}: the block file
-//             is durable before this record is written, and `bytes`/`crc` (CRC-32) must match
-//             it to replay it; `replaces` names earlier blocks whose rows this one carries (the
+//             is durable before this record is written (not in parallel: a record that outlived
+//             its file would make its batch ids look stored, and a client's retry would be
+//             dropped), and `bytes`/`crc` (CRC-32) must match it to replay it; `replaces` names earlier blocks whose rows this one carries (the
 //             writer's deferred rows), settled by this record: one record, so a crash leaves
 //             either them or it to replay, never both; `after` is the batch whose rows must be
 //             in the log for this block to be replayed (a request's deferred rows)
