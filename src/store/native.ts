@@ -455,8 +455,9 @@ function makeWriter(type: string): ValueWriter {
   if (enumMatch) {
     const codes = new Map<string, number>();
     for (const m of enumMatch[1]!.matchAll(/'((?:[^'\\]|\\.)*)'\s*=\s*(-?\d+)/g)) codes.set(m[1]!, Number(m[2]));
+    const known = new Set(codes.values());
     return fixed((out, v) => {
-      const code = typeof v === 'number' ? ([...codes.values()].includes(v) ? v : undefined) : codes.get(String(v));
+      const code = typeof v === 'number' ? (known.has(v) ? v : undefined) : codes.get(String(v));
       if (code === undefined) throw new Error(`${JSON.stringify(v)} is not a value of ${type}`);
       out.u8(code & 0xff);
     });
