@@ -169,6 +169,67 @@ test('deferred rows are acknowledged once logged and ride with the next insert o
   await reopened.wal.close();
 });
 
+test('blocks logged while an insert is under way are answered once logged, and the next insert takes them all: one insert, one part', async () => {
+  const dir = walDir();
+  const { wal } = await WriteAheadLog.open(dir, log);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const insertStarted = new Promise<void>((r) => (entered = r));
+  let first = true;
+  // The store as the writer sees it, with its first insert held until the test lets it go.
+  const slow = Object.create(store) as ChdbStore;
+  slow.insertNative = async (...args: Parameters<ChdbStore['insertNative']>) => {
+    if (first) {
+      first = false;
+      entered();
+      await gate;
+    }
+    return store.insertNative(...args);
+  };
+  const inserts: number[] = [];
+  const writer = new BatchWriter(slow, log, { lingerMs: 5, insertEveryMs: 0 }, { onFlush: (_t, rows) => inserts.push(rows) }, wal);
+  const head = writer.write('ingest_usage', usageChunk('group-a', 1), { batchId: 'g-0' });
+  await insertStarted;
+  // The store is busy with the first block: these are logged and answered without waiting for it.
+  await Promise.all([2, 3, 4].map((n, i) => writer.write('ingest_usage', usageChunk('group-a', n), { batchId: `g-${i + 1}` })));
+  assert.equal(inserts, [], 'answered while the first insert is still under way');
+  release();
+  await head;
+  await writer.settle();
+  assert.equal(inserts, [1, 9], 'the three blocks logged meanwhile went in as one insert');
+  assert.is(await rowsOf('group-a'), 10);
+  const [parts] = await store.query<{ n: string }>("SELECT uniqExact(_part) AS n FROM ingest_usage WHERE tenant_id = 'group-a'");
+  assert.is(parts!.n, '2', 'one part per insert');
+  await writer.close();
+  const reopened = await WriteAheadLog.open(dir, log);
+  assert.equal(reopened.replay, [], 'the group settled its blocks');
+  assert.equal(readdirSync(join(dir, 'blocks')), []);
+  await reopened.wal.close();
+});
+
+test('a group insert replays as it was made (same blocks, same token), so one that had landed is stored once', async () => {
+  const dir = walDir();
+  const first = await WriteAheadLog.open(dir, log);
+  const blocks = [usageBlock('m1', 'group-b', 2, ['gb-1']), usageBlock('m2', 'group-b', 3, ['gb-2']), usageBlock('m3', 'group-b', 1, ['gb-3'])];
+  for (const b of blocks) await first.wal.append(b);
+  await first.wal.group('grp-1', 'ingest_usage', ['m1', 'm2']);
+  // The group's insert reached the store, then the process died before the log said so.
+  await store.insertNative('ingest_usage', { paths: [blocks[0]!.path!, blocks[1]!.path!] }, 5, { dedupToken: 'grp-1' });
+  await first.wal.close();
+
+  const again = await WriteAheadLog.open(dir, log);
+  assert.equal(again.replay.map((b) => [b.id, b.rows, b.members ?? []]), [['grp-1', 5, ['m1', 'm2']], ['m3', 1, []]]);
+  const writer = new BatchWriter(store, log, {}, {}, again.wal);
+  await writer.replay(again.replay);
+  await writer.close();
+  assert.is(await rowsOf('group-b'), 6, 'the group once, the block outside it once');
+  const third = await WriteAheadLog.open(dir, log);
+  assert.equal(third.replay, []);
+  assert.ok(third.wal.hasBatch('gb-1') && third.wal.hasBatch('gb-3'), 'their batch ids are still known');
+  await third.wal.close();
+});
+
 test('a block that replaces deferred blocks settles them: a crash replays either them or it, never both', async () => {
   const dir = walDir();
   const first = await WriteAheadLog.open(dir, log);

@@ -148,7 +148,8 @@ export class IngestPipeline {
       if (this.redaction) {
         const red = this.redaction.telemetry(slice.tenant, decoded.signal, slice.groups, now);
         if (red.chunk) {
-          writes.push(this.writer.write('redactions', red.chunk));
+          // Counts read by reports only: deferred like the usage rows (logged before the answer).
+          writes.push(this.writer.write('redactions', red.chunk, { deferred: true, after: batchId }));
           const mine = (redactions[slice.tenant.id] ??= {});
           for (const [cls, n] of Object.entries(red.byClass)) mine[cls] = (mine[cls] ?? 0) + n;
           summary?.redacted(slice.tenant.id, red.byClass, red.owners);

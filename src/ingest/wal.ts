@@ -22,6 +22,10 @@
 //   2 stored  JSON {id}: the block is in the store
 //   3 dropped JSON {id, reason}: the store refused the block for good; never replayed
 //   4 batches JSON {batches: [[id, ms], ...]}: batch ids carried over from a removed file
+//   5 group   JSON {id, table, members}: the logged blocks `members` go to the store together,
+//             in one insert whose deduplication token is `id`; durable before that insert
+//             starts, so a replay makes the same insert again (same blocks, same token) and
+//             the store recognises it. `stored`/`dropped` of the group settle its members.
 // Reading stops at the first torn or corrupt record of a file (a crash mid-append); that
 // record was never acknowledged. New records always go to a new file after start. A block
 // file goes as soon as its block is settled; a block record whose file is gone was settled
@@ -71,12 +75,16 @@ export interface WalBlock {
   bytes: number;
   /** The block's file, once logged. */
   path?: string;
+  /** A group insert (see `group`): the logged blocks it carries, and their files in order. */
+  members?: string[];
+  paths?: string[];
 }
 
 const KIND_BLOCK = 1;
 const KIND_STORED = 2;
 const KIND_DROPPED = 3;
 const KIND_BATCHES = 4;
+const KIND_GROUP = 5;
 
 interface Segment {
   seq: number;
@@ -99,6 +107,8 @@ export class WriteAheadLog {
   private readonly known = new Map<string, number>();
   private queue: { buf: Buffer; sync: boolean; file?: { path: string; body: Buffer }; done: (e?: unknown) => void }[] = [];
   private readonly blockDir: string;
+  /** Group inserts not yet settled, with their members. */
+  private readonly groups = new Map<string, string[]>();
   private draining = false;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
@@ -165,7 +175,25 @@ export class WriteAheadLog {
     return block.replaces ? written.then(() => block.replaces!.forEach((id) => this.forget(id))) : written;
   }
 
-  /** Mark a block stored; its file goes once every block in it is settled. */
+  /**
+   * Log that the logged blocks `members` will be inserted together under the token `id`
+   * (a group insert); resolves once that is durable, and only then may the insert start.
+   */
+  group(id: string, table: TableName, members: string[]): Promise<void> {
+    const seg = this.active;
+    // The record must outlive its members' files: its file is kept while the group is open.
+    seg.open.add(id);
+    this.blockSegment.set(id, seg);
+    this.groups.set(id, members);
+    const payload = Buffer.concat([Buffer.of(KIND_GROUP), Buffer.from(JSON.stringify({ id, table, members }))]);
+    return this.write(frame(payload), true).catch((e: unknown) => {
+      this.groups.delete(id);
+      this.forget(id);
+      throw e;
+    });
+  }
+
+  /** Mark a block (or a group insert, and so its members) stored; its file goes once every block in it is settled. */
   stored(id: string): void {
     this.settle(id, KIND_STORED, { id });
   }
@@ -186,9 +214,12 @@ export class WriteAheadLog {
   }
 
   private settle(id: string, kind: number, body: object): void {
+    const members = this.groups.get(id);
+    this.groups.delete(id);
     if (!this.forget(id)) return;
     // Losing this record to a crash costs only a replay, which the store deduplicates.
     void this.write(frame(Buffer.concat([Buffer.of(kind), Buffer.from(JSON.stringify(body))])), false).catch(() => undefined);
+    for (const m of members ?? []) this.forget(m);
   }
 
   // Take a block off its file's open set (removing the file once nothing in it is open);
@@ -324,6 +355,7 @@ export class WriteAheadLog {
   private recover(): WalBlock[] {
     const files = readdirSync(this.dir).filter((f) => /^\d{12}\.wal$/.test(f)).sort();
     const blocks = new Map<string, WalBlock>();
+    const groups = new Map<string, { table: TableName; members: string[] }>();
     let torn = 0;
     for (const f of files) {
       const seg: Segment = { seq: Number(f.slice(0, 12)), path: join(this.dir, f), open: new Set(), batches: new Map() };
@@ -337,7 +369,7 @@ export class WriteAheadLog {
         const payload = data.subarray(off + 8, off + 8 + len);
         if (crc32(payload) !== sum || len === 0) break;
         off += 8 + len;
-        this.readRecord(payload, seg, blocks);
+        this.readRecord(payload, seg, blocks, groups);
       }
       torn += data.length - off;
       for (const [b, t] of seg.batches) this.known.set(b, t);
@@ -346,19 +378,51 @@ export class WriteAheadLog {
     // A request's deferred rows whose own rows never reached the log: the request was not
     // acknowledged, and its retry brings them again.
     const orphans = [...blocks.values()].filter((b) => b.after !== undefined && !this.known.has(b.after));
-    for (const b of orphans) this.forgetRecovered(b.id, blocks);
+    for (const b of orphans) this.forgetRecovered(b.id, blocks, groups);
     if (orphans.length > 0) this.log.info({ blocks: orphans.length }, 'write-ahead log holds deferred rows of requests whose data it does not hold (never acknowledged); dropped');
     this.removeStrayFiles();
-    const replay = [...blocks.values()];
+    const replay = this.replayUnits(blocks, groups);
     if (replay.length > 0) this.log.info({ blocks: replay.length, rows: replay.reduce((a, b) => a + b.rows, 0) }, 'write-ahead log holds blocks not yet stored; replaying');
     return replay;
   }
 
-  private readRecord(payload: Buffer, seg: Segment, blocks: Map<string, WalBlock>): void {
+  // What to replay, in log order: each open group insert as it was made (same blocks, same
+  // token), where its first member was; the other open blocks one by one.
+  private replayUnits(blocks: Map<string, WalBlock>, groups: Map<string, { table: TableName; members: string[] }>): WalBlock[] {
+    const groupOf = new Map<string, string>();
+    for (const [id, g] of groups) for (const m of g.members) groupOf.set(m, id);
+    const units: WalBlock[] = [];
+    const done = new Set<string>();
+    for (const b of blocks.values()) {
+      const gid = groupOf.get(b.id);
+      if (gid === undefined) {
+        units.push(b);
+        continue;
+      }
+      if (done.has(gid)) continue;
+      done.add(gid);
+      const members = groups.get(gid)!.members.map((m) => blocks.get(m)).filter((m): m is WalBlock => m !== undefined);
+      this.groups.set(gid, members.map((m) => m.id));
+      units.push({
+        id: gid,
+        table: b.table,
+        rows: members.reduce((a, m) => a + m.rows, 0),
+        batches: members.flatMap((m) => m.batches),
+        bytes: members.reduce((a, m) => a + m.bytes, 0),
+        members: members.map((m) => m.id),
+        paths: members.map((m) => m.path!),
+      });
+    }
+    // A group none of whose members is left was stored (its mark may not have reached the disk).
+    for (const id of groups.keys()) if (!done.has(id)) this.forget(id);
+    return units;
+  }
+
+  private readRecord(payload: Buffer, seg: Segment, blocks: Map<string, WalBlock>, groups: Map<string, { table: TableName; members: string[] }>): void {
     const kind = payload[0];
     if (kind === KIND_BLOCK) {
       const h = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; bytes: number; crc: number; replaces?: string[]; after?: string };
-      for (const id of h.replaces ?? []) this.forgetRecovered(id, blocks);
+      for (const id of h.replaces ?? []) this.forgetRecovered(id, blocks, groups);
       // The file's time is unknown after a restart; count the ids as fresh so the window starts now.
       for (const b of h.batches) seg.batches.set(b, Date.now());
       const path = join(this.blockDir, `${h.id}.native`);
@@ -374,15 +438,25 @@ export class WriteAheadLog {
       this.blockPath.set(h.id, path);
     } else if (kind === KIND_STORED || kind === KIND_DROPPED) {
       const { id } = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string };
-      this.forgetRecovered(id, blocks);
+      this.forgetRecovered(id, blocks, groups);
+    } else if (kind === KIND_GROUP) {
+      const g = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string; table: TableName; members: string[] };
+      groups.set(g.id, { table: g.table, members: g.members });
+      seg.open.add(g.id);
+      this.blockSegment.set(g.id, seg);
     } else if (kind === KIND_BATCHES) {
       const { batches } = JSON.parse(payload.subarray(1).toString('utf8')) as { batches: [string, number][] };
       for (const [b, t] of batches) seg.batches.set(b, t);
     }
   }
 
-  // While reading: a block settled by a later record is not replayed.
-  private forgetRecovered(id: string, blocks: Map<string, WalBlock>): void {
+  // While reading: a block settled by a later record is not replayed; a settled group settles its members.
+  private forgetRecovered(id: string, blocks: Map<string, WalBlock>, groups: Map<string, { table: TableName; members: string[] }>): void {
+    const g = groups.get(id);
+    if (g) {
+      groups.delete(id);
+      for (const m of g.members) this.forgetRecovered(m, blocks, groups);
+    }
     blocks.delete(id);
     this.blockSegment.get(id)?.open.delete(id);
     this.blockSegment.delete(id);

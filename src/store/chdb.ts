@@ -2,10 +2,10 @@
 //
 // chDB binds one data directory per process and its synchronous calls block the event loop,
 // so this store uses only the async calls and refuses a second directory in one process.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
 import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
@@ -102,14 +102,15 @@ export class ChdbStore implements Store {
   // without one (no write-ahead log) is written to a scratch file under the data directory.
   async insertNative(table: TableName, block: NativeInput, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
-    let path = block.path;
+    let path = block.paths ? filesPattern(block.paths) : block.path;
     let scratch: string | undefined;
     if (path === undefined) {
-      if (!block.bytes) throw tsError('TS_ERR_INTERNAL', [`a Native insert into ${table} has neither bytes nor a file`]);
+      const bytes = block.bytes ?? (block.paths ? Buffer.concat(await Promise.all(block.paths.map((f) => readFile(f)))) : undefined);
+      if (!bytes) throw tsError('TS_ERR_INTERNAL', [`a Native insert into ${table} has neither bytes nor a file`]);
       const dir = join(this.location, 'tmp-inserts');
       mkdirSync(dir, { recursive: true });
       scratch = path = join(dir, `${randomUUID()}.native`);
-      await writeFile(path, block.bytes);
+      await writeFile(path, bytes);
     }
     try {
       // The file's name is ours (a UUID under our directories), written as a string literal:
@@ -177,4 +178,16 @@ function storeError(e: unknown, what: string): Error {
   const msg = e instanceof Error ? e.message : String(e);
   const code = Number(/Code: (\d+)/.exec(msg)?.[1] ?? -1);
   return tsError('TS_ERR_STORE', [`${what.slice(0, 120)}: ${msg.split('\n')[0]}`], { cause: msg, transient: code >= 0 && transientStoreFailure(code) });
+}
+
+// Several block files as one INFILE: the engine expands `dir/{a,b}.native` and squashes their
+// blocks into one part. It skips a name that matches no file, so each must exist; names with
+// glob characters of their own go through a scratch file instead (undefined).
+function filesPattern(paths: string[]): string | undefined {
+  if (paths.length === 1) return paths[0];
+  const dir = dirname(paths[0]!);
+  const names = paths.map((p) => basename(p));
+  if (paths.some((p) => dirname(p) !== dir) || names.some((n) => /[{},*?\[\]'\\]/.test(n))) return undefined;
+  for (const p of paths) if (!existsSync(p)) throw tsError('TS_ERR_INTERNAL', [`block file ${p} of a Native insert is missing`]);
+  return join(dir, `{${names.join(',')}}`);
 }

@@ -57,7 +57,7 @@ export class RemoteStore implements Store {
 
   async insertNative(table: TableName, block: NativeInput, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
-    const body = block.bytes ?? (block.path !== undefined ? await readFile(block.path) : undefined);
+    const body = block.bytes ?? (block.paths !== undefined ? Buffer.concat(await Promise.all(block.paths.map((f) => readFile(f)))) : block.path !== undefined ? await readFile(block.path) : undefined);
     if (!body) throw tsError('TS_ERR_INTERNAL', [`a Native insert into ${table} has neither bytes nor a file`]);
     return this.insertBody(table, 'Native', body, rows, opts);
   }

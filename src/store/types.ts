@@ -44,6 +44,8 @@ export interface InsertResult {
 export interface NativeInput {
   bytes?: Buffer;
   path?: string;
+  /** Several files whose blocks are inserted as one (in this order): one insert, one part. */
+  paths?: string[];
 }
 
 export interface Store {
