@@ -52,6 +52,7 @@ interface ServeFlags extends StoreFlags {
   walFsync: 'always' | 'interval' | 'off';
   batchLinger: number;
   batchMaxRows: number;
+  insertEvery: number;
   quotas: 'on' | 'off';
   memoryLimit?: number;
   mergeNice: number;
@@ -103,6 +104,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--policy-interval <seconds>', 'run the scheduled policies (retention, tiers) this often; 0: never').env('TENANTSCOPE_POLICY_INTERVAL').default(300).argParser(nonNegativeInt))
   .addOption(new Option('--policy-budget-ms <ms>', 'longest an ingest request waits for its streamed policy verdict').env('TENANTSCOPE_POLICY_BUDGET_MS').default(50).argParser(nonNegativeInt))
   .addOption(new Option('--wal-fsync <policy>', 'when the write-ahead log reaches the disk: before each acknowledgement (always), every 200 ms (interval), or when the OS decides (off)').env('TENANTSCOPE_WAL_FSYNC').choices(['always', 'interval', 'off']).default('always'))
+  .addOption(new Option('--insert-every <ms>', 'under load, a table\'s inserts start at most this often; the blocks logged in between go in together as one part').env('TENANTSCOPE_INSERT_EVERY_MS').default(250).argParser(nonNegativeInt))
   .addOption(new Option('--batch-linger <ms>', 'longest rows wait for other requests\' rows before their table is written (one block, one insert)').env('TENANTSCOPE_BATCH_LINGER_MS').default(20).argParser(nonNegativeInt))
   .addOption(new Option('--batch-max-rows <n>', 'write a table at once when this many rows wait').env('TENANTSCOPE_BATCH_MAX_ROWS').default(50_000).argParser(positiveInt))
   .addOption(new Option('--quotas <on|off>', "enforce each tenant's ingest quota (records/s, bytes/s; 429 over it)").env('TENANTSCOPE_QUOTAS').choices(['on', 'off']).default('on'))
@@ -135,7 +137,7 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       policyIntervalMs: flags.policyInterval * 1000,
       policyStream: { budgetMs: flags.policyBudgetMs },
       wal: { fsync: flags.walFsync },
-      writer: { lingerMs: flags.batchLinger, maxRows: flags.batchMaxRows },
+      writer: { lingerMs: flags.batchLinger, maxRows: flags.batchMaxRows, insertEveryMs: flags.insertEvery },
       quotas: flags.quotas !== 'off',
       memory: flags.memoryLimit ? { maxRssBytes: flags.memoryLimit } : undefined,
       mergeNice: flags.mergeNice,
