@@ -189,6 +189,8 @@ test('blocks logged while an insert is under way are answered once logged, and t
   };
   const inserts: number[] = [];
   const writer = new BatchWriter(slow, log, { lingerMs: 5, insertEveryMs: 0 }, { onFlush: (_t, rows) => inserts.push(rows) }, wal);
+  // Parts are counted below: no merge may join them first.
+  await store.exec('SYSTEM STOP MERGES ingest_usage');
   const head = writer.write('ingest_usage', usageChunk('group-a', 1), { batchId: 'g-0' });
   await insertStarted;
   // The store is busy with the first block: these are logged and answered without waiting for it.
@@ -200,6 +202,7 @@ test('blocks logged while an insert is under way are answered once logged, and t
   assert.equal(inserts, [1, 9], 'the three blocks logged meanwhile went in as one insert');
   assert.is(await rowsOf('group-a'), 10);
   const [parts] = await store.query<{ n: string }>("SELECT uniqExact(_part) AS n FROM ingest_usage WHERE tenant_id = 'group-a'");
+  await store.exec('SYSTEM START MERGES ingest_usage');
   assert.is(parts!.n, '2', 'one part per insert');
   await writer.close();
   const reopened = await WriteAheadLog.open(dir, log);
@@ -253,6 +256,33 @@ test('a block that replaces deferred blocks settles them: a crash replays either
   assert.equal(fourth.replay, []);
   assert.equal(readdirSync(dir).filter((f) => f.endsWith('.wal')).length, 1, 'settled log files are removed');
   assert.equal(readdirSync(join(dir, 'blocks')), [], 'and so are the files of settled blocks');
+  await fourth.wal.close();
+});
+
+test('deferred rows live in their log record, not in a file of their own, and replay from it, alone or in their group', async () => {
+  const dir = walDir();
+  const first = await WriteAheadLog.open(dir, log);
+  const writer = new BatchWriter(store, log, { lingerMs: 5, deferMs: 60_000 }, {}, first.wal);
+  await Promise.all([1, 2, 3].map((n) => writer.write('ingest_usage', usageChunk('inline-a', n), { deferred: true })));
+  assert.equal(readdirSync(join(dir, 'blocks')), [], 'no block file for deferred rows');
+  // A crash now: the log is gone before any insert (the writer's close then stores nothing).
+  await first.wal.close();
+  await writer.close();
+  assert.is(await rowsOf('inline-a'), 0);
+  const second = await WriteAheadLog.open(dir, log);
+  assert.equal(second.replay.map((b) => [b.rows, b.inline, b.body?.length === b.bytes]).sort(), [[1, true, true], [2, true, true], [3, true, true]]);
+  const [a, b] = second.replay;
+  await second.wal.group('inline-group', 'ingest_usage', [a!.id, b!.id]);
+  await second.wal.close();
+  // Another crash, after the group was logged: the group replays as made, from the records' bytes.
+  const third = await WriteAheadLog.open(dir, log);
+  assert.equal(third.replay.map((u) => [u.id, u.rows]), [['inline-group', a!.rows + b!.rows], [second.replay[2]!.id, second.replay[2]!.rows]]);
+  const again = new BatchWriter(store, log, {}, {}, third.wal);
+  await again.replay(third.replay);
+  await again.close();
+  assert.is(await rowsOf('inline-a'), 6, 'every deferred row once');
+  const fourth = await WriteAheadLog.open(dir, log);
+  assert.equal(fourth.replay, []);
   await fourth.wal.close();
 });
 

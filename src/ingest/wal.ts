@@ -22,6 +22,10 @@
 //   2 stored  JSON {id}: the block is in the store
 //   3 dropped JSON {id, reason}: the store refused the block for good; never replayed
 //   4 batches JSON {batches: [[id, ms], ...]}: batch ids carried over from a removed file
+//   6 inline  [u32 LE header length][header JSON as for kind 1, without crc][Native block]: a
+//             small block of deferred rows kept in the record itself (the record's CRC covers
+//             it): a file per request's usage or rollup rows would cost a file creation, an
+//             fsync and a removal each, several per request
 //   5 group   JSON {id, table, members}: the logged blocks `members` go to the store together,
 //             in one insert whose deduplication token is `id`; durable before that insert
 //             starts, so a replay makes the same insert again (same blocks, same token) and
@@ -75,9 +79,17 @@ export interface WalBlock {
   bytes: number;
   /** The block's file, once logged. */
   path?: string;
-  /** A group insert (see `group`): the logged blocks it carries, and their files in order. */
+  /** Kept in the log record itself, not in a file (small deferred rows); its body stays in memory. */
+  inline?: boolean;
+  /** A group insert (see `group`): the logged blocks it carries, and where each one's bytes are, in order. */
   members?: string[];
-  paths?: string[];
+  parts?: BlockPart[];
+}
+
+/** Where a logged block's bytes are: its file, or (inline blocks) in memory. */
+export interface BlockPart {
+  path?: string;
+  body?: Buffer;
 }
 
 const KIND_BLOCK = 1;
@@ -85,6 +97,7 @@ const KIND_STORED = 2;
 const KIND_DROPPED = 3;
 const KIND_BATCHES = 4;
 const KIND_GROUP = 5;
+const KIND_INLINE = 6;
 
 interface Segment {
   seq: number;
@@ -146,20 +159,26 @@ export class WriteAheadLog {
     const body = block.body;
     if (!body) return Promise.reject(new Error(`block ${block.id} has no body to log`));
     const path = join(this.blockDir, `${block.id}.native`);
-    const header = { id: block.id, table: block.table, rows: block.rows, batches: block.batches, bytes: body.length, crc: crc32(body), ...(block.replaces ? { replaces: block.replaces } : {}), ...(block.after ? { after: block.after } : {}) };
-    const payload = Buffer.concat([Buffer.of(KIND_BLOCK), Buffer.from(JSON.stringify(header))]);
+    const fields = { id: block.id, table: block.table, rows: block.rows, batches: block.batches, bytes: body.length, ...(block.replaces ? { replaces: block.replaces } : {}), ...(block.after ? { after: block.after } : {}) };
+    let payload: Buffer;
+    if (block.inline) {
+      const header = Buffer.from(JSON.stringify(fields));
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(header.length, 0);
+      payload = Buffer.concat([Buffer.of(KIND_INLINE), len, header, body]);
+    } else payload = Buffer.concat([Buffer.of(KIND_BLOCK), Buffer.from(JSON.stringify({ ...fields, crc: crc32(body) }))]);
     const seg = this.active;
     seg.open.add(block.id);
     this.blockSegment.set(block.id, seg);
-    this.blockPath.set(block.id, path);
+    if (!block.inline) this.blockPath.set(block.id, path);
     const now = Date.now();
     for (const b of block.batches) {
       seg.batches.set(b, now);
       this.known.set(b, now);
     }
-    const written = this.write(frame(payload), this.opts.fsync === 'always', { path, body })
+    const written = this.write(frame(payload), this.opts.fsync === 'always', block.inline ? undefined : { path, body })
       .then(() => {
-        block.path = path;
+        if (!block.inline) block.path = path;
       })
       .catch((e: unknown) => {
         // Not logged, so not acknowledged: a retry of its requests must be taken as new.
@@ -410,7 +429,7 @@ export class WriteAheadLog {
         batches: members.flatMap((m) => m.batches),
         bytes: members.reduce((a, m) => a + m.bytes, 0),
         members: members.map((m) => m.id),
-        paths: members.map((m) => m.path!),
+        parts: members.map((m) => (m.path !== undefined ? { path: m.path } : { body: m.body! })),
       });
     }
     // A group none of whose members is left was stored (its mark may not have reached the disk).
@@ -439,6 +458,15 @@ export class WriteAheadLog {
     } else if (kind === KIND_STORED || kind === KIND_DROPPED) {
       const { id } = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string };
       this.forgetRecovered(id, blocks, groups);
+    } else if (kind === KIND_INLINE) {
+      const hlen = payload.readUInt32LE(1);
+      const h = JSON.parse(payload.subarray(5, 5 + hlen).toString('utf8')) as { id: string; table: TableName; rows: number; batches: string[]; bytes: number; after?: string };
+      const body = Buffer.from(payload.subarray(5 + hlen));
+      for (const b of h.batches) seg.batches.set(b, Date.now());
+      if (body.length !== h.bytes) return;
+      blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, bytes: h.bytes, body, inline: true, ...(h.after ? { after: h.after } : {}) });
+      seg.open.add(h.id);
+      this.blockSegment.set(h.id, seg);
     } else if (kind === KIND_GROUP) {
       const g = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string; table: TableName; members: string[] };
       groups.set(g.id, { table: g.table, members: g.members });

@@ -23,7 +23,8 @@
 // never reached the log are dropped with the unacknowledged request, whose retry brings them
 // again.
 import { randomUUID } from 'node:crypto';
-import type { Store, TableName } from '../store/types.js';
+import { readFile } from 'node:fs/promises';
+import type { NativeInput, Store, TableName } from '../store/types.js';
 import { encodeBlock, type ColumnChunk } from '../store/native.js';
 import type { Logger } from '../log.js';
 import { isTenantscopeError, tsError } from '../errors.js';
@@ -214,7 +215,7 @@ export class BatchWriter {
   // insert carries them.
   private async defer(q: TableQueue, chunk: ColumnChunk, after: string | undefined): Promise<void> {
     const body = encodeBlock(chunk.schema, [chunk]);
-    const block: DeferredBlock = { id: randomUUID(), table: q.table, rows: chunk.rows, batches: [], body, bytes: body.length, loggedAt: 0 };
+    const block: DeferredBlock = { id: randomUUID(), table: q.table, rows: chunk.rows, batches: [], body, bytes: body.length, loggedAt: 0, inline: true };
     if (after) block.after = after;
     try {
       await this.wal!.append(block);
@@ -222,8 +223,7 @@ export class BatchWriter {
       // Not logged, so not acknowledged: the request fails and its rows must not be stored.
       throw tsError('TS_ERR_STORE', [`cannot append to the write-ahead log: ${e instanceof Error ? e.message : String(e)}`], { transient: true });
     }
-    // Its bytes are in its file now, which the insert reads.
-    delete block.body;
+    // Kept in the log record itself, so its (small) bytes stay in memory for the insert.
     block.loggedAt = performance.now();
     q.deferred.push(block);
     q.deferredBytes += block.bytes;
@@ -506,7 +506,7 @@ export class BatchWriter {
       batches: entries.flatMap((e) => e.block.batches),
       bytes,
       members: entries.map((e) => e.block.id),
-      paths: entries.map((e) => e.block.path!),
+      parts: entries.map((e) => (e.block.path !== undefined ? { path: e.block.path } : { body: e.block.body! })),
     };
     return { block, entries, logged: false };
   }
@@ -560,9 +560,8 @@ export class BatchWriter {
   private async insert(block: WalBlock): Promise<InsertOutcome> {
     const started = performance.now();
     const span = tracer.startSpan('tenantscope.store.insert', { attributes: { 'tenantscope.table': block.table, 'tenantscope.rows': block.rows, 'tenantscope.bytes': block.bytes } });
-    const input = block.paths ? { paths: block.paths } : { ...(block.body ? { bytes: block.body } : {}), ...(block.path ? { path: block.path } : {}) };
     try {
-      await this.store.insertNative(block.table, input, block.rows, { dedupToken: block.id });
+      await this.store.insertNative(block.table, await nativeInput(block), block.rows, { dedupToken: block.id });
       span.end();
       this.observer.onFlush?.(block.table, block.rows, block.bytes, performance.now() - started);
       return { ok: true };
@@ -574,6 +573,14 @@ export class BatchWriter {
       return { ok: false, transient: isTenantscopeError(e) && e.context.transient === true, error: e };
     }
   }
+}
+
+/** What the store reads for a block or group: files where every block has one, else the bytes. */
+async function nativeInput(block: WalBlock): Promise<NativeInput> {
+  if (!block.parts) return { ...(block.body ? { bytes: block.body } : {}), ...(block.path ? { path: block.path } : {}) };
+  const parts = block.parts;
+  if (parts.every((p) => p.path !== undefined)) return { paths: parts.map((p) => p.path!) };
+  return { bytes: Buffer.concat(await Promise.all(parts.map((p) => p.body ?? readFile(p.path!)))) };
 }
 
 /** Rows logged and not yet in the store: the backlog and the insert under way. */
