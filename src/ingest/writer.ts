@@ -414,9 +414,10 @@ export class BatchWriter {
         if (!q.current) {
           this.admitDeferred(q);
           if (q.backlog.length === 0) break;
-          // Under load, the next insert waits for its turn and takes all that was logged meanwhile.
+          // Under load, the next insert waits for its turn and takes all that was logged
+          // meanwhile; never while a request waits for it (one logged on an idle table).
           const turn = q.lastInsertAt + this.opts.insertEveryMs - performance.now();
-          if (turn > 0 && !q.urgent && !this.closed && unstoredRows(q) < this.opts.maxRows) {
+          if (turn > 0 && !q.urgent && !this.closed && unstoredRows(q) < this.opts.maxRows && q.backlog.every((e) => e.waiters.length === 0)) {
             q.retryTimer ??= setTimeout(() => {
               q.retryTimer = undefined;
               this.startInserts(q);
