@@ -94,7 +94,9 @@ http('a gzip request body is inflated; what the client does not use is refused a
 });
 
 const outages: Array<[Outage, RegExp]> = [
-  ['refuse', /ECONNREFUSED/],
+  // A keep-alive socket the client pooled before the outage may be the one that fails: then
+  // it is the reset of that connection, not a refused new one, that says why.
+  ['refuse', /ECONNREFUSED|socket hang up|ECONNRESET/],
   ['reset', /socket hang up|ECONNRESET/],
   ['503', /503 Service Unavailable/],
 ];
