@@ -7,6 +7,7 @@ import { loadRegistry, type Registry } from '../src/config/index.js';
 import type { ResourceGroup, SpanRecord } from '../src/ingest/otlp/types.js';
 import type { StoredSlice } from '../src/ingest/pipeline.js';
 import { emptySpan } from '../src/ingest/otlp/flatten.js';
+import { spanRows } from '../src/ingest/rows.js';
 import { onlyTenants } from '../src/http/metrics.js';
 import { TenantscopeMetrics } from '../src/telemetry/metrics.js';
 
@@ -27,9 +28,12 @@ function span(ms: number, status = 0, kind = 2): SpanRecord {
   };
 }
 
+/** A tenant's stored spans as ingest reports them: SLI events counted while the columns are written. */
 function slice(tenantId: string, spans: SpanRecord[]): StoredSlice {
   const group: ResourceGroup<SpanRecord> = { resource: { attributes: { 'tenant.id': tenantId }, droppedAttributesCount: 0, schemaUrl: '' }, items: spans };
-  return { tenantId, records: spans.length, bytes: spans.length * 100, groups: [group] };
+  const slowNs = Math.round(registry.tenant(tenantId)!.slo.latencyThresholdMs * 1e6);
+  const rows = spanRows({ tenantId, retentionDays: 30, batchId: 'metrics-test', slowNs }, [group]);
+  return { tenantId, records: rows.rows, bytes: spans.length * 100, ...(rows.sli ? { sli: rows.sli } : {}) };
 }
 
 /** The value of the one sample of `name` whose labels include all of `labels`. */
@@ -52,6 +56,17 @@ test('stored spans are counted per tenant, with their bytes and the SLI events t
   assert.is(sample(text, 'tenantscope_sli_bad_events_total', { ...acme, sli: 'availability' }), 1);
   assert.is(sample(text, 'tenantscope_sli_bad_events_total', { ...acme, sli: 'latency' }), 1);
   assert.is(sample(text, 'tenantscope_slo_objective_ratio', { ...acme, sli: 'availability' }), registry.tenant('acme-dist')!.slo.availability);
+  await m.close();
+});
+
+test('a span that cannot be stored (a time after 2262) is no SLI event: the counters agree with what the SLO report reads', async () => {
+  const m = new TenantscopeMetrics(registry);
+  const late = { ...span(10, 2), endTimeUnixNano: '9300000000000000000' };
+  m.stored('traces', [slice('acme-dist', [span(10), late])], [], {});
+  const text = await m.text();
+  const acme = { tenant: 'acme-dist', tier: 'shared' };
+  assert.is(sample(text, 'tenantscope_sli_events_total', { ...acme, sli: 'availability' }), 1);
+  assert.is(sample(text, 'tenantscope_sli_bad_events_total', { ...acme, sli: 'availability' }), 0);
   await m.close();
 });
 
@@ -88,7 +103,7 @@ test('past the tenant label limit, tenants are folded into tenant="other" and th
 
 test('records no tenant can be charged for are counted as tenant="unattributed"', async () => {
   const m = new TenantscopeMetrics(registry);
-  m.stored('logs', [{ tenantId: '', records: 3, bytes: 30, groups: [] }], [], {});
+  m.stored('logs', [{ tenantId: '', records: 3, bytes: 30 }], [], {});
   assert.is(sample(await m.text(), 'tenantscope_ingested_log_records_total', { tenant: 'unattributed', tier: 'none' }), 3);
   await m.close();
 });

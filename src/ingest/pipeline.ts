@@ -6,7 +6,7 @@ import type { Principal, Registry } from '../config/index.js';
 import type { AnyDecoded, LogRecord, MetricPoint, PartialSuccess, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
 import { limitWarning } from './otlp/limits.js';
 import { assignTenants, type Rejection } from './tenancy.js';
-import { logRows, metricRows, spanRows, usageRows, type EncodedRows, type RowContext, type UsageRow } from './rows.js';
+import { logRows, metricRows, spanRows, usageRows, type EncodedRows, type RowContext, type SliCounts, type UsageRow } from './rows.js';
 import type { BatchWriter } from './writer.js';
 import type { TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
@@ -44,8 +44,8 @@ export interface StoredSlice {
   records: number;
   /** Bytes of the stored rows. */
   bytes: number;
-  /** The tenant's resource groups as stored (spans, log records or metric points). */
-  groups: ResourceGroup<unknown>[];
+  /** Spans: the stored server spans' SLI events. */
+  sli?: SliCounts;
 }
 
 /**
@@ -144,7 +144,7 @@ export class IngestPipeline {
     const summary = this.policies ? new SummaryBuilder(principal, batchId, decoded.signal) : undefined;
 
     for (const slice of slices) {
-      const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId, receivedMs: now };
+      const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId, receivedMs: now, slowNs: Math.round(slice.tenant.slo.latencyThresholdMs * 1e6) };
       if (this.redaction) {
         const red = this.redaction.telemetry(slice.tenant, decoded.signal, slice.groups, now);
         if (red.chunk) {
@@ -170,7 +170,7 @@ export class IngestPipeline {
       writes.push(this.writer.write(table, enc.chunk, { batchId }));
       // The rollup's sums are read only by reports: deferred, like the usage rows.
       if (enc.sums) writes.push(this.writer.write('resource_minute_sums', enc.sums, { deferred: true, after: batchId }));
-      if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes, groups: slice.groups });
+      if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes, ...(enc.sli ? { sli: enc.sli } : {}) });
       accepted += enc.rows;
       perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
       usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes, encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));

@@ -9,12 +9,25 @@ import { MinuteSums } from './rollup.js';
 import { ByteSink, ColumnChunk, SizeSink, chunkOf, digits, writeDecimal64, writeParts, type BlockSchema } from '../store/native.js';
 import { INGEST_USAGE, LOGS, METRIC_POINTS, REDACTIONS, SPANS } from '../store/schemas.js';
 
+const SPAN_KIND_SERVER = 2;
+const STATUS_ERROR = 2;
+
 /** The largest nanosecond time a DateTime64(9) holds (2262-04-11). */
 const MAX_NS = '9223372036854775807';
 
 /** True when a decimal nanosecond string fits DateTime64(9). */
 export function storableTime(ns: string): boolean {
   return ns.length < 19 || (ns.length === 19 && ns <= MAX_NS);
+}
+
+/** A tenant's stored server spans of one request, as the SLO report's SLIs count them. */
+export interface SliCounts {
+  /** Server spans (kind 2): the events of both SLIs. */
+  total: number;
+  /** Of those, with status error (availability). */
+  errors: number;
+  /** Of those, slower than the tenant's latency threshold (latency). */
+  slow: number;
 }
 
 export interface EncodedRows {
@@ -24,6 +37,8 @@ export interface EncodedRows {
   unstorable: number;
   /** Spans only: the stored spans' per-minute sums for the rollup (`resource_minute_sums` rows). */
   sums?: ColumnChunk;
+  /** Spans only: the stored spans' SLI events, counted while their columns are written. */
+  sli?: SliCounts;
 }
 
 export interface RowContext {
@@ -36,6 +51,8 @@ export interface RowContext {
    * in another partition) is the same block and the store's deduplication recognises it.
    */
   receivedMs?: number;
+  /** Spans: the tenant's latency threshold in nanoseconds (slower server spans are bad latency events). */
+  slowNs?: number;
 }
 
 // Column streams by name: a plain column has one stream, an array or map a sizes stream
@@ -221,6 +238,8 @@ export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): 
   const g = new GroupColumns(c, SP, ctx);
   let unstorable = 0;
   const sums = new MinuteSums(ctx.tenantId, ctx.retentionDays, ctx.receivedMs ?? Date.now());
+  const sli: SliCounts = { total: 0, errors: 0, slow: 0 };
+  const slowNs = ctx.slowNs ?? Infinity;
   const start = bytesOf(c, SP.start_time!);
   const end = bytesOf(c, SP.end_time!);
   const duration = bytesOf(c, SP.duration_ns!);
@@ -265,6 +284,11 @@ export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): 
       const endNs = nanos(s.endTimeUnixNano);
       const d = durationNs(startS, startNs, endS, endNs);
       sums.add(s, service, Math.floor(startS / 60), d);
+      if (s.kind === SPAN_KIND_SERVER) {
+        sli.total++;
+        if (s.statusCode === STATUS_ERROR) sli.errors++;
+        if (d > slowNs) sli.slow++;
+      }
       g.row(s.scope);
       writeParts(start, startS, startNs);
       writeParts(end, endS, endNs);
@@ -309,7 +333,7 @@ export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): 
     }
   }
   const sumRows = sums.chunk();
-  return { chunk: c, rows: c.rows, unstorable, ...(sumRows.rows > 0 ? { sums: sumRows } : {}) };
+  return { chunk: c, rows: c.rows, unstorable, sli, ...(sumRows.rows > 0 ? { sums: sumRows } : {}) };
 }
 
 /** Encode log records of one tenant as `logs` rows. */

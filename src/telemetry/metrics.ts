@@ -11,14 +11,13 @@ import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { Registry } from '../config/index.js';
 import type { IngestObserver, StoredSlice } from '../ingest/pipeline.js';
 import type { Rejection } from '../ingest/tenancy.js';
-import type { ResourceGroup, Signal, SpanRecord } from '../ingest/otlp/types.js';
+import type { Signal } from '../ingest/otlp/types.js';
+import type { SliCounts } from '../ingest/rows.js';
 import type { WriterObserver } from '../ingest/writer.js';
 import type { TableName } from '../store/types.js';
 import { TenantLabels } from './tenant-labels.js';
 
 /** OTLP SpanKind SERVER and Status ERROR (the SLO report counts the same spans). */
-const SPAN_KIND_SERVER = 2;
-const STATUS_ERROR = 2;
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const ROWS_BUCKETS = [1, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000];
@@ -145,7 +144,7 @@ export class TenantscopeMetrics implements IngestObserver {
       const l = this.labels.of(s.tenantId);
       this.records[signal].add(s.records, { ...l });
       this.bytes.add(s.bytes, { ...l, signal });
-      if (signal === 'traces') this.countSli(s.tenantId, l, s.groups as ResourceGroup<SpanRecord>[]);
+      if (signal === 'traces' && s.sli) this.countSli(l, s.sli);
     }
     for (const r of rejections) this.rejected.add(r.records, { ...this.labels.of(r.tenantId), signal, reason: r.reason });
     for (const [tenant, byClass] of Object.entries(redactions)) {
@@ -210,36 +209,15 @@ export class TenantscopeMetrics implements IngestObserver {
     await this.provider.shutdown();
   }
 
-  // The SLO report's SLIs, counted as spans arrive: server spans; bad when their status is
-  // error (availability) or they took longer than the tenant's threshold (latency).
-  private countSli(tenantId: string, l: { tenant: string; tier: string }, groups: ResourceGroup<SpanRecord>[]): void {
-    const tenant = this.registry.tenant(tenantId);
-    if (!tenant) return;
-    const slowNs = BigInt(Math.round(tenant.slo.latencyThresholdMs * 1e6));
-    let total = 0;
-    let errors = 0;
-    let slow = 0;
-    for (const g of groups) {
-      for (const s of g.items) {
-        if (s.kind !== SPAN_KIND_SERVER) continue;
-        total++;
-        if (s.statusCode === STATUS_ERROR) errors++;
-        if (durationNs(s) > slowNs) slow++;
-      }
-    }
-    if (total === 0) return;
-    this.sliEvents.add(total, { ...l, sli: 'availability' });
-    this.sliEvents.add(total, { ...l, sli: 'latency' });
-    this.sliBad.add(errors, { ...l, sli: 'availability' });
-    this.sliBad.add(slow, { ...l, sli: 'latency' });
-  }
-}
-
-function durationNs(s: SpanRecord): bigint {
-  try {
-    return BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano);
-  } catch {
-    return 0n;
+  // The SLO report's SLIs, counted as spans are stored (ingest counts them while it writes
+  // their columns): server spans; bad when their status is error (availability) or they took
+  // longer than the tenant's threshold (latency).
+  private countSli(l: { tenant: string; tier: string }, sli: SliCounts): void {
+    if (sli.total === 0) return;
+    this.sliEvents.add(sli.total, { ...l, sli: 'availability' });
+    this.sliEvents.add(sli.total, { ...l, sli: 'latency' });
+    this.sliBad.add(sli.errors, { ...l, sli: 'availability' });
+    this.sliBad.add(sli.slow, { ...l, sli: 'latency' });
   }
 }
 
