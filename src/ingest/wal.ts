@@ -168,8 +168,7 @@ export class WriteAheadLog {
       payload = Buffer.concat([Buffer.of(KIND_INLINE), len, header, body]);
     } else payload = Buffer.concat([Buffer.of(KIND_BLOCK), Buffer.from(JSON.stringify({ ...fields, crc: crc32(body) }))]);
     const seg = this.active;
-    seg.open.add(block.id);
-    this.blockSegment.set(block.id, seg);
+    this.openIn(seg, block.id);
     if (!block.inline) this.blockPath.set(block.id, path);
     const now = Date.now();
     for (const b of block.batches) {
@@ -201,8 +200,7 @@ export class WriteAheadLog {
   group(id: string, table: TableName, members: string[]): Promise<void> {
     const seg = this.active;
     // The record must outlive its members' files: its file is kept while the group is open.
-    seg.open.add(id);
-    this.blockSegment.set(id, seg);
+    this.openIn(seg, id);
     this.groups.set(id, members);
     const payload = Buffer.concat([Buffer.of(KIND_GROUP), Buffer.from(JSON.stringify({ id, table, members }))]);
     return this.write(frame(payload), true).catch((e: unknown) => {
@@ -452,8 +450,7 @@ export class WriteAheadLog {
         return;
       }
       blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, bytes: h.bytes, path, ...(h.after ? { after: h.after } : {}) });
-      seg.open.add(h.id);
-      this.blockSegment.set(h.id, seg);
+      this.openIn(seg, h.id);
       this.blockPath.set(h.id, path);
     } else if (kind === KIND_STORED || kind === KIND_DROPPED) {
       const { id } = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string };
@@ -465,17 +462,21 @@ export class WriteAheadLog {
       for (const b of h.batches) seg.batches.set(b, Date.now());
       if (body.length !== h.bytes) return;
       blocks.set(h.id, { id: h.id, table: h.table, rows: h.rows, batches: h.batches, bytes: h.bytes, body, inline: true, ...(h.after ? { after: h.after } : {}) });
-      seg.open.add(h.id);
-      this.blockSegment.set(h.id, seg);
+      this.openIn(seg, h.id);
     } else if (kind === KIND_GROUP) {
       const g = JSON.parse(payload.subarray(1).toString('utf8')) as { id: string; table: TableName; members: string[] };
       groups.set(g.id, { table: g.table, members: g.members });
-      seg.open.add(g.id);
-      this.blockSegment.set(g.id, seg);
+      this.openIn(seg, g.id);
     } else if (kind === KIND_BATCHES) {
       const { batches } = JSON.parse(payload.subarray(1).toString('utf8')) as { batches: [string, number][] };
       for (const [b, t] of batches) seg.batches.set(b, t);
     }
+  }
+
+  // A block or group not yet settled keeps the file its record is in.
+  private openIn(seg: Segment, id: string): void {
+    seg.open.add(id);
+    this.blockSegment.set(id, seg);
   }
 
   // While reading: a block settled by a later record is not replayed; a settled group settles its members.

@@ -386,14 +386,16 @@ export class BatchWriter {
   private admitDeferred(q: TableQueue): void {
     if (q.deferred.length === 0) return;
     const now = performance.now();
-    const ready = q.deferred.filter((b) => this.isReady(b));
+    const ready: DeferredBlock[] = [];
+    const waiting: DeferredBlock[] = [];
+    for (const b of q.deferred) (this.isReady(b) ? ready : waiting).push(b);
     if (ready.length === 0) return;
     const due =
       q.urgent || this.closed || q.backlog.some((e) => !e.deferred) ||
       ready.some((b) => now - b.loggedAt >= this.opts.deferMs) ||
       ready.reduce((a, b) => a + b.rows, 0) >= this.opts.maxRows;
     if (!due) return;
-    q.deferred = q.deferred.filter((b) => !this.isReady(b));
+    q.deferred = waiting;
     for (const b of ready) {
       q.deferredBytes -= b.bytes;
       q.backlog.push({ block: b, waiters: [], fixed: false, deferred: true });

@@ -3,12 +3,12 @@
 // chDB binds one data directory per process and its synchronous calls block the event loop,
 // so this store uses only the async calls and refuses a second directory in one process.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
-import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 // Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
 // JS) and NaN/Inf as strings rather than null. The Distributed settings matter only on a
@@ -105,7 +105,7 @@ export class ChdbStore implements Store {
     let path = block.paths ? filesPattern(block.paths) : block.path;
     let scratch: string | undefined;
     if (path === undefined) {
-      const bytes = block.bytes ?? (block.paths ? Buffer.concat(await Promise.all(block.paths.map((f) => readFile(f)))) : undefined);
+      const bytes = await nativeBytes(block);
       if (!bytes) throw tsError('TS_ERR_INTERNAL', [`a Native insert into ${table} has neither bytes nor a file`]);
       const dir = join(this.location, 'tmp-inserts');
       mkdirSync(dir, { recursive: true });

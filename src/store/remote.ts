@@ -4,8 +4,7 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseError, ClickHouseLogLevel, type ClickHouseClient, type Logger as ClientLogger } from '@clickhouse/client';
 import { tsError } from '../errors.js';
 import { stageLogger } from '../log.js';
-import { CLUSTER_SETTINGS, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
-import { readFile } from 'node:fs/promises';
+import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 export interface RemoteStoreOptions {
   url: string;
@@ -57,7 +56,7 @@ export class RemoteStore implements Store {
 
   async insertNative(table: TableName, block: NativeInput, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
-    const body = block.bytes ?? (block.paths !== undefined ? Buffer.concat(await Promise.all(block.paths.map((f) => readFile(f)))) : block.path !== undefined ? await readFile(block.path) : undefined);
+    const body = await nativeBytes(block);
     if (!body) throw tsError('TS_ERR_INTERNAL', [`a Native insert into ${table} has neither bytes nor a file`]);
     return this.insertBody(table, 'Native', body, rows, opts);
   }

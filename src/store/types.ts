@@ -2,6 +2,8 @@
 // ClickHouse server (remote) sit behind it with the same SQL. Values always travel as bound
 // parameters (`{name:Type}`) or inside a data format, never spliced into SQL text.
 
+import { readFile } from 'node:fs/promises';
+
 export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'resource_minute_sums' | 'schema_migrations';
 
 /** Query parameters bound server-side as `{name:Type}` placeholders. */
@@ -46,6 +48,13 @@ export interface NativeInput {
   path?: string;
   /** Several files whose blocks are inserted as one (in this order): one insert, one part. */
   paths?: string[];
+}
+
+/** A Native input's bytes: as given, or read from its file(s) (several files' blocks in order). */
+export async function nativeBytes(input: NativeInput): Promise<Buffer | undefined> {
+  if (input.bytes) return input.bytes;
+  if (input.paths) return Buffer.concat(await Promise.all(input.paths.map((f) => readFile(f))));
+  return input.path !== undefined ? readFile(input.path) : undefined;
 }
 
 export interface Store {
