@@ -27,10 +27,13 @@ import {
   requiredIdProblem,
   setAttribute,
 } from './flatten.js';
-import { DEFAULT_DECODE_LIMITS, LeafLimiter, applyLimits } from './limits.js';
+import { DEFAULT_DECODE_LIMITS, LeafLimiter, RecordLimits, emptyLimitReport } from './limits.js';
+import { GroupCollector } from './collect.js';
 import type {
   AnyDecoded,
   DecodeLimits,
+  DecodeOutcome,
+  DecodeSink,
   Attributes,
   Exemplar,
   InvalidItem,
@@ -88,6 +91,9 @@ const SIGNALS: Record<
 
 let requestName = '';
 let invalid: InvalidItem[] = [];
+/** Where the request's groups and items go, and the limits applied before they go there. */
+let sink: DecodeSink<unknown> = new GroupCollector();
+let recordLimits = new RecordLimits(DEFAULT_DECODE_LIMITS, emptyLimitReport(DEFAULT_DECODE_LIMITS));
 const stName: string[] = [];
 const stIdx: number[] = [];
 let sp = 0;
@@ -513,10 +519,11 @@ function scope(o: Obj, s: Scope): void {
   }
 }
 
-function resourceGroup(o: Obj, signal: Signal): ResourceGroup<unknown> {
+// An envelope's resource (or scope) and schema URL are read before its items, wherever their
+// keys sit, so the sink knows whose items follow before the first one arrives.
+function resourceGroup(o: Obj, signal: Signal): void {
   const info = SIGNALS[signal];
   const r: Resource = { attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
-  const items: unknown[] = [];
   for (const k in o) {
     const v = o[k];
     if (v === null) continue;
@@ -525,37 +532,32 @@ function resourceGroup(o: Obj, signal: Signal): ResourceGroup<unknown> {
       enter('resource', -1);
       resource(ro, r);
       sp--;
-    } else if (k === info.scopes || k === info.scopesSnake) {
-      const list = messages(v, info.scopes);
-      for (let i = 0; i < list.length; i++) {
-        enter(info.scopes, i);
-        scopeGroup(element(list[i], info.scopes), signal, items);
-        sp--;
-      }
     } else if (k === 'schemaUrl' || k === 'schema_url') {
       r.schemaUrl = str(v, 'schemaUrl');
     }
   }
-  return { resource: r, items };
+  recordLimits.resource(r);
+  sink.group(r);
+  for (const k in o) {
+    const v = o[k];
+    if (v === null || (k !== info.scopes && k !== info.scopesSnake)) continue;
+    const list = messages(v, info.scopes);
+    for (let i = 0; i < list.length; i++) {
+      enter(info.scopes, i);
+      scopeGroup(element(list[i], info.scopes), signal);
+      sp--;
+    }
+  }
+  sink.groupEnd();
 }
 
-function scopeGroup(o: Obj, signal: Signal, items: unknown[]): void {
+function scopeGroup(o: Obj, signal: Signal): void {
   const info = SIGNALS[signal];
   const s: Scope = { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
   for (const k in o) {
     const v = o[k];
     if (v === null) continue;
-    if (k === info.items || k === info.itemsSnake) {
-      const list = messages(v, info.items);
-      for (let i = 0; i < list.length; i++) {
-        enter(info.items, i);
-        const el = element(list[i], info.items);
-        if (signal === 'traces') span(el, s, items as SpanRecord[]);
-        else if (signal === 'metrics') metric(el, s, items as MetricPoint[]);
-        else logRecord(el, s, items as LogRecord[]);
-        sp--;
-      }
-    } else if (k === 'scope') {
+    if (k === 'scope') {
       const so = obj(v, 'scope');
       enter('scope', -1);
       scope(so, s);
@@ -564,12 +566,26 @@ function scopeGroup(o: Obj, signal: Signal, items: unknown[]): void {
       s.schemaUrl = str(v, 'schemaUrl');
     }
   }
+  recordLimits.scope(s);
+  for (const k in o) {
+    const v = o[k];
+    if (v === null || (k !== info.items && k !== info.itemsSnake)) continue;
+    const list = messages(v, info.items);
+    for (let i = 0; i < list.length; i++) {
+      enter(info.items, i);
+      const el = element(list[i], info.items);
+      if (signal === 'traces') span(el, s);
+      else if (signal === 'metrics') metric(el, s);
+      else logRecord(el, s);
+      sp--;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Traces
 
-function span(o: Obj, sc: Scope, out: SpanRecord[]): void {
+function span(o: Obj, sc: Scope): void {
   const s = emptySpan(sc);
 
   let traceId = '';
@@ -687,7 +703,8 @@ function span(o: Obj, sc: Scope, out: SpanRecord[]): void {
     invalid.push({ path: problemPath, reason: problem });
     return;
   }
-  out.push(s);
+  recordLimits.span(s);
+  sink.item(s);
 }
 
 function event(o: Obj): SpanEvent {
@@ -779,7 +796,7 @@ const METRIC_DATA: Record<string, { type: MetricType; field: string }> = {
   summary: { type: 'summary', field: 'summary' },
 };
 
-function metric(o: Obj, sc: Scope, out: MetricPoint[]): void {
+function metric(o: Obj, sc: Scope): void {
   let name = '';
   let description = '';
   let unit = '';
@@ -830,7 +847,8 @@ function metric(o: Obj, sc: Scope, out: MetricPoint[]): void {
     p.metricUnit = unit;
     p.temporality = temporality;
     p.isMonotonic = monotonic;
-    out.push(p);
+    recordLimits.point(p);
+    sink.item(p);
   }
 }
 
@@ -1035,7 +1053,7 @@ function exemplar(o: Obj, list: Exemplar[]): string {
 // ---------------------------------------------------------------------------------------------
 // Logs
 
-function logRecord(o: Obj, sc: Scope, out: LogRecord[]): void {
+function logRecord(o: Obj, sc: Scope): void {
   const r: LogRecord = {
     scope: sc,
     timeUnixNano: '0',
@@ -1116,7 +1134,8 @@ function logRecord(o: Obj, sc: Scope, out: LogRecord[]): void {
     invalid.push({ path: pathOf(field), reason });
     return;
   }
-  out.push(r);
+  recordLimits.log(r);
+  sink.item(r);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1242,14 +1261,22 @@ function parseBody(body: Uint8Array): unknown {
 
 /** Decode an OTLP/JSON Export*ServiceRequest body for `signal` into grouped rows, within `limits`. */
 export function decodeJson(signal: Signal, body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AnyDecoded {
+  const into = new GroupCollector();
+  return into.decoded(decodeJsonInto(signal, body, into, limits));
+}
+
+/** Decode an OTLP/JSON Export*ServiceRequest body for `signal` into `into`, item by item, within `limits`. */
+export function decodeJsonInto(signal: Signal, body: Uint8Array, into: DecodeSink<unknown>, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodeOutcome {
   const info = SIGNALS[signal];
   requestName = info.request;
   maxDepth = limits.maxDepth;
   leaves.reset(limits.maxStringLength);
   sp = 0;
   invalid = [];
+  const report = emptyLimitReport(limits);
+  sink = into;
+  recordLimits = new RecordLimits(limits, report);
   const found = invalid;
-  const groups: ResourceGroup<unknown>[] = [];
   try {
     const root = parseBody(body);
     if (!isObj(root)) fail('', `expected a JSON object with "${info.groups}", got ${describe(root)}`);
@@ -1259,16 +1286,17 @@ export function decodeJson(signal: Signal, body: Uint8Array, limits: DecodeLimit
       const list = messages(v, info.groups);
       for (let i = 0; i < list.length; i++) {
         enter(info.groups, i);
-        const g = resourceGroup(element(list[i], info.groups), signal);
+        resourceGroup(element(list[i], info.groups), signal);
         sp--;
-        if (g.items.length > 0) groups.push(g);
       }
     }
   } finally {
+    report.truncated += leaves.truncated;
     sp = 0;
     invalid = [];
+    sink = idle;
   }
-  const decoded = { signal, groups, invalid: found, limits: { limits, overCount: 0, longKeys: 0, truncated: leaves.truncated } } as AnyDecoded;
-  applyLimits(decoded, limits);
-  return decoded;
+  return { signal, invalid: found, limits: report };
 }
+
+const idle = new GroupCollector();

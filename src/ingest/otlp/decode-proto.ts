@@ -51,10 +51,13 @@ import {
   setAttribute,
   uint64Decimal,
 } from './flatten.js';
-import { DEFAULT_DECODE_LIMITS, LeafLimiter, applyLimits } from './limits.js';
+import { DEFAULT_DECODE_LIMITS, LeafLimiter, RecordLimits, emptyLimitReport } from './limits.js';
+import { GroupCollector } from './collect.js';
 import type {
   AnyDecoded,
   DecodeLimits,
+  DecodeOutcome,
+  DecodeSink,
   Attributes,
   Exemplar,
   InvalidItem,
@@ -361,6 +364,9 @@ let fieldStart = 0;
 let curTag = 0;
 let requestType = T_TRACE_REQ;
 let invalid: InvalidItem[] = [];
+/** Where the request's groups and items go, and the limits applied before they go there. */
+let sink: DecodeSink<unknown> = new GroupCollector();
+let recordLimits = new RecordLimits(DEFAULT_DECODE_LIMITS, emptyLimitReport(DEFAULT_DECODE_LIMITS));
 /** Output of readVarint64/readFixed64: the low and high 32 bits. */
 let vLo = 0;
 let vHi = 0;
@@ -916,11 +922,13 @@ function decodeScope(end: number, s: Scope): void {
   }
 }
 
-function decodeResourceGroup(end: number, sig: number): ResourceGroup<unknown> {
+// An envelope is read twice: first its resource (or scope) and schema URL, wherever they sit
+// among the items, so the sink knows whose items follow before the first one arrives; then its
+// items. The first pass only skips over the items, which costs a few tag reads.
+function decodeResourceGroup(end: number, sig: number): void {
   const info = SIGNALS[sig]!;
   const resource: Resource = { attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
-  const items: unknown[] = [];
-  let si = 0;
+  const start = pos;
   while (pos < end) {
     const tag = readTag(end);
     if (tag === 0x0a) {
@@ -928,42 +936,60 @@ function decodeResourceGroup(end: number, sig: number): ResourceGroup<unknown> {
       enter('resource', -1, T_RESOURCE);
       decodeResource(e, resource);
       sp--;
-    } else if (tag === 0x12) {
-      const e = lenEnd(end);
-      enter(info.scopesField, si++, info.scopeGroup);
-      decodeScopeGroup(e, sig, items);
-      sp--;
     } else if (tag === 0x1a) {
       resource.schemaUrl = readString(end);
     } else {
       skipOrFail(tag, end, info.resourceGroup);
     }
   }
-  return { resource, items };
-}
-
-function decodeScopeGroup(end: number, sig: number, items: unknown[]): void {
-  const info = SIGNALS[sig]!;
-  // Every item of this scope shares the one Scope object; it is complete once the loop ends,
-  // whatever order `scope` and the items arrive in.
-  const scope: Scope = { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
-  let ii = 0;
+  recordLimits.resource(resource);
+  sink.group(resource);
+  pos = start;
+  let si = 0;
   while (pos < end) {
     const tag = readTag(end);
     if (tag === 0x12) {
       const e = lenEnd(end);
-      enter(info.itemsField, ii++, info.item);
-      if (sig === SIG_TRACES) decodeSpan(e, scope, items as SpanRecord[]);
-      else if (sig === SIG_METRICS) decodeMetric(e, scope, items as MetricPoint[]);
-      else decodeLogRecord(e, scope, items as LogRecord[]);
+      enter(info.scopesField, si++, info.scopeGroup);
+      decodeScopeGroup(e, sig);
       sp--;
-    } else if (tag === 0x0a) {
+    } else {
+      skipOrFail(tag, end, info.resourceGroup);
+    }
+  }
+  sink.groupEnd();
+}
+
+function decodeScopeGroup(end: number, sig: number): void {
+  const info = SIGNALS[sig]!;
+  // Every item of this scope shares the one Scope object.
+  const scope: Scope = { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
+  const start = pos;
+  while (pos < end) {
+    const tag = readTag(end);
+    if (tag === 0x0a) {
       const e = lenEnd(end);
       enter('scope', -1, T_SCOPE);
       decodeScope(e, scope);
       sp--;
     } else if (tag === 0x1a) {
       scope.schemaUrl = readString(end);
+    } else {
+      skipOrFail(tag, end, info.scopeGroup);
+    }
+  }
+  recordLimits.scope(scope);
+  pos = start;
+  let ii = 0;
+  while (pos < end) {
+    const tag = readTag(end);
+    if (tag === 0x12) {
+      const e = lenEnd(end);
+      enter(info.itemsField, ii++, info.item);
+      if (sig === SIG_TRACES) decodeSpan(e, scope);
+      else if (sig === SIG_METRICS) decodeMetric(e, scope);
+      else decodeLogRecord(e, scope);
+      sp--;
     } else {
       skipOrFail(tag, end, info.scopeGroup);
     }
@@ -990,7 +1016,7 @@ function optionalIdHex(start: number, len: number): string {
 // ---------------------------------------------------------------------------------------------
 // Traces
 
-function decodeSpan(end: number, scope: Scope, out: SpanRecord[]): void {
+function decodeSpan(end: number, scope: Scope): void {
   const s = emptySpan(scope);
 
   let tS = 0;
@@ -1105,7 +1131,8 @@ function decodeSpan(end: number, scope: Scope, out: SpanRecord[]): void {
   s.traceId = hex(tS, 16);
   s.spanId = hex(sS, 8);
   if (pL !== 0) s.parentSpanId = optionalIdHex(pS, pL);
-  out.push(s);
+  recordLimits.span(s);
+  sink.item(s);
 }
 
 function decodeEvent(end: number): SpanEvent {
@@ -1216,7 +1243,7 @@ const METRIC_DATA: Record<number, { type: MetricType; msg: number; field: string
   11: { type: 'summary', msg: T_SUMMARY, field: 'summary' },
 };
 
-function decodeMetric(end: number, scope: Scope, out: MetricPoint[]): void {
+function decodeMetric(end: number, scope: Scope): void {
   let name = '';
   let description = '';
   let unit = '';
@@ -1271,7 +1298,8 @@ function decodeMetric(end: number, scope: Scope, out: MetricPoint[]): void {
     p.metricUnit = unit;
     p.temporality = mTemporality;
     p.isMonotonic = mMonotonic;
-    out.push(p);
+    recordLimits.point(p);
+    sink.item(p);
   }
 }
 
@@ -1629,7 +1657,7 @@ function decodeSummaryPoint(end: number, p: MetricPoint): void {
 // ---------------------------------------------------------------------------------------------
 // Logs
 
-function decodeLogRecord(end: number, scope: Scope, out: LogRecord[]): void {
+function decodeLogRecord(end: number, scope: Scope): void {
   const r: LogRecord = {
     scope,
     timeUnixNano: '0',
@@ -1718,10 +1746,13 @@ function decodeLogRecord(end: number, scope: Scope, out: LogRecord[]): void {
   r.spanId = optionalIdHex(sS, sL);
   r.bodyKind = body.kind;
   r.body = accFinish(body);
-  out.push(r);
+  recordLimits.log(r);
+  sink.item(r);
 }
 
 // ---------------------------------------------------------------------------------------------
+
+const idle = new GroupCollector();
 
 function toBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -1729,6 +1760,7 @@ function toBuffer(body: Uint8Array): Buffer {
 
 function resetState(): void {
   buf = EMPTY;
+  sink = idle;
   pos = 0;
   sp = 0;
   invalid = [];
@@ -1747,6 +1779,12 @@ function resetState(): void {
 
 /** Decode an OTLP/protobuf Export*ServiceRequest body for `signal` into grouped rows, within `limits`. */
 export function decodeProtobuf(signal: Signal, body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AnyDecoded {
+  const into = new GroupCollector();
+  return into.decoded(decodeProtobufInto(signal, body, into, limits));
+}
+
+/** Decode an OTLP/protobuf Export*ServiceRequest body for `signal` into `into`, item by item, within `limits`. */
+export function decodeProtobufInto(signal: Signal, body: Uint8Array, into: DecodeSink<unknown>, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodeOutcome {
   const sig = signal === 'traces' ? SIG_TRACES : signal === 'metrics' ? SIG_METRICS : SIG_LOGS;
   const info = SIGNALS[sig]!;
   buf = toBuffer(body);
@@ -1756,8 +1794,10 @@ export function decodeProtobuf(signal: Signal, body: Uint8Array, limits: DecodeL
   requestType = info.request;
   maxDepth = limits.maxDepth;
   leaves.reset(limits.maxStringLength);
+  const report = emptyLimitReport(limits);
+  sink = into;
+  recordLimits = new RecordLimits(limits, report);
   const found = invalid;
-  const groups: ResourceGroup<unknown>[] = [];
   try {
     const end = buf.length;
     let gi = 0;
@@ -1766,18 +1806,15 @@ export function decodeProtobuf(signal: Signal, body: Uint8Array, limits: DecodeL
       if (tag === 0x0a) {
         const e = lenEnd(end);
         enter(info.groupsField, gi++, info.resourceGroup);
-        const g = decodeResourceGroup(e, sig);
+        decodeResourceGroup(e, sig);
         sp--;
-        // Empty envelopes (no items left) are dropped, as PROTOCOL.md §2.5 allows.
-        if (g.items.length > 0) groups.push(g);
       } else {
         skipOrFail(tag, end, info.request);
       }
     }
   } finally {
+    report.truncated += leaves.truncated;
     resetState();
   }
-  const decoded = { signal, groups, invalid: found, limits: { limits, overCount: 0, longKeys: 0, truncated: leaves.truncated } } as AnyDecoded;
-  applyLimits(decoded, limits);
-  return decoded;
+  return { signal, invalid: found, limits: report };
 }

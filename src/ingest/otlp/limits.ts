@@ -12,7 +12,8 @@
 //   decoding, an array or kvlist is flattened to JSON text and a string that happens to look
 //   like JSON could not be told from it, so a leaf can only be cut while its kind is known;
 // - everything else (attribute counts, over-long keys, names and other free-text fields) is
-//   applied here, once, by `applyLimits`, which both decoders call on their result.
+//   applied by `RecordLimits`, which both decoders call on each resource, scope and item as it
+//   is complete, before handing it on.
 //
 // "Characters" are Unicode code points, as the OTel spec counts them ("counting any character
 // as 1"); a cut never splits a surrogate pair, so it always falls on a UTF-8 character
@@ -23,13 +24,12 @@
 
 import { MAX_ANYVALUE_DEPTH, setAttribute } from './flatten.js';
 import type {
-  AnyDecoded,
   Attributes,
   DecodeLimits,
   LimitReport,
   LogRecord,
   MetricPoint,
-  ResourceGroup,
+  Resource,
   Scope,
   SpanRecord,
 } from './types.js';
@@ -123,32 +123,11 @@ export class LeafLimiter {
 }
 
 /**
- * Apply the count, key and free-text limits to a decoded request in place and record what was
- * dropped or cut in `decoded.limits` (whose `truncated` already holds the decoder's leaf cuts).
+ * Applies the count, key and free-text limits to each decoded envelope and item in place and
+ * records what was dropped or cut in a request's report (whose `truncated` the decoder's leaf
+ * cuts also count).
  */
-export function applyLimits(decoded: AnyDecoded, limits: DecodeLimits): void {
-  const l = new Limiter(limits, decoded.limits);
-  const groups = decoded.groups as ResourceGroup<unknown>[];
-  for (const g of groups) {
-    const r = g.resource;
-    r.droppedAttributesCount += l.attributes(r.attributes, (a) => (r.attributes = a), KEPT_RESOURCE_KEYS);
-    r.schemaUrl = l.text(r.schemaUrl);
-    let lastScope: Scope | undefined;
-    for (const item of g.items) {
-      // Items of one scope share its object, and they come together.
-      const scope = (item as { scope: Scope }).scope;
-      if (scope !== lastScope) {
-        l.scope(scope);
-        lastScope = scope;
-      }
-      if (decoded.signal === 'traces') l.span(item as SpanRecord);
-      else if (decoded.signal === 'logs') l.log(item as LogRecord);
-      else l.point(item as MetricPoint);
-    }
-  }
-}
-
-class Limiter {
+export class RecordLimits {
   readonly #maxAttrs: number;
   readonly #maxLen: number;
   readonly #report: LimitReport;
@@ -209,6 +188,11 @@ class Limiter {
     }
     if (dropped > 0) replace(kept);
     return dropped;
+  }
+
+  resource(r: Resource): void {
+    r.droppedAttributesCount += this.attributes(r.attributes, (a) => (r.attributes = a), KEPT_RESOURCE_KEYS);
+    r.schemaUrl = this.text(r.schemaUrl);
   }
 
   scope(s: Scope): void {

@@ -182,6 +182,28 @@ export interface DecodedRequest<T> {
   limits: LimitReport;
 }
 
+/**
+ * Receives a request's items while it is decoded, so each item is turned into rows while it is
+ * fresh and none outlives its request's decode: a resource group opens with its resource
+ * complete (all of it read, limits applied), then its valid items arrive one by one, limits
+ * applied, with their scope complete, then it closes. Invalid items never arrive. A decode that
+ * fails part-way throws: what the sink gathered must then be dropped.
+ */
+export interface DecodeSink<T> {
+  group(resource: Resource): void;
+  item(item: T): void;
+  groupEnd(): void;
+}
+
+/** What a decode into a sink reports besides the items. */
+export interface DecodeOutcome {
+  signal: Signal;
+  /** Items dropped during decoding; they count as rejected in the partial-success reply. */
+  invalid: InvalidItem[];
+  /** What the input limits dropped or cut; reported as a warning, not as rejected. */
+  limits: LimitReport;
+}
+
 export type DecodedTraces = DecodedRequest<SpanRecord>;
 export type DecodedLogs = DecodedRequest<LogRecord>;
 export type DecodedMetrics = DecodedRequest<MetricPoint>;
