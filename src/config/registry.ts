@@ -22,7 +22,6 @@ import {
   type PiiClass,
   type PriceCard,
   type Principal,
-  type Quotas,
   type Registry,
   type RegistryProblem,
   type RetentionDays,

@@ -1,12 +1,15 @@
 // Wires the ingest stages for one decoded OTLP request: tenancy -> rows -> writer, plus the
 // usage rows that make accepted and rejected volume per tenant visible. Data flows one way;
 // this module knows the stages, the stages do not know each other.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import type { Principal, Registry } from '../config/index.js';
-import type { AnyDecoded, LogRecord, MetricPoint, PartialSuccess, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import type { DecodeLimits, PartialSuccess, Signal } from './otlp/types.js';
 import { limitWarning } from './otlp/limits.js';
-import { assignTenants, type Rejection } from './tenancy.js';
-import { logRows, metricRows, spanRows, usageRows, type EncodedRows, type RowContext, type SliCounts, type UsageRow } from './rows.js';
+import { decodeOtlpInto } from './otlp/index.js';
+import type { Rejection } from './tenancy.js';
+import { RequestAssembler } from './assemble.js';
+import { usageRows, type SliCounts, type UsageRow } from './rows.js';
 import type { BatchWriter } from './writer.js';
 import type { TableName } from '../store/types.js';
 import type { Logger } from '../log.js';
@@ -17,16 +20,20 @@ import { tsError } from '../errors.js';
 
 export type Encoding = 'protobuf' | 'json';
 
+// Spans of tenantscope's own pipeline; a no-op unless self-tracing is switched on.
+const tracer = trace.getTracer('tenantscope');
+
 export interface IngestRequest {
   principal: Principal;
-  decoded: AnyDecoded;
-  encoding: Encoding;
+  signal: Signal;
   /**
    * The request's payload as received (after decompression). Its digest is the request's
-   * batch id, so a client resending the same request is recognised; absent, every request
-   * is new.
+   * batch id, so a client resending the same request is recognised.
    */
-  body?: Buffer;
+  body: Uint8Array;
+  encoding: Encoding;
+  /** Input limits of the decode (absent: the defaults). */
+  limits?: DecodeLimits;
 }
 
 /** Per-request result, for the reply and for self-metrics. */
@@ -109,13 +116,13 @@ export class IngestPipeline {
 
   /** Store what the principal may write, reject the rest; resolves once durable. */
   async ingest(req: IngestRequest): Promise<IngestResult> {
-    const batchId = req.body ? batchDigest(req.principal.name, req.decoded.signal, req.body) : randomUUID();
+    const batchId = batchDigest(req.principal.name, req.signal, req.body);
     // A retry of a request still being stored gets that request's answer; a retry of one
     // already durable is acknowledged without storing it again.
     const running = this.inFlight.get(batchId);
     if (running) return running;
     if (this.writer.hasBatch(batchId)) {
-      this.log.info({ batch: batchId, token: req.principal.name, signal: req.decoded.signal }, 'request already stored; acknowledged without storing it again');
+      this.log.info({ batch: batchId, token: req.principal.name, signal: req.signal }, 'request already stored; acknowledged without storing it again');
       return { accepted: 0, rejected: 0, perTenant: {}, redactions: {}, errorMessage: `this request (batch ${batchId}) was already accepted; not stored again` };
     }
     const work = this.store(req, batchId).finally(() => this.inFlight.delete(batchId));
@@ -124,11 +131,22 @@ export class IngestPipeline {
   }
 
   private async store(req: IngestRequest, batchId: string): Promise<IngestResult> {
-    const { principal, decoded, encoding } = req;
-    const table = TABLE[decoded.signal];
+    const { principal, signal, encoding } = req;
+    const table = TABLE[signal];
     const now = Date.now();
-    const { slices, rejections } = assignTenants(principal, decoded.groups as ResourceGroup<unknown>[], this.registry);
-    if (this.quotas) await this.admit(req, slices, now);
+    const summary = this.policies ? new SummaryBuilder(principal, batchId, signal) : undefined;
+    // Decoding, tenancy, redaction and row encoding are one pass over the request (assemble.ts).
+    const assembly = new RequestAssembler({ principal, registry: this.registry, signal, table, batchId, receivedMs: now, redaction: this.redaction, summary });
+    const decoded = tracer.startActiveSpan('tenantscope.decode', (d) => {
+      try {
+        return decodeOtlpInto(signal, req.body, encoding, assembly, req.limits);
+      } finally {
+        d.end();
+      }
+    });
+    const parts = [...assembly.parts.values()].filter((p) => p.records > 0);
+    const rejections = assembly.rejections;
+    if (this.quotas) await this.admit(req, parts, now);
     const usage: UsageRow[] = [];
     const writes: Promise<void>[] = [];
     const perTenant: Record<string, number> = {};
@@ -139,27 +157,25 @@ export class IngestPipeline {
     // carry a message with nothing rejected, which is how the sender hears of it. It goes
     // first so summarize()'s cap on distinct messages never hides it.
     const warning = limitWarning(decoded.limits);
-    if (warning) this.log.debug({ token: principal.name, signal: decoded.signal, warning }, 'input limits applied');
+    if (warning) this.log.debug({ token: principal.name, signal, warning }, 'input limits applied');
     const messages: string[] = warning ? [warning] : [];
-    const summary = this.policies ? new SummaryBuilder(principal, batchId, decoded.signal) : undefined;
 
-    for (const slice of slices) {
-      const ctx: RowContext = { tenantId: slice.tenant.id, retentionDays: slice.tenant.retentionDays[table], batchId, receivedMs: now, slowNs: Math.round(slice.tenant.slo.latencyThresholdMs * 1e6) };
-      if (this.redaction) {
-        const red = this.redaction.telemetry(slice.tenant, decoded.signal, slice.groups, now);
+    for (const part of parts) {
+      const tenantId = part.tenant.id;
+      if (part.redaction) {
+        const red = part.redaction.outcome(now);
         if (red.chunk) {
           // Counts read by reports only: deferred like the usage rows (logged before the answer).
           writes.push(this.writer.write('redactions', red.chunk, { deferred: true, after: batchId }));
-          const mine = (redactions[slice.tenant.id] ??= {});
+          const mine = (redactions[tenantId] ??= {});
           for (const [cls, n] of Object.entries(red.byClass)) mine[cls] = (mine[cls] ?? 0) + n;
-          summary?.redacted(slice.tenant.id, red.byClass, red.owners);
+          summary?.redacted(tenantId, red.byClass, red.owners);
         }
       }
-      summary?.accepted(slice.tenant.id, slice.groups);
-      const enc = encodeRows(decoded.signal, ctx, slice.groups);
+      const enc = part.rows.result();
       if (enc.unstorable > 0) {
         rejections.push({
-          tenantId: slice.tenant.id,
+          tenantId,
           claimedTenant: '',
           reason: 'invalid',
           records: enc.unstorable,
@@ -170,10 +186,10 @@ export class IngestPipeline {
       writes.push(this.writer.write(table, enc.chunk, { batchId }));
       // The rollup's sums are read only by reports: deferred, like the usage rows.
       if (enc.sums) writes.push(this.writer.write('resource_minute_sums', enc.sums, { deferred: true, after: batchId }));
-      if (this.observer) stored.push({ tenantId: slice.tenant.id, records: enc.rows, bytes, ...(enc.sli ? { sli: enc.sli } : {}) });
+      if (this.observer) stored.push({ tenantId, records: enc.rows, bytes, ...(enc.sli ? { sli: enc.sli } : {}) });
       accepted += enc.rows;
-      perTenant[slice.tenant.id] = (perTenant[slice.tenant.id] ?? 0) + enc.rows;
-      usage.push(this.usage({ timeMs: now, signal: table, tenantId: slice.tenant.id, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes, encoding, tokenName: principal.name, detail: '', keptDays: ctx.retentionDays, batchId }));
+      perTenant[tenantId] = (perTenant[tenantId] ?? 0) + enc.rows;
+      usage.push(this.usage({ timeMs: now, signal: table, tenantId, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes, encoding, tokenName: principal.name, detail: '', keptDays: part.ctx.retentionDays, batchId }));
     }
 
     if (decoded.invalid.length > 0) {
@@ -204,7 +220,7 @@ export class IngestPipeline {
     // Policies run on their own thread while the rows are stored; waiting is bounded by their budget.
     if (summary && this.policies) writes.push(this.policies.submit(summary.summaries()));
     await Promise.all(writes);
-    this.observer?.stored(decoded.signal, stored, rejections, redactions);
+    this.observer?.stored(signal, stored, rejections, redactions);
 
     const rejected = rejections.reduce((a, r) => a + r.records, 0);
     return { accepted, rejected, perTenant, redactions, errorMessage: summarize(messages) };
@@ -213,16 +229,16 @@ export class IngestPipeline {
   // Every tenant of the request must be within its quota, or the whole request is refused
   // (429, nothing stored, so the client's retry loses nothing); admitted, each tenant pays
   // for its records and its share of the bytes.
-  private async admit(req: IngestRequest, slices: { tenant: { id: string }; records: number }[], now: number): Promise<void> {
+  private async admit(req: IngestRequest, slices: readonly { tenant: { id: string }; records: number }[], now: number): Promise<void> {
     const quotas = this.quotas!;
-    const bytes = req.body?.length ?? 0;
+    const bytes = req.body.length;
     const records = slices.reduce((a, s) => a + s.records, 0);
     const over = slices.map((s) => ({ s, wait: quotas.retryAfterSeconds(s.tenant.id) })).filter((x) => x.wait > 0);
     if (over.length === 0) {
       for (const s of slices) quotas.charge(s.tenant.id, s.records, records > 0 ? Math.round((bytes * s.records) / records) : 0);
       return;
     }
-    for (const { s } of over) this.noteRefusal(s.tenant.id, req.decoded.signal, req.principal.name, req.encoding, s.records, bytes, now, 'rate_limited');
+    for (const { s } of over) this.noteRefusal(s.tenant.id, req.signal, req.principal.name, req.encoding, s.records, bytes, now, 'rate_limited');
     const worst = over.reduce((a, b) => (b.wait > a.wait ? b : a));
     const t = this.registry.tenant(worst.s.tenant.id)!;
     this.log.warn({ tenant: t.id, token: req.principal.name, records: worst.s.records, retryAfterSeconds: worst.wait }, 'ingest over quota');
@@ -287,19 +303,8 @@ export class IngestPipeline {
 }
 
 /** A request's batch id: who sent it, what signal, and its exact bytes. */
-function batchDigest(token: string, signal: Signal, body: Buffer): string {
+function batchDigest(token: string, signal: Signal, body: Uint8Array): string {
   return createHash('sha256').update(token).update('\0').update(signal).update('\0').update(body).digest('hex').slice(0, 32);
-}
-
-function encodeRows(signal: Signal, ctx: RowContext, groups: ResourceGroup<unknown>[]): EncodedRows {
-  switch (signal) {
-    case 'traces':
-      return spanRows(ctx, groups as ResourceGroup<SpanRecord>[]);
-    case 'logs':
-      return logRows(ctx, groups as ResourceGroup<LogRecord>[]);
-    case 'metrics':
-      return metricRows(ctx, groups as ResourceGroup<MetricPoint>[]);
-  }
 }
 
 // Partial-success messages go back to the client: distinct, short, and bounded in size.

@@ -8,7 +8,7 @@
 import type { Registry } from '../config/index.js';
 import { authenticateAuthorization, requireKind } from '../credentials.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
-import { decodeOtlp, type StatusBody, type StatusDetail } from './otlp/index.js';
+import type { StatusBody, StatusDetail } from './otlp/index.js';
 import type { DecodeLimits, Signal } from './otlp/types.js';
 import type { Encoding, IngestPipeline, IngestResult } from './pipeline.js';
 import type { FairScheduler } from './fair.js';
@@ -84,14 +84,7 @@ export function createOtlpReceiver(registry: Registry, pipeline: IngestPipeline,
       const work = () =>
         tracer.startActiveSpan('tenantscope.ingest', { attributes: { 'tenantscope.signal': signal, 'tenantscope.encoding': encoding, 'tenantscope.token': principal.name, 'tenantscope.bytes': body.length } }, async (span) => {
           try {
-            const decoded = tracer.startActiveSpan('tenantscope.decode', (d) => {
-              try {
-                return decodeOtlp(signal, body, encoding, limits);
-              } finally {
-                d.end();
-              }
-            });
-            const result = await pipeline.ingest({ principal, decoded, encoding, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) });
+            const result = await pipeline.ingest({ principal, signal, body, encoding, ...(limits ? { limits } : {}) });
             span.setAttributes({ 'tenantscope.accepted': result.accepted, 'tenantscope.rejected': result.rejected });
             return result;
           } catch (e) {

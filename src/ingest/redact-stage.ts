@@ -2,7 +2,7 @@
 // and turn what was redacted into `redactions` rows (counts only). Keeps the pipeline and the
 // audit ingest ignorant of how scanning works.
 import type { TenantRecord } from '../config/index.js';
-import type { LogRecord, MetricPoint, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import type { Attributes, LogRecord, MetricPoint, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
 import { Redactor, RedactionTally, type RedactionCount } from './redact/index.js';
 import { redactionRows, type RedactionRow } from './rows.js';
 import type { ColumnChunk } from '../store/native.js';
@@ -24,11 +24,17 @@ export class RedactionStage {
 
   /** Redact a tenant's telemetry of one signal in place. */
   telemetry(tenant: TenantRecord, signal: Signal, groups: ResourceGroup<unknown>[], nowMs: number): RedactionOutcome {
-    const tally = new RedactionTally();
-    if (signal === 'traces') this.redactor.redactSpans(tenant, groups as ResourceGroup<SpanRecord>[], tally);
-    else if (signal === 'logs') this.redactor.redactLogs(tenant, groups as ResourceGroup<LogRecord>[], tally);
-    else this.redactor.redactMetrics(tenant, groups as ResourceGroup<MetricPoint>[], tally);
-    return outcome(tenant, tally, nowMs);
+    const r = this.forTenant(tenant, signal);
+    for (const g of groups) {
+      r.resource(g.resource.attributes);
+      for (const item of g.items) r.item(item);
+    }
+    return r.outcome(nowMs);
+  }
+
+  /** One tenant's redaction of one request's telemetry, to be fed record by record. */
+  forTenant(tenant: TenantRecord, signal: Signal): TelemetryRedaction {
+    return new TelemetryRedaction(this.redactor, tenant, signal);
   }
 
   /** Redact an audit event's attributes in place. */
@@ -44,6 +50,41 @@ export class RedactionStage {
   /** Rows for what a tally counted. */
   rows(tenant: TenantRecord, tally: RedactionTally, nowMs: number): RedactionOutcome {
     return outcome(tenant, tally, nowMs);
+  }
+}
+
+const TABLE = { traces: 'spans', logs: 'logs', metrics: 'metric_points' } as const;
+
+/** One tenant's redaction of one request's telemetry: records are redacted in place as they come, counts add up. */
+export class TelemetryRedaction {
+  private readonly tally = new RedactionTally();
+  /** Resource and scope attribute sets already redacted (shared by every item under them). */
+  private readonly seen = new Set<Attributes>();
+  /** Redact one item in place. */
+  readonly item: (item: unknown) => void;
+
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly tenant: TenantRecord,
+    private readonly signal: Signal,
+  ) {
+    const { tally, seen } = this;
+    this.item =
+      signal === 'traces'
+        ? (x) => redactor.redactSpan(tenant, x as SpanRecord, tally, seen)
+        : signal === 'logs'
+          ? (x) => redactor.redactLog(tenant, x as LogRecord, tally, seen)
+          : (x) => redactor.redactPoint(tenant, x as MetricPoint, tally, seen);
+  }
+
+  /** Redact a resource's attributes in place (once per attribute set). */
+  resource(attrs: Attributes): void {
+    this.redactor.redactResource(this.tenant, TABLE[this.signal], attrs, this.tally, this.seen);
+  }
+
+  /** What was redacted, as rows and counts. */
+  outcome(nowMs: number): RedactionOutcome {
+    return outcome(this.tenant, this.tally, nowMs);
   }
 }
 

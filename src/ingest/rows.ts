@@ -4,7 +4,7 @@
 //
 // Values shared by every row of a resource group (tenant, service, resource attributes) and
 // of a scope are encoded once and copied per row.
-import type { Attributes, LogRecord, MetricPoint, ResourceGroup, Scope, SpanRecord } from './otlp/types.js';
+import type { Attributes, LogRecord, MetricPoint, Resource, ResourceGroup, Scope, Signal, SpanRecord } from './otlp/types.js';
 import { MinuteSums } from './rollup.js';
 import { ByteSink, ColumnChunk, SizeSink, chunkOf, digits, writeDecimal64, writeParts, type BlockSchema } from '../store/native.js';
 import { INGEST_USAGE, LOGS, METRIC_POINTS, REDACTIONS, SPANS } from '../store/schemas.js';
@@ -181,7 +181,7 @@ class GroupColumns {
     };
   }
 
-  group(resource: ResourceGroup<unknown>['resource']): void {
+  group(resource: Resource): void {
     this.head = { service: encoded((s) => s.string(serviceName(resource.attributes))), attrs: encodedMap(resource.attributes), url: encoded((s) => s.string(resource.schemaUrl)) };
   }
 
@@ -232,151 +232,229 @@ function allStorable(events: readonly { timeUnixNano: string }[]): boolean {
   return true;
 }
 
-/** Encode spans of one tenant as `spans` rows, with their per-minute sums for the rollup. */
-export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): EncodedRows {
-  const c = new ColumnChunk(SPANS);
-  const g = new GroupColumns(c, SP, ctx);
-  let unstorable = 0;
-  const sums = new MinuteSums(ctx.tenantId, ctx.retentionDays, ctx.receivedMs ?? Date.now());
-  const sli: SliCounts = { total: 0, errors: 0, slow: 0 };
-  const slowNs = ctx.slowNs ?? Infinity;
-  const start = bytesOf(c, SP.start_time!);
-  const end = bytesOf(c, SP.end_time!);
-  const duration = bytesOf(c, SP.duration_ns!);
-  const traceId = bytesOf(c, SP.trace_id!);
-  const spanId = bytesOf(c, SP.span_id!);
-  const parent = bytesOf(c, SP.parent_span_id!);
-  const traceState = bytesOf(c, SP.trace_state!);
-  const flags = bytesOf(c, SP.flags!);
-  const name = bytesOf(c, SP.name!);
-  const kind = bytesOf(c, SP.kind!);
-  const status = bytesOf(c, SP.status_code!);
-  const statusMessage = bytesOf(c, SP.status_message!);
-  const attrs = new MapColumn(c, SP.attributes!);
-  const dropped = bytesOf(c, SP.dropped_attributes_count!);
-  const eventTimes = sizesOf(c, SP.event_times!);
-  const eventTimeValues = bytesOf(c, SP.event_times!, 1);
-  const eventNames = sizesOf(c, SP.event_names!);
-  const eventNameValues = bytesOf(c, SP.event_names!, 1);
-  const eventAttrs = new MapArrayColumn(c, SP.event_attributes!);
-  const droppedEvents = bytesOf(c, SP.dropped_events_count!);
-  const linkTraceIds = sizesOf(c, SP.link_trace_ids!);
-  const linkTraceIdValues = bytesOf(c, SP.link_trace_ids!, 1);
-  const linkSpanIds = sizesOf(c, SP.link_span_ids!);
-  const linkSpanIdValues = bytesOf(c, SP.link_span_ids!, 1);
-  const linkStates = sizesOf(c, SP.link_trace_states!);
-  const linkStateValues = bytesOf(c, SP.link_trace_states!, 1);
-  const linkAttrs = new MapArrayColumn(c, SP.link_attributes!);
-  const linkFlags = sizesOf(c, SP.link_flags!);
-  const linkFlagValues = bytesOf(c, SP.link_flags!, 1);
-  const droppedLinks = bytesOf(c, SP.dropped_links_count!);
-  for (const grp of groups) {
-    g.group(grp.resource);
-    const service = serviceName(grp.resource.attributes);
-    for (const s of grp.items) {
-      if (!storableTime(s.startTimeUnixNano) || !storableTime(s.endTimeUnixNano) || !allStorable(s.events)) {
-        unstorable++;
-        continue;
-      }
-      const startS = seconds(s.startTimeUnixNano);
-      const startNs = nanos(s.startTimeUnixNano);
-      const endS = seconds(s.endTimeUnixNano);
-      const endNs = nanos(s.endTimeUnixNano);
-      const d = durationNs(startS, startNs, endS, endNs);
-      sums.add(s, service, Math.floor(startS / 60), d);
-      if (s.kind === SPAN_KIND_SERVER) {
-        sli.total++;
-        if (s.statusCode === STATUS_ERROR) sli.errors++;
-        if (d > slowNs) sli.slow++;
-      }
-      g.row(s.scope);
-      writeParts(start, startS, startNs);
-      writeParts(end, endS, endNs);
-      if (d <= Number.MAX_SAFE_INTEGER) duration.u64(d);
-      else writeDecimal64(duration, String(BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano)));
-      traceId.string(s.traceId);
-      spanId.string(s.spanId);
-      parent.string(s.parentSpanId);
-      traceState.string(s.traceState);
-      flags.u32(s.flags);
-      name.string(s.name);
-      kind.u8(s.kind);
-      status.u8(s.statusCode);
-      statusMessage.string(s.statusMessage);
-      attrs.add(s.attributes);
-      dropped.u32(s.droppedAttributesCount);
-      const events = s.events;
-      eventTimes.push(events.length);
-      eventNames.push(events.length);
-      eventAttrs.outer.push(events.length);
-      for (const e of events) {
-        writeDecimal64(eventTimeValues, e.timeUnixNano);
-        eventNameValues.string(e.name);
-        eventAttrs.addMap(e.attributes);
-      }
-      droppedEvents.u32(s.droppedEventsCount);
-      const links = s.links;
-      linkTraceIds.push(links.length);
-      linkSpanIds.push(links.length);
-      linkStates.push(links.length);
-      linkAttrs.outer.push(links.length);
-      linkFlags.push(links.length);
-      for (const l of links) {
-        linkTraceIdValues.string(l.traceId);
-        linkSpanIdValues.string(l.spanId);
-        linkStateValues.string(l.traceState);
-        linkAttrs.addMap(l.attributes);
-        linkFlagValues.u32(l.flags);
-      }
-      droppedLinks.u32(s.droppedLinksCount);
-      c.rows++;
-    }
-  }
-  const sumRows = sums.chunk();
-  return { chunk: c, rows: c.rows, unstorable, sli, ...(sumRows.rows > 0 ? { sums: sumRows } : {}) };
+/** Turns one tenant's records into a table's rows, one at a time, as a decode delivers them. */
+export interface RowWriter<T> {
+  /** The resource of the records that follow. */
+  group(resource: Resource): void;
+  /** Write one record's row; false when it cannot be stored (a time after 2262), and nothing was written. */
+  add(item: T): boolean;
+  /** The rows written so far. */
+  result(): EncodedRows;
 }
 
-/** Encode log records of one tenant as `logs` rows. */
-export function logRows(ctx: RowContext, groups: ResourceGroup<LogRecord>[]): EncodedRows {
-  const c = new ColumnChunk(LOGS);
-  const g = new GroupColumns(c, LG, ctx);
-  let unstorable = 0;
-  const time = bytesOf(c, LG.time!);
-  const observed = bytesOf(c, LG.observed_time!);
-  const severity = bytesOf(c, LG.severity_number!);
-  const severityText = bytesOf(c, LG.severity_text!);
-  const body = bytesOf(c, LG.body!);
-  const bodyKind = bytesOf(c, LG.body_kind!);
-  const eventName = bytesOf(c, LG.event_name!);
-  const traceId = bytesOf(c, LG.trace_id!);
-  const spanId = bytesOf(c, LG.span_id!);
-  const flags = bytesOf(c, LG.flags!);
-  const attrs = new MapColumn(c, LG.attributes!);
-  const dropped = bytesOf(c, LG.dropped_attributes_count!);
-  for (const grp of groups) {
-    g.group(grp.resource);
-    for (const r of grp.items) {
-      if (!storableTime(r.timeUnixNano) || !storableTime(r.observedTimeUnixNano)) {
-        unstorable++;
-        continue;
-      }
-      g.row(r.scope);
-      writeDecimal64(time, r.timeUnixNano);
-      writeDecimal64(observed, r.observedTimeUnixNano);
-      severity.u8(r.severityNumber);
-      severityText.string(r.severityText);
-      body.string(r.body);
-      bodyKind.string(r.bodyKind);
-      eventName.string(r.eventName);
-      traceId.string(r.traceId);
-      spanId.string(r.spanId);
-      flags.u32(r.flags);
-      attrs.add(r.attributes);
-      dropped.u32(r.droppedAttributesCount);
-      c.rows++;
-    }
+/** Spans of one tenant as `spans` rows, with their per-minute sums for the rollup and SLI counts. */
+export class SpanWriter implements RowWriter<SpanRecord> {
+  private readonly c = new ColumnChunk(SPANS);
+  private readonly g: GroupColumns;
+  private unstorable = 0;
+  private readonly sums: MinuteSums;
+  private readonly sli: SliCounts = { total: 0, errors: 0, slow: 0 };
+  private readonly slowNs: number;
+  private service = '';
+  private readonly start: ByteSink;
+  private readonly end: ByteSink;
+  private readonly duration: ByteSink;
+  private readonly traceId: ByteSink;
+  private readonly spanId: ByteSink;
+  private readonly parent: ByteSink;
+  private readonly traceState: ByteSink;
+  private readonly flags: ByteSink;
+  private readonly name: ByteSink;
+  private readonly kind: ByteSink;
+  private readonly status: ByteSink;
+  private readonly statusMessage: ByteSink;
+  private readonly attrs: MapColumn;
+  private readonly dropped: ByteSink;
+  private readonly eventTimes: SizeSink;
+  private readonly eventTimeValues: ByteSink;
+  private readonly eventNames: SizeSink;
+  private readonly eventNameValues: ByteSink;
+  private readonly eventAttrs: MapArrayColumn;
+  private readonly droppedEvents: ByteSink;
+  private readonly linkTraceIds: SizeSink;
+  private readonly linkTraceIdValues: ByteSink;
+  private readonly linkSpanIds: SizeSink;
+  private readonly linkSpanIdValues: ByteSink;
+  private readonly linkStates: SizeSink;
+  private readonly linkStateValues: ByteSink;
+  private readonly linkAttrs: MapArrayColumn;
+  private readonly linkFlags: SizeSink;
+  private readonly linkFlagValues: ByteSink;
+  private readonly droppedLinks: ByteSink;
+
+  constructor(ctx: RowContext) {
+    const c = this.c;
+    this.g = new GroupColumns(c, SP, ctx);
+    this.sums = new MinuteSums(ctx.tenantId, ctx.retentionDays, ctx.receivedMs ?? Date.now());
+    this.slowNs = ctx.slowNs ?? Infinity;
+    this.start = bytesOf(c, SP.start_time!);
+    this.end = bytesOf(c, SP.end_time!);
+    this.duration = bytesOf(c, SP.duration_ns!);
+    this.traceId = bytesOf(c, SP.trace_id!);
+    this.spanId = bytesOf(c, SP.span_id!);
+    this.parent = bytesOf(c, SP.parent_span_id!);
+    this.traceState = bytesOf(c, SP.trace_state!);
+    this.flags = bytesOf(c, SP.flags!);
+    this.name = bytesOf(c, SP.name!);
+    this.kind = bytesOf(c, SP.kind!);
+    this.status = bytesOf(c, SP.status_code!);
+    this.statusMessage = bytesOf(c, SP.status_message!);
+    this.attrs = new MapColumn(c, SP.attributes!);
+    this.dropped = bytesOf(c, SP.dropped_attributes_count!);
+    this.eventTimes = sizesOf(c, SP.event_times!);
+    this.eventTimeValues = bytesOf(c, SP.event_times!, 1);
+    this.eventNames = sizesOf(c, SP.event_names!);
+    this.eventNameValues = bytesOf(c, SP.event_names!, 1);
+    this.eventAttrs = new MapArrayColumn(c, SP.event_attributes!);
+    this.droppedEvents = bytesOf(c, SP.dropped_events_count!);
+    this.linkTraceIds = sizesOf(c, SP.link_trace_ids!);
+    this.linkTraceIdValues = bytesOf(c, SP.link_trace_ids!, 1);
+    this.linkSpanIds = sizesOf(c, SP.link_span_ids!);
+    this.linkSpanIdValues = bytesOf(c, SP.link_span_ids!, 1);
+    this.linkStates = sizesOf(c, SP.link_trace_states!);
+    this.linkStateValues = bytesOf(c, SP.link_trace_states!, 1);
+    this.linkAttrs = new MapArrayColumn(c, SP.link_attributes!);
+    this.linkFlags = sizesOf(c, SP.link_flags!);
+    this.linkFlagValues = bytesOf(c, SP.link_flags!, 1);
+    this.droppedLinks = bytesOf(c, SP.dropped_links_count!);
   }
-  return { chunk: c, rows: c.rows, unstorable };
+
+  group(resource: Resource): void {
+    this.g.group(resource);
+    this.service = serviceName(resource.attributes);
+  }
+
+  add(s: SpanRecord): boolean {
+    if (!storableTime(s.startTimeUnixNano) || !storableTime(s.endTimeUnixNano) || !allStorable(s.events)) {
+      this.unstorable++;
+      return false;
+    }
+    const startS = seconds(s.startTimeUnixNano);
+    const startNs = nanos(s.startTimeUnixNano);
+    const endS = seconds(s.endTimeUnixNano);
+    const endNs = nanos(s.endTimeUnixNano);
+    const d = durationNs(startS, startNs, endS, endNs);
+    this.sums.add(s, this.service, Math.floor(startS / 60), d);
+    if (s.kind === SPAN_KIND_SERVER) {
+      const sli = this.sli;
+      sli.total++;
+      if (s.statusCode === STATUS_ERROR) sli.errors++;
+      if (d > this.slowNs) sli.slow++;
+    }
+    this.g.row(s.scope);
+    writeParts(this.start, startS, startNs);
+    writeParts(this.end, endS, endNs);
+    if (d <= Number.MAX_SAFE_INTEGER) this.duration.u64(d);
+    else writeDecimal64(this.duration, String(BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano)));
+    this.traceId.string(s.traceId);
+    this.spanId.string(s.spanId);
+    this.parent.string(s.parentSpanId);
+    this.traceState.string(s.traceState);
+    this.flags.u32(s.flags);
+    this.name.string(s.name);
+    this.kind.u8(s.kind);
+    this.status.u8(s.statusCode);
+    this.statusMessage.string(s.statusMessage);
+    this.attrs.add(s.attributes);
+    this.dropped.u32(s.droppedAttributesCount);
+    const events = s.events;
+    this.eventTimes.push(events.length);
+    this.eventNames.push(events.length);
+    this.eventAttrs.outer.push(events.length);
+    for (const e of events) {
+      writeDecimal64(this.eventTimeValues, e.timeUnixNano);
+      this.eventNameValues.string(e.name);
+      this.eventAttrs.addMap(e.attributes);
+    }
+    this.droppedEvents.u32(s.droppedEventsCount);
+    const links = s.links;
+    this.linkTraceIds.push(links.length);
+    this.linkSpanIds.push(links.length);
+    this.linkStates.push(links.length);
+    this.linkAttrs.outer.push(links.length);
+    this.linkFlags.push(links.length);
+    for (const l of links) {
+      this.linkTraceIdValues.string(l.traceId);
+      this.linkSpanIdValues.string(l.spanId);
+      this.linkStateValues.string(l.traceState);
+      this.linkAttrs.addMap(l.attributes);
+      this.linkFlagValues.u32(l.flags);
+    }
+    this.droppedLinks.u32(s.droppedLinksCount);
+    this.c.rows++;
+    return true;
+  }
+
+  result(): EncodedRows {
+    const sumRows = this.sums.chunk();
+    return { chunk: this.c, rows: this.c.rows, unstorable: this.unstorable, sli: this.sli, ...(sumRows.rows > 0 ? { sums: sumRows } : {}) };
+  }
+}
+
+/** Log records of one tenant as `logs` rows. */
+export class LogWriter implements RowWriter<LogRecord> {
+  private readonly c = new ColumnChunk(LOGS);
+  private readonly g: GroupColumns;
+  private unstorable = 0;
+  private readonly time: ByteSink;
+  private readonly observed: ByteSink;
+  private readonly severity: ByteSink;
+  private readonly severityText: ByteSink;
+  private readonly body: ByteSink;
+  private readonly bodyKind: ByteSink;
+  private readonly eventName: ByteSink;
+  private readonly traceId: ByteSink;
+  private readonly spanId: ByteSink;
+  private readonly flags: ByteSink;
+  private readonly attrs: MapColumn;
+  private readonly dropped: ByteSink;
+
+  constructor(ctx: RowContext) {
+    const c = this.c;
+    this.g = new GroupColumns(c, LG, ctx);
+    this.time = bytesOf(c, LG.time!);
+    this.observed = bytesOf(c, LG.observed_time!);
+    this.severity = bytesOf(c, LG.severity_number!);
+    this.severityText = bytesOf(c, LG.severity_text!);
+    this.body = bytesOf(c, LG.body!);
+    this.bodyKind = bytesOf(c, LG.body_kind!);
+    this.eventName = bytesOf(c, LG.event_name!);
+    this.traceId = bytesOf(c, LG.trace_id!);
+    this.spanId = bytesOf(c, LG.span_id!);
+    this.flags = bytesOf(c, LG.flags!);
+    this.attrs = new MapColumn(c, LG.attributes!);
+    this.dropped = bytesOf(c, LG.dropped_attributes_count!);
+  }
+
+  group(resource: Resource): void {
+    this.g.group(resource);
+  }
+
+  add(r: LogRecord): boolean {
+    if (!storableTime(r.timeUnixNano) || !storableTime(r.observedTimeUnixNano)) {
+      this.unstorable++;
+      return false;
+    }
+    this.g.row(r.scope);
+    writeDecimal64(this.time, r.timeUnixNano);
+    writeDecimal64(this.observed, r.observedTimeUnixNano);
+    this.severity.u8(r.severityNumber);
+    this.severityText.string(r.severityText);
+    this.body.string(r.body);
+    this.bodyKind.string(r.bodyKind);
+    this.eventName.string(r.eventName);
+    this.traceId.string(r.traceId);
+    this.spanId.string(r.spanId);
+    this.flags.u32(r.flags);
+    this.attrs.add(r.attributes);
+    this.dropped.u32(r.droppedAttributesCount);
+    this.c.rows++;
+    return true;
+  }
+
+  result(): EncodedRows {
+    return { chunk: this.c, rows: this.c.rows, unstorable: this.unstorable };
+  }
 }
 
 const METRIC_TYPE_CODE = { gauge: 1, sum: 2, histogram: 3, exponential_histogram: 4, summary: 5 } as const;
@@ -396,77 +474,146 @@ function doubles(sizes: SizeSink, values: ByteSink, xs: readonly number[]): void
   for (const x of xs) values.f64(x);
 }
 
+interface ArrayStreams {
+  sizes: SizeSink;
+  values: ByteSink;
+}
+
+/** Metric data points of one tenant as `metric_points` rows. */
+export class MetricWriter implements RowWriter<MetricPoint> {
+  private readonly c = new ColumnChunk(METRIC_POINTS);
+  private readonly g: GroupColumns;
+  private unstorable = 0;
+  private readonly s: Record<string, ByteSink>;
+  private readonly intNull: ByteSink;
+  private readonly intValue: ByteSink;
+  private readonly sumNull: ByteSink;
+  private readonly minNull: ByteSink;
+  private readonly maxNull: ByteSink;
+  private readonly sumValue: ByteSink;
+  private readonly minValue: ByteSink;
+  private readonly maxValue: ByteSink;
+  private readonly a: Record<string, ArrayStreams>;
+  private readonly exAttrs: MapArrayColumn;
+  private readonly attrs: MapColumn;
+
+  constructor(ctx: RowContext) {
+    const c = this.c;
+    this.g = new GroupColumns(c, MP, ctx);
+    const b = (name: string, stream = 0) => bytesOf(c, MP[name]!, stream);
+    const plain = ['metric_name', 'metric_description', 'metric_unit', 'metric_type', 'temporality', 'is_monotonic', 'start_time', 'time', 'flags', 'value', 'count', 'scale', 'zero_count', 'zero_threshold', 'positive_offset', 'negative_offset'];
+    this.s = Object.fromEntries(plain.map((n) => [n, b(n)]));
+    this.intNull = b('int_value', 0);
+    this.intValue = b('int_value', 1);
+    this.sumNull = b('sum', 0);
+    this.minNull = b('min', 0);
+    this.maxNull = b('max', 0);
+    this.sumValue = b('sum', 1);
+    this.minValue = b('min', 1);
+    this.maxValue = b('max', 1);
+    const arrays = ['bucket_counts', 'explicit_bounds', 'positive_bucket_counts', 'negative_bucket_counts', 'quantiles', 'quantile_values', 'exemplar_times', 'exemplar_values', 'exemplar_trace_ids', 'exemplar_span_ids'];
+    this.a = Object.fromEntries(arrays.map((n) => [n, { sizes: sizesOf(c, MP[n]!), values: b(n, 1) }]));
+    this.exAttrs = new MapArrayColumn(c, MP.exemplar_attributes!);
+    this.attrs = new MapColumn(c, MP.attributes!);
+  }
+
+  group(resource: Resource): void {
+    this.g.group(resource);
+  }
+
+  add(p: MetricPoint): boolean {
+    if (!storableTime(p.timeUnixNano) || !storableTime(p.startTimeUnixNano) || !p.exemplars.every((e) => storableTime(e.timeUnixNano))) {
+      this.unstorable++;
+      return false;
+    }
+    const s = this.s;
+    const a = this.a;
+    this.g.row(p.scope);
+    s.metric_name!.string(p.metricName);
+    s.metric_description!.string(p.metricDescription);
+    s.metric_unit!.string(p.metricUnit);
+    s.metric_type!.u8(METRIC_TYPE_CODE[p.metricType]);
+    s.temporality!.u8(p.temporality);
+    s.is_monotonic!.u8(p.isMonotonic ? 1 : 0);
+    writeDecimal64(s.start_time!, p.startTimeUnixNano);
+    writeDecimal64(s.time!, p.timeUnixNano);
+    s.flags!.u32(p.flags);
+    s.value!.f64(p.value);
+    this.intNull.u8(p.intValue === '' ? 1 : 0);
+    if (p.intValue === '') this.intValue.u64(0);
+    else writeDecimal64(this.intValue, p.intValue);
+    writeDecimal64(s.count!, p.count);
+    nullableF64(this.sumNull, this.sumValue, p.sum);
+    nullableF64(this.minNull, this.minValue, p.min);
+    nullableF64(this.maxNull, this.maxValue, p.max);
+    decimals(a.bucket_counts!.sizes, a.bucket_counts!.values, p.bucketCounts);
+    doubles(a.explicit_bounds!.sizes, a.explicit_bounds!.values, p.explicitBounds);
+    s.scale!.i32(p.scale);
+    writeDecimal64(s.zero_count!, p.zeroCount);
+    s.zero_threshold!.f64(p.zeroThreshold);
+    s.positive_offset!.i32(p.positiveOffset);
+    decimals(a.positive_bucket_counts!.sizes, a.positive_bucket_counts!.values, p.positiveBucketCounts);
+    s.negative_offset!.i32(p.negativeOffset);
+    decimals(a.negative_bucket_counts!.sizes, a.negative_bucket_counts!.values, p.negativeBucketCounts);
+    doubles(a.quantiles!.sizes, a.quantiles!.values, p.quantiles);
+    doubles(a.quantile_values!.sizes, a.quantile_values!.values, p.quantileValues);
+    const ex = p.exemplars;
+    a.exemplar_times!.sizes.push(ex.length);
+    a.exemplar_values!.sizes.push(ex.length);
+    a.exemplar_trace_ids!.sizes.push(ex.length);
+    a.exemplar_span_ids!.sizes.push(ex.length);
+    this.exAttrs.outer.push(ex.length);
+    for (const e of ex) {
+      writeDecimal64(a.exemplar_times!.values, e.timeUnixNano);
+      a.exemplar_values!.values.f64(e.value);
+      a.exemplar_trace_ids!.values.string(e.traceId);
+      a.exemplar_span_ids!.values.string(e.spanId);
+      this.exAttrs.addMap(e.filteredAttributes);
+    }
+    this.attrs.add(p.attributes);
+    this.c.rows++;
+    return true;
+  }
+
+  result(): EncodedRows {
+    return { chunk: this.c, rows: this.c.rows, unstorable: this.unstorable };
+  }
+}
+
+/** A row writer for a signal's table. */
+export function rowWriter(signal: Signal, ctx: RowContext): RowWriter<unknown> {
+  switch (signal) {
+    case 'traces':
+      return new SpanWriter(ctx) as RowWriter<unknown>;
+    case 'logs':
+      return new LogWriter(ctx) as RowWriter<unknown>;
+    case 'metrics':
+      return new MetricWriter(ctx) as RowWriter<unknown>;
+  }
+}
+
+/** Encode grouped records of one tenant as its signal's rows (what a writer makes of them one by one). */
+export function encodeGroups<T>(w: RowWriter<T>, groups: readonly ResourceGroup<T>[]): EncodedRows {
+  for (const grp of groups) {
+    w.group(grp.resource);
+    for (const item of grp.items) w.add(item);
+  }
+  return w.result();
+}
+
+/** Encode spans of one tenant as `spans` rows, with their per-minute sums for the rollup. */
+export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): EncodedRows {
+  return encodeGroups(new SpanWriter(ctx), groups);
+}
+
+/** Encode log records of one tenant as `logs` rows. */
+export function logRows(ctx: RowContext, groups: ResourceGroup<LogRecord>[]): EncodedRows {
+  return encodeGroups(new LogWriter(ctx), groups);
+}
+
 /** Encode metric data points of one tenant as `metric_points` rows. */
 export function metricRows(ctx: RowContext, groups: ResourceGroup<MetricPoint>[]): EncodedRows {
-  const c = new ColumnChunk(METRIC_POINTS);
-  const g = new GroupColumns(c, MP, ctx);
-  let unstorable = 0;
-  const b = (name: string, stream = 0) => bytesOf(c, MP[name]!, stream);
-  const z = (name: string) => sizesOf(c, MP[name]!);
-  const [name, description, unit, type, temporality, monotonic, start, time, flags, value] = ['metric_name', 'metric_description', 'metric_unit', 'metric_type', 'temporality', 'is_monotonic', 'start_time', 'time', 'flags', 'value'].map((n) => b(n)) as ByteSink[];
-  const [count, scale, zeroCount, zeroThreshold, positiveOffset, negativeOffset] = ['count', 'scale', 'zero_count', 'zero_threshold', 'positive_offset', 'negative_offset'].map((n) => b(n)) as ByteSink[];
-  const intNull = b('int_value', 0);
-  const intValue = b('int_value', 1);
-  const [sumNull, minNull, maxNull] = ['sum', 'min', 'max'].map((n) => b(n, 0)) as ByteSink[];
-  const [sumValue, minValue, maxValue] = ['sum', 'min', 'max'].map((n) => b(n, 1)) as ByteSink[];
-  const arrays = ['bucket_counts', 'explicit_bounds', 'positive_bucket_counts', 'negative_bucket_counts', 'quantiles', 'quantile_values', 'exemplar_times', 'exemplar_values', 'exemplar_trace_ids', 'exemplar_span_ids'];
-  const [bucketCounts, bounds, positive, negative, quantiles, quantileValues, exTimes, exValues, exTraces, exSpans] = arrays.map((n) => ({ sizes: z(n), values: b(n, 1) }));
-  const exAttrs = new MapArrayColumn(c, MP.exemplar_attributes!);
-  const attrs = new MapColumn(c, MP.attributes!);
-  for (const grp of groups) {
-    g.group(grp.resource);
-    for (const p of grp.items) {
-      if (!storableTime(p.timeUnixNano) || !storableTime(p.startTimeUnixNano) || !p.exemplars.every((e) => storableTime(e.timeUnixNano))) {
-        unstorable++;
-        continue;
-      }
-      g.row(p.scope);
-      name!.string(p.metricName);
-      description!.string(p.metricDescription);
-      unit!.string(p.metricUnit);
-      type!.u8(METRIC_TYPE_CODE[p.metricType]);
-      temporality!.u8(p.temporality);
-      monotonic!.u8(p.isMonotonic ? 1 : 0);
-      writeDecimal64(start!, p.startTimeUnixNano);
-      writeDecimal64(time!, p.timeUnixNano);
-      flags!.u32(p.flags);
-      value!.f64(p.value);
-      intNull.u8(p.intValue === '' ? 1 : 0);
-      if (p.intValue === '') intValue.u64(0);
-      else writeDecimal64(intValue, p.intValue);
-      writeDecimal64(count!, p.count);
-      nullableF64(sumNull!, sumValue!, p.sum);
-      nullableF64(minNull!, minValue!, p.min);
-      nullableF64(maxNull!, maxValue!, p.max);
-      decimals(bucketCounts!.sizes, bucketCounts!.values, p.bucketCounts);
-      doubles(bounds!.sizes, bounds!.values, p.explicitBounds);
-      scale!.i32(p.scale);
-      writeDecimal64(zeroCount!, p.zeroCount);
-      zeroThreshold!.f64(p.zeroThreshold);
-      positiveOffset!.i32(p.positiveOffset);
-      decimals(positive!.sizes, positive!.values, p.positiveBucketCounts);
-      negativeOffset!.i32(p.negativeOffset);
-      decimals(negative!.sizes, negative!.values, p.negativeBucketCounts);
-      doubles(quantiles!.sizes, quantiles!.values, p.quantiles);
-      doubles(quantileValues!.sizes, quantileValues!.values, p.quantileValues);
-      const ex = p.exemplars;
-      exTimes!.sizes.push(ex.length);
-      exValues!.sizes.push(ex.length);
-      exTraces!.sizes.push(ex.length);
-      exSpans!.sizes.push(ex.length);
-      exAttrs.outer.push(ex.length);
-      for (const e of ex) {
-        writeDecimal64(exTimes!.values, e.timeUnixNano);
-        exValues!.values.f64(e.value);
-        exTraces!.values.string(e.traceId);
-        exSpans!.values.string(e.spanId);
-        exAttrs.addMap(e.filteredAttributes);
-      }
-      attrs.add(p.attributes);
-      c.rows++;
-    }
-  }
-  return { chunk: c, rows: c.rows, unstorable };
+  return encodeGroups(new MetricWriter(ctx), groups);
 }
 
 /** One `ingest_usage` row. */

@@ -4,7 +4,7 @@
 // a few trace ids as evidence. Counts and names only: never a payload value.
 import type { Principal } from '../config/index.js';
 import type { IngestSummaryInput, StreamedInput } from '../policy/types.js';
-import type { LogRecord, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import type { Attributes, LogRecord, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
 import { TENANT_ATTRIBUTE, type Rejection } from './tenancy.js';
 
 const MAX_TRACE_IDS = 5;
@@ -50,23 +50,16 @@ export class SummaryBuilder {
 
   /** Resource groups accepted for `tenant`. */
   accepted(tenant: string, groups: readonly ResourceGroup<unknown>[]): void {
-    const s = this.of(tenant);
+    const t = this.tenant(tenant);
     for (const g of groups) {
-      s.records += g.items.length;
-      const attrs = g.resource.attributes;
-      const claimed = attrs[TENANT_ATTRIBUTE] ?? '';
-      if (claimed === '') {
-        s.records_without_tenant += g.items.length;
-        addName(s.services_without_tenant, attrs[SERVICE_ATTRIBUTE] ?? '');
-      } else addName(s.claimed_tenants, claimed);
-      addName(s.regions, attrs[REGION_ATTRIBUTE] ?? '');
-      if (s.trace_ids.length < MAX_TRACE_IDS && (this.signal === 'traces' || this.signal === 'logs')) {
-        for (const item of g.items as (SpanRecord | LogRecord)[]) {
-          if (s.trace_ids.length >= MAX_TRACE_IDS) break;
-          if (item.traceId) addName(s.trace_ids, item.traceId);
-        }
-      }
+      t.group(g.resource.attributes, g.items.length);
+      if (this.signal === 'traces' || this.signal === 'logs') for (const item of g.items as (SpanRecord | LogRecord)[]) if (!t.traceId(item.traceId)) break;
     }
+  }
+
+  /** What `tenant`'s accepted data adds to its summary, group by group and record by record. */
+  tenant(tenant: string): TenantSummary {
+    return new TenantSummary(this.of(tenant));
   }
 
   /** Records refused by tenancy, charged to the rejection's tenant. */
@@ -96,6 +89,31 @@ export class SummaryBuilder {
 
   summaries(): IngestSummaryInput[] {
     return [...this.byTenant.values()];
+  }
+}
+
+/** One tenant's part of a request summary, filled while its records are decoded. */
+export class TenantSummary {
+  constructor(private readonly s: IngestSummaryInput) {}
+
+  /** A resource group of `records` accepted records (its attributes as they will be stored). */
+  group(attrs: Attributes, records: number): void {
+    const s = this.s;
+    s.records += records;
+    const claimed = attrs[TENANT_ATTRIBUTE] ?? '';
+    if (claimed === '') {
+      s.records_without_tenant += records;
+      addName(s.services_without_tenant, attrs[SERVICE_ATTRIBUTE] ?? '');
+    } else addName(s.claimed_tenants, claimed);
+    addName(s.regions, attrs[REGION_ATTRIBUTE] ?? '');
+  }
+
+  /** A trace id of an accepted span or log record, kept as evidence; false once enough are kept. */
+  traceId(id: string): boolean {
+    const ids = this.s.trace_ids;
+    if (ids.length >= MAX_TRACE_IDS) return false;
+    if (id) addName(ids, id);
+    return true;
   }
 }
 

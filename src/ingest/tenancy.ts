@@ -6,7 +6,7 @@
 //  - multi-tenant token (a shared collector): tenant.id is required and must be one of the
 //    token's tenants; without it the resource is rejected as missing tenant context.
 import type { Principal, Registry, TenantRecord } from '../config/index.js';
-import type { ResourceGroup } from './otlp/types.js';
+import type { Attributes } from './otlp/types.js';
 
 export const TENANT_ATTRIBUTE = 'tenant.id';
 
@@ -25,76 +25,56 @@ export interface Rejection {
   service?: string;
 }
 
-/** Resource groups accepted for one tenant. */
-export interface TenantSlice<T> {
-  tenant: TenantRecord;
-  groups: ResourceGroup<T>[];
-  records: number;
-}
+/** Whose a resource's records are: a tenant the principal may write for, or a rejection (its records not yet counted). */
+export type TenantDecision = { tenant: TenantRecord; rejection?: undefined } | { tenant?: undefined; rejection: Omit<Rejection, 'records'> };
 
-export interface TenancyResult<T> {
-  slices: TenantSlice<T>[];
-  rejections: Rejection[];
-}
-
-/** Assign each resource group to a tenant the principal may write for, or reject it. */
-export function assignTenants<T>(principal: Principal, groups: ResourceGroup<T>[], registry: Registry): TenancyResult<T> {
-  const byTenant = new Map<string, TenantSlice<T>>();
-  const rejections: Rejection[] = [];
+/** Decide which tenant a resource's records belong to, or why they are refused. */
+export function tenantFor(principal: Principal, resource: Attributes, registry: Registry): TenantDecision {
   const own = principal.tenants === 'all' ? undefined : [...principal.tenants];
   const single = own && own.length === 1 ? own[0] : undefined;
   const chargeTo = single ?? own?.[0] ?? '';
-
-  for (const group of groups) {
-    const n = group.items.length;
-    if (n === 0) continue;
-    const claimed = group.resource.attributes[TENANT_ATTRIBUTE] ?? '';
-    let tenantId: string | undefined;
-    if (claimed === '') {
-      if (single !== undefined) tenantId = single;
-      else {
-        rejections.push({
+  const claimed = resource[TENANT_ATTRIBUTE] ?? '';
+  let tenantId: string;
+  if (claimed === '') {
+    if (single === undefined) {
+      return {
+        rejection: {
           tenantId: chargeTo,
           claimedTenant: '',
           reason: 'tenant_missing',
-          records: n,
-          service: group.resource.attributes['service.name'] ?? '',
+          service: resource['service.name'] ?? '',
           message: `resource without a ${TENANT_ATTRIBUTE} attribute sent with a token for several tenants (${principal.name})`,
-        });
-        continue;
-      }
-    } else if (principal.tenants === 'all' || principal.tenants.has(claimed)) {
-      tenantId = claimed;
-    } else {
-      // A claimed value that is no registered tenant is client text like any attribute and
-      // may carry anything (a secret, PII): it is neither echoed nor recorded.
-      const registered = registry.tenant(claimed) !== undefined;
-      rejections.push({
+        },
+      };
+    }
+    tenantId = single;
+  } else if (principal.tenants === 'all' || principal.tenants.has(claimed)) {
+    tenantId = claimed;
+  } else {
+    // A claimed value that is no registered tenant is client text like any attribute and
+    // may carry anything (a secret, PII): it is neither echoed nor recorded.
+    const registered = registry.tenant(claimed) !== undefined;
+    return {
+      rejection: {
         tenantId: chargeTo,
         claimedTenant: registered ? claimed : '',
         reason: 'tenant_mismatch',
-        records: n,
         message: registered
           ? `resource ${TENANT_ATTRIBUTE}=${claimed} is not a tenant this token writes for`
           : `resource ${TENANT_ATTRIBUTE} names no tenant this token writes for (value not shown)`,
-      });
-      continue;
-    }
-    const tenant = registry.tenant(tenantId);
-    if (!tenant) {
-      rejections.push({
+      },
+    };
+  }
+  const tenant = registry.tenant(tenantId);
+  if (!tenant) {
+    return {
+      rejection: {
         tenantId: chargeTo,
         claimedTenant: '',
         reason: 'tenant_unknown',
-        records: n,
         message: `resource ${TENANT_ATTRIBUTE} names no tenant in the registry (value not shown)`,
-      });
-      continue;
-    }
-    let slice = byTenant.get(tenant.id);
-    if (!slice) byTenant.set(tenant.id, (slice = { tenant, groups: [], records: 0 }));
-    slice.groups.push(group);
-    slice.records += n;
+      },
+    };
   }
-  return { slices: [...byTenant.values()], rejections };
+  return { tenant };
 }

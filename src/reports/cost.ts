@@ -17,7 +17,7 @@
 // Money is exact to the cent: every (tenant, day, component) amount is computed exactly, each
 // day's component total is rounded once and its cents handed out by largest remainder, so the
 // tenants' totals, days and components all add up to the platform total.
-import type { PriceCard, Registry, TenantRecord } from '../config/index.js';
+import type { Registry, TenantRecord } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { USAGE_CLASSES } from './usage.js';
 

@@ -42,7 +42,6 @@ export function eventHash(e: ChainedAuditEvent): string {
   return createHash('sha256').update(canonicalEvent(e)).update('\n').update(e.prevHash).digest('hex');
 }
 
-const str = JSON.stringify;
 
 /** Chained events as a chunk of `audit_events` rows. */
 export function auditRows(events: ChainedAuditEvent[], retentionDays: number, tokenName: string): ColumnChunk {

@@ -42,12 +42,10 @@ import type {
   MetricPoint,
   MetricType,
   Resource,
-  ResourceGroup,
   Scope,
   Signal,
   SpanEvent,
   SpanLink,
-  SpanRecord,
 } from './types.js';
 
 type Obj = Record<string, unknown>;

@@ -66,7 +66,6 @@ import type {
   MetricPoint,
   MetricType,
   Resource,
-  ResourceGroup,
   Scope,
   Signal,
   SpanEvent,

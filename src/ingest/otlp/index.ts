@@ -1,5 +1,7 @@
 // Public surface of OTLP decoding and reply encoding. Callers pick the decoder by the request's
-// Content-Type and get the same rows from either encoding (types.ts).
+// Content-Type and get the same rows from either encoding (types.ts): collected per resource
+// group (decodeOtlp), or handed to a sink one by one as they are decoded (decodeOtlpInto,
+// what ingest uses).
 //
 // Decoding contract:
 // - undecodable input throws TS_ERR_OTLP_DECODE with the field path and (protobuf) byte offset
@@ -10,13 +12,14 @@
 //   strings are cut (limits.ts); what was dropped or cut is in `limits`, for a warning;
 // - individually invalid items (bad or missing ids) land in `invalid` and count as rejected;
 // - resource envelopes left without items are dropped (PROTOCOL.md §2.5 allows it), so every
-//   group has at least one item.
+//   collected group has at least one item (a sink sees the empty group open and close).
 
-import { decodeJson } from './decode-json.js';
-import { decodeProtobuf } from './decode-proto.js';
+import { decodeJsonInto } from './decode-json.js';
+import { decodeProtobufInto } from './decode-proto.js';
+import { GroupCollector } from './collect.js';
 import type { Encoding } from './encode.js';
 import { DEFAULT_DECODE_LIMITS } from './limits.js';
-import type { AnyDecoded, DecodeLimits, DecodedLogs, DecodedMetrics, DecodedTraces, Signal } from './types.js';
+import type { AnyDecoded, DecodeLimits, DecodeOutcome, DecodeSink, DecodedLogs, DecodedMetrics, DecodedTraces, Signal } from './types.js';
 import { tsError } from '../../errors.js';
 
 export type * from './types.js';
@@ -43,11 +46,17 @@ export function decodeOtlp(signal: 'metrics', body: Uint8Array, encoding: Encodi
 export function decodeOtlp(signal: 'logs', body: Uint8Array, encoding: Encoding, limits?: DecodeLimits): DecodedLogs;
 export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding, limits?: DecodeLimits): AnyDecoded;
 export function decodeOtlp(signal: Signal, body: Uint8Array, encoding: Encoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AnyDecoded {
+  const into = new GroupCollector();
+  return into.decoded(decodeOtlpInto(signal, body, encoding, into, limits));
+}
+
+/** Decode an OTLP Export*ServiceRequest body of `signal` in `encoding`, handing each group and item to `into` as it is decoded. */
+export function decodeOtlpInto(signal: Signal, body: Uint8Array, encoding: Encoding, into: DecodeSink<unknown>, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodeOutcome {
   if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs') {
     throw tsError('TS_ERR_INTERNAL', [`decodeOtlp called with unknown signal ${JSON.stringify(signal)}`]);
   }
-  if (encoding === 'protobuf') return decodeProtobuf(signal, body, limits);
-  if (encoding === 'json') return decodeJson(signal, body, limits);
+  if (encoding === 'protobuf') return decodeProtobufInto(signal, body, into, limits);
+  if (encoding === 'json') return decodeJsonInto(signal, body, into, limits);
   throw tsError('TS_ERR_INTERNAL', [`decodeOtlp called with unknown encoding ${JSON.stringify(encoding)}`]);
 }
 

@@ -232,54 +232,71 @@ export class Redactor {
     this.redactAttributes(tenant, attrs, 'audit_events', 'audit.attributes', tally);
   }
 
-  /** Redact spans in place: attributes of resource, scope, span, events, links; names; status. */
+  /**
+   * Redact a resource's attributes in place. `seen` holds the attribute sets already redacted
+   * in this request (resource and scope sets are shared by every item under them).
+   */
+  redactResource(tenant: TenantRecord, dataClass: 'spans' | 'logs' | 'metric_points', attrs: Attributes, tally: RedactionTally, seen: Set<Attributes>): void {
+    this.#attrs(this.#state(tenant), attrs, dataClass, 'resource.attributes', tally, seen);
+  }
+
+  /** Redact one span in place: its scope's attributes (once, see redactResource), attributes, events, links, name, status. */
+  redactSpan(tenant: TenantRecord, span: SpanRecord, tally: RedactionTally, seen: Set<Attributes>): void {
+    const st = this.#state(tenant);
+    this.#attrs(st, span.scope.attributes, 'spans', 'scope.attributes', tally, seen);
+    span.name = this.#field(st, span.name, 'spans', 'span.name', tally);
+    this.#attrs(st, span.attributes, 'spans', 'span.attributes', tally, undefined);
+    for (const ev of span.events) {
+      ev.name = this.#field(st, ev.name, 'spans', 'span.events.name', tally);
+      this.#attrs(st, ev.attributes, 'spans', 'span.events.attributes', tally, undefined);
+    }
+    for (const link of span.links) this.#attrs(st, link.attributes, 'spans', 'span.links.attributes', tally, undefined);
+    if (span.statusMessage.length > 0) span.statusMessage = this.#field(st, span.statusMessage, 'spans', 'span.status_message', tally);
+  }
+
+  /** Redact one log record in place: its scope's attributes (once), attributes and body. */
+  redactLog(tenant: TenantRecord, rec: LogRecord, tally: RedactionTally, seen: Set<Attributes>): void {
+    const st = this.#state(tenant);
+    this.#attrs(st, rec.scope.attributes, 'logs', 'scope.attributes', tally, seen);
+    // Bytes bodies are base64 of binary data: text patterns found there would be chance.
+    if (rec.bodyKind !== 'bytes' && rec.bodyKind !== 'empty' && rec.bodyKind !== 'bool') {
+      rec.body = this.#field(st, rec.body, 'logs', 'log.body', tally);
+    }
+    this.#attrs(st, rec.attributes, 'logs', 'log.attributes', tally, undefined);
+  }
+
+  /** Redact one metric point in place: its scope's attributes (once), point and exemplar attributes. */
+  redactPoint(tenant: TenantRecord, p: MetricPoint, tally: RedactionTally, seen: Set<Attributes>): void {
+    const st = this.#state(tenant);
+    this.#attrs(st, p.scope.attributes, 'metric_points', 'scope.attributes', tally, seen);
+    this.#attrs(st, p.attributes, 'metric_points', 'metric.attributes', tally, undefined);
+    for (const ex of p.exemplars) this.#attrs(st, ex.filteredAttributes, 'metric_points', 'metric.exemplars.attributes', tally, undefined);
+  }
+
+  /** Redact spans in place, group by group (redactResource, then redactSpan). */
   redactSpans(tenant: TenantRecord, groups: ResourceGroup<SpanRecord>[], tally: RedactionTally): void {
-    const st = this.#state(tenant);
     const seen = new Set<Attributes>();
     for (const g of groups) {
-      this.#attrs(st, g.resource.attributes, 'spans', 'resource.attributes', tally, seen);
-      for (const span of g.items) {
-        this.#attrs(st, span.scope.attributes, 'spans', 'scope.attributes', tally, seen);
-        span.name = this.#field(st, span.name, 'spans', 'span.name', tally);
-        this.#attrs(st, span.attributes, 'spans', 'span.attributes', tally, undefined);
-        for (const ev of span.events) {
-          ev.name = this.#field(st, ev.name, 'spans', 'span.events.name', tally);
-          this.#attrs(st, ev.attributes, 'spans', 'span.events.attributes', tally, undefined);
-        }
-        for (const link of span.links) this.#attrs(st, link.attributes, 'spans', 'span.links.attributes', tally, undefined);
-        if (span.statusMessage.length > 0) span.statusMessage = this.#field(st, span.statusMessage, 'spans', 'span.status_message', tally);
-      }
+      this.redactResource(tenant, 'spans', g.resource.attributes, tally, seen);
+      for (const span of g.items) this.redactSpan(tenant, span, tally, seen);
     }
   }
 
-  /** Redact log records in place: resource, scope and record attributes, and the body. */
+  /** Redact log records in place, group by group. */
   redactLogs(tenant: TenantRecord, groups: ResourceGroup<LogRecord>[], tally: RedactionTally): void {
-    const st = this.#state(tenant);
     const seen = new Set<Attributes>();
     for (const g of groups) {
-      this.#attrs(st, g.resource.attributes, 'logs', 'resource.attributes', tally, seen);
-      for (const rec of g.items) {
-        this.#attrs(st, rec.scope.attributes, 'logs', 'scope.attributes', tally, seen);
-        // Bytes bodies are base64 of binary data: text patterns found there would be chance.
-        if (rec.bodyKind !== 'bytes' && rec.bodyKind !== 'empty' && rec.bodyKind !== 'bool') {
-          rec.body = this.#field(st, rec.body, 'logs', 'log.body', tally);
-        }
-        this.#attrs(st, rec.attributes, 'logs', 'log.attributes', tally, undefined);
-      }
+      this.redactResource(tenant, 'logs', g.resource.attributes, tally, seen);
+      for (const rec of g.items) this.redactLog(tenant, rec, tally, seen);
     }
   }
 
-  /** Redact metric points in place: resource, scope, point and exemplar attributes. */
+  /** Redact metric points in place, group by group. */
   redactMetrics(tenant: TenantRecord, groups: ResourceGroup<MetricPoint>[], tally: RedactionTally): void {
-    const st = this.#state(tenant);
     const seen = new Set<Attributes>();
     for (const g of groups) {
-      this.#attrs(st, g.resource.attributes, 'metric_points', 'resource.attributes', tally, seen);
-      for (const p of g.items) {
-        this.#attrs(st, p.scope.attributes, 'metric_points', 'scope.attributes', tally, seen);
-        this.#attrs(st, p.attributes, 'metric_points', 'metric.attributes', tally, undefined);
-        for (const ex of p.exemplars) this.#attrs(st, ex.filteredAttributes, 'metric_points', 'metric.exemplars.attributes', tally, undefined);
-      }
+      this.redactResource(tenant, 'metric_points', g.resource.attributes, tally, seen);
+      for (const p of g.items) this.redactPoint(tenant, p, tally, seen);
     }
   }
 

@@ -3,7 +3,7 @@
 // to bigint beyond 2^53 while non-integers use doubles, which matches OPA on every case that
 // does not depend on > 53-bit fractional precision.
 import type { BuiltinDef } from './types.js';
-import { RObject, RSet, compare, equal, innerKey, isNumber, keyOf, type RNumber, type Value } from '../value.js';
+import { RObject, RSet, compare, equal, innerKey, isNumber, type RNumber, type Value } from '../value.js';
 import { bigOf, builtinError, decimalOf, fromBig, int, isInt, normNum, num, oneOf, set, typeError } from './operands.js';
 
 type IntOp = (a: bigint, b: bigint) => bigint;
