@@ -75,13 +75,14 @@ function sizesOf(c: ColumnChunk, col: number): SizeSink {
 
 /** Write a map's keys and values into their streams (in the object's key order); returns how many. */
 function writeEntries(keys: ByteSink, values: ByteSink, a: Attributes): number {
-  const ks = Object.keys(a);
-  for (let i = 0; i < ks.length; i++) {
-    const k = ks[i]!;
+  // for-in, not Object.keys: no array per set (decoders make plain objects without inherited keys).
+  let n = 0;
+  for (const k in a) {
     keys.string(k);
     values.string(a[k]!);
+    n++;
   }
-  return ks.length;
+  return n;
 }
 
 /** A Map(String, String) column: sizes, keys, values. */
@@ -141,7 +142,11 @@ function serviceName(resource: Attributes): string {
   return resource['service.name'] ?? 'unknown_service';
 }
 
-/** Columns every telemetry table starts with, copied per row from one group's encoding. */
+/**
+ * Columns every telemetry table starts with: the same for every row of a resource group and
+ * scope. A run of rows under one group and scope is counted, and its values are written for
+ * the whole run at once when the run ends (ByteSink.repeat), not copied row by row.
+ */
 class GroupColumns {
   private readonly tenant: ByteSink;
   private readonly service: ByteSink;
@@ -157,6 +162,8 @@ class GroupColumns {
   private head!: { service: Buffer; attrs: EncodedMap; url: Buffer };
   private scope: Scope | undefined;
   private scopeHead!: { name: Buffer; version: Buffer; attrs: EncodedMap };
+  /** Rows of the current group and scope whose group columns are not written yet. */
+  private run = 0;
 
   constructor(
     chunk: ColumnChunk,
@@ -182,32 +189,43 @@ class GroupColumns {
   }
 
   group(resource: Resource): void {
+    this.flush();
+    this.scope = undefined;
     this.head = { service: encoded((s) => s.string(serviceName(resource.attributes))), attrs: encodedMap(resource.attributes), url: encoded((s) => s.string(resource.schemaUrl)) };
   }
 
-  /** The group and scope columns of one row. */
+  /** One more row under the current group, in `scope`. */
   row(scope: Scope): void {
-    const f = this.fixed;
-    this.tenant.bytes(f.tenant);
-    this.retention.bytes(f.retention);
-    this.batch.bytes(f.batch);
-    this.ingested.bytes(f.ingested);
-    const h = this.head;
-    this.service.bytes(h.service);
-    this.resource.sizes.push(h.attrs.n);
-    this.resource.keys.bytes(h.attrs.keys);
-    this.resource.values.bytes(h.attrs.values);
-    this.schemaUrl.bytes(h.url);
     if (scope !== this.scope) {
+      this.flush();
       this.scope = scope;
       this.scopeHead = { name: encoded((s) => s.string(scope.name)), version: encoded((s) => s.string(scope.version)), attrs: encodedMap(scope.attributes) };
     }
+    this.run++;
+  }
+
+  /** Write the group columns of the rows counted so far. */
+  flush(): void {
+    const n = this.run;
+    if (n === 0) return;
+    this.run = 0;
+    const f = this.fixed;
+    this.tenant.repeat(f.tenant, n);
+    this.retention.repeat(f.retention, n);
+    this.batch.repeat(f.batch, n);
+    this.ingested.repeat(f.ingested, n);
+    const h = this.head;
+    this.service.repeat(h.service, n);
+    this.resource.sizes.fill(h.attrs.n, n);
+    this.resource.keys.repeat(h.attrs.keys, n);
+    this.resource.values.repeat(h.attrs.values, n);
+    this.schemaUrl.repeat(h.url, n);
     const sh = this.scopeHead;
-    this.scopeName.bytes(sh.name);
-    this.scopeVersion.bytes(sh.version);
-    this.scopeAttrs.sizes.push(sh.attrs.n);
-    this.scopeAttrs.keys.bytes(sh.attrs.keys);
-    this.scopeAttrs.values.bytes(sh.attrs.values);
+    this.scopeName.repeat(sh.name, n);
+    this.scopeVersion.repeat(sh.version, n);
+    this.scopeAttrs.sizes.fill(sh.attrs.n, n);
+    this.scopeAttrs.keys.repeat(sh.attrs.keys, n);
+    this.scopeAttrs.values.repeat(sh.attrs.values, n);
   }
 }
 
@@ -386,6 +404,8 @@ export class SpanWriter implements RowWriter<SpanRecord> {
   }
 
   result(): EncodedRows {
+    this.g.flush();
+    SPANS.noteSizes(this.c);
     const sumRows = this.sums.chunk();
     return { chunk: this.c, rows: this.c.rows, unstorable: this.unstorable, sli: this.sli, ...(sumRows.rows > 0 ? { sums: sumRows } : {}) };
   }
@@ -453,6 +473,8 @@ export class LogWriter implements RowWriter<LogRecord> {
   }
 
   result(): EncodedRows {
+    this.g.flush();
+    LOGS.noteSizes(this.c);
     return { chunk: this.c, rows: this.c.rows, unstorable: this.unstorable };
   }
 }
@@ -576,6 +598,8 @@ export class MetricWriter implements RowWriter<MetricPoint> {
   }
 
   result(): EncodedRows {
+    this.g.flush();
+    METRIC_POINTS.noteSizes(this.c);
     return { chunk: this.c, rows: this.c.rows, unstorable: this.unstorable };
   }
 }

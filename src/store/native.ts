@@ -161,6 +161,24 @@ export class ByteSink {
   }
 
 
+  /** `pattern` written `times` times: once, then doubled in place (a native copy per doubling, not one per row). */
+  repeat(pattern: Uint8Array, times: number): void {
+    const n = pattern.length;
+    if (times <= 0 || n === 0) return;
+    const total = n * times;
+    if (this.len + total > this.buf.length) this.reserve(total);
+    const buf = this.buf;
+    const at = this.len;
+    buf.set(pattern, at);
+    let done = n;
+    while (done < total) {
+      const step = Math.min(done, total - done);
+      buf.copyWithin(at + done, at, at + step);
+      done += step;
+    }
+    this.len = at + total;
+  }
+
   /** The bytes written so far (a view, valid until the next write). */
   view(): Buffer {
     return this.buf.subarray(0, this.len);
@@ -177,16 +195,31 @@ declare module 'node:buffer' {
 
 /** Per-row sizes of an array or map column, turned into running totals when encoded. */
 export class SizeSink {
-  sizes = new Uint32Array(256);
+  sizes: Uint32Array;
   len = 0;
 
+  constructor(capacity = 256) {
+    this.sizes = new Uint32Array(Math.max(capacity, 16));
+  }
+
   push(n: number): void {
-    if (this.len === this.sizes.length) {
-      const next = new Uint32Array(this.sizes.length * 2);
-      next.set(this.sizes);
-      this.sizes = next;
-    }
+    if (this.len === this.sizes.length) this.grow(1);
     this.sizes[this.len++] = n;
+  }
+
+  /** The size `n` for `times` rows. */
+  fill(n: number, times: number): void {
+    if (this.len + times > this.sizes.length) this.grow(times);
+    this.sizes.fill(n, this.len, this.len + times);
+    this.len += times;
+  }
+
+  private grow(more: number): void {
+    let size = this.sizes.length * 2;
+    while (size < this.len + more) size *= 2;
+    const next = new Uint32Array(size);
+    next.set(this.sizes.subarray(0, this.len));
+    this.sizes = next;
   }
 }
 
@@ -224,19 +257,44 @@ export class BlockSchema {
     return `(${this.columns.map((c) => c.name).join(', ')})`;
   }
 
+  /**
+   * Starting capacity per stream (flattened over columns): the sizes the last chunk that asked
+   * for it ended with, so a workload's next request starts at its size instead of growing to
+   * it by doubling and copying.
+   */
+  private hints: number[] = [];
+
   /** Empty streams for every column, for a builder to fill. */
   newStreams(): Stream[][] {
-    return this.columns.map((c) => newStreams(c.type));
+    let i = 0;
+    const hints = this.hints;
+    const next = () => hints[i++] || undefined;
+    return this.columns.map((c) => newStreams(c.type, next));
+  }
+
+  /** Remember a finished chunk's stream sizes as the next chunks' starting capacity (at most 1 MiB each). */
+  noteSizes(chunk: ColumnChunk): void {
+    const hints: number[] = [];
+    for (const col of chunk.streams) for (const s of col) hints.push(Math.min(s.len, MAX_HINT));
+    this.hints = hints;
   }
 }
 
-// Streams of a type, in the order Native writes them.
-function newStreams(type: string): Stream[] {
+const MAX_HINT = 1 << 20;
+
+// Streams of a type, in the order Native writes them; `size` gives each its starting capacity.
+function newStreams(type: string, size: () => number | undefined = () => undefined): Stream[] {
   const inner = unwrap(type);
-  if (inner.kind === 'array') return [new SizeSink(), ...newStreams(inner.of)];
-  if (inner.kind === 'map') return [new SizeSink(), ...newStreams(inner.key), ...newStreams(inner.value)];
-  if (inner.kind === 'nullable') return [new ByteSink(), ...newStreams(inner.of)];
-  return [new ByteSink()];
+  if (inner.kind === 'array') return [new SizeSink(size()), ...newStreams(inner.of, size)];
+  if (inner.kind === 'map') {
+    const sizes = new SizeSink(size());
+    return [sizes, ...newStreams(inner.key, size), ...newStreams(inner.value, size)];
+  }
+  if (inner.kind === 'nullable') {
+    const nulls = new ByteSink(size());
+    return [nulls, ...newStreams(inner.of, size)];
+  }
+  return [new ByteSink(size())];
 }
 
 function streamCount(type: string): number {
