@@ -18,10 +18,10 @@ import protobuf from 'protobufjs';
 import type Long from 'long';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { checkoutSpans } from './workload.js';
-import { decodeOtlp, type DecodedTraces, type LogBodyKind, type SpanRecord, type Resource, type Scope, type ResourceGroup } from '../src/ingest/otlp/index.js';
+import { decodeOtlp, decodeOtlpInto, type DecodedTraces, type LogBodyKind, type SpanRecord, type Resource, type Scope, type ResourceGroup } from '../src/ingest/otlp/index.js';
 import { arrayJson, int64Decimal, jsonElement, kvlistJson, setAttribute, uint64Decimal } from '../src/ingest/otlp/flatten.js';
 import { DEFAULT_DECODE_LIMITS, emptyLimitReport } from '../src/ingest/otlp/limits.js';
-import { spanRows } from '../src/ingest/rows.js';
+import { SpanWriter, spanRows } from '../src/ingest/rows.js';
 import { encodeBlock } from '../src/store/native.js';
 import { SPANS as SPANS_TABLE } from '../src/store/schemas.js';
 
@@ -341,10 +341,12 @@ const jsonBody = Buffer.from(JsonTraceSerializer.serializeRequest(readable)!);
 const ours = decodeOtlp('traces', pbBody, 'protobuf');
 const spanCount = ours.groups.reduce((n, g) => n + g.items.length, 0);
 
-// Bytes to the columns of a Native block: what ingest does with a request before the writer.
+// Bytes to the columns of a Native block in one pass, each span written as it is decoded: what
+// ingest does with a request before the writer (without redaction and the policy summary).
 const toColumns = (body: Buffer, encoding: 'protobuf' | 'json') => {
-  const d = decodeOtlp('traces', body, encoding);
-  return encodeBlock(SPANS_TABLE, [spanRows({ tenantId: 'acme-dist', retentionDays: 30, batchId: 'bench', receivedMs: 0 }, d.groups).chunk]);
+  const w = new SpanWriter({ tenantId: 'acme-dist', retentionDays: 30, batchId: 'bench', receivedMs: 0 });
+  decodeOtlpInto('traces', body, encoding, { group: (r) => w.group(r), item: (x) => w.add(x as SpanRecord), groupEnd: () => {} });
+  return encodeBlock(SPANS_TABLE, [w.result().chunk]);
 };
 const ROWS_ONLY = { tenantId: 'acme-dist', retentionDays: 30, batchId: 'bench', receivedMs: 0 };
 
