@@ -2,7 +2,8 @@
 // The `tenantscope` command. Every setting has a flag and an environment variable; flags win.
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { StoreLocation } from './store/index.js';
 import { isTenantscopeError } from './errors.js';
 import { rootLogger } from './log.js';
@@ -200,6 +201,149 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
 function emit(out: CommandOutput): void {
   process.stdout.write(`${out.text}\n`);
   process.exitCode = out.exitCode;
+}
+
+interface TenantExportFlags extends StoreFlags {
+  tenant: string;
+  from?: string;
+  to?: string;
+  out: string;
+  api?: string;
+  token?: string;
+  evidenceKey?: string;
+}
+
+interface TenantRestoreFlags extends StoreFlags {
+  verifyOnly?: boolean;
+  publicKey?: string;
+  evidenceKey?: string;
+  json?: boolean;
+}
+
+interface TenantEraseFlags extends StoreFlags {
+  tenant: string;
+  confirm?: string;
+  exportManifest?: string;
+  api?: string;
+  token?: string;
+  evidenceKey?: string;
+}
+
+const tenantCmd = program.command('tenant').description("one tenant's data: export it, restore it, erase it");
+storeOptions(tenantCmd.command('export').description("write a tenant's data as a signed bundle: a Parquet file per table, manifest.json, manifest.sig"))
+  .requiredOption('--tenant <id>', 'tenant to export')
+  .option('--from <time>', 'period start (RFC 3339 or epoch ms; default: its first row)')
+  .option('--to <time>', 'period end (default: now)')
+  .requiredOption('--out <dir>', 'directory to write the bundle into (new or empty)')
+  .addOption(new Option('--api <url>', 'ask a running tenantscope API (its store, its key) instead of opening the store').env('TENANTSCOPE_API'))
+  .addOption(new Option('--token <token>', 'admin bearer token for --api').env('TENANTSCOPE_TOKEN'))
+  .addOption(evidenceKeyOption())
+  .action(async (flags: TenantExportFlags) => {
+    const { parseTimeParam } = await import('./reports/window.js');
+    const period = { fromMs: parseTimeParam('from', flags.from), toMs: parseTimeParam('to', flags.to) };
+    if (flags.api) {
+      const { extractBundle } = await import('./lifecycle/tarball.js');
+      const q = new URLSearchParams();
+      if (flags.from) q.set('from', flags.from);
+      if (flags.to) q.set('to', flags.to);
+      const res = await fetch(`${flags.api.replace(/\/$/, '')}${tenantPath(flags.tenant, 'export')}?${q}`, { headers: flags.token ? { authorization: `Bearer ${flags.token}` } : {} });
+      if (!res.ok || !res.body) return apiFailure(res, 'export');
+      await extractBundle(res.body, flags.out);
+    } else {
+      const { withLifecycle } = await import('./lifecycle/offline.js');
+      const { exportTenant } = await import('./lifecycle/export.js');
+      await withLifecycle(flags, async (ctx) => {
+        if (!ctx.registry.tenant(flags.tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(flags.tenant)} is not in the registry`);
+        const manifest = await exportTenant(ctx.store, { tenant: flags.tenant, period: { ...(period.fromMs !== undefined ? { fromMs: period.fromMs } : {}), ...(period.toMs !== undefined ? { toMs: period.toMs } : {}) }, outDir: flags.out, signer: ctx.signer });
+        await ctx.audit(flags.tenant, lifecycleEvent(ctx.actor, 'tenant.exported', flags.tenant, { 'export.rows': String(manifest.files.reduce((n, f) => n + f.rows, 0)), 'export.period_to': manifest.period.to }));
+      });
+    }
+    process.stdout.write(`wrote ${flags.out}: the export bundle of ${flags.tenant}\n`);
+  });
+storeOptions(tenantCmd.command('restore').description("restore a tenant from an export bundle (directory or .tar), after checking its signature and every file; --verify-only rehearses it in a scratch database"))
+  .argument('<bundle>', 'bundle directory or .tar file')
+  .option('--verify-only', 'restore into a scratch database, compare with the manifest, drop it (a restore drill; recorded as restore.tested)')
+  .option('--public-key <file>', "the signer's public key (PEM) to trust; default: this data directory's evidence key")
+  .option('--json', 'print the report as JSON')
+  .addOption(evidenceKeyOption())
+  .action(async (bundle: string, flags: TenantRestoreFlags) => {
+    const { withLifecycle } = await import('./lifecycle/offline.js');
+    const { restoreTenant } = await import('./lifecycle/restore.js');
+    const { bundleDir } = await import('./lifecycle/tarball.js');
+    const { dir, cleanup } = await bundleDir(bundle);
+    try {
+      const report = await withLifecycle(flags, (ctx) =>
+        restoreTenant(ctx.store, dir, {
+          registry: ctx.registry,
+          trustedKey: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : ctx.signer.publicKeyPem,
+          actor: ctx.actor,
+          audit: ctx.audit,
+          verifyOnly: flags.verifyOnly === true,
+        }),
+      );
+      const { formatRestore } = await import('./lifecycle/format.js');
+      process.stdout.write(`${flags.json ? JSON.stringify(report, null, 2) : formatRestore(report)}\n`);
+      process.exitCode = report.outcome === 'success' ? 0 : 1;
+    } finally {
+      await cleanup();
+    }
+  });
+storeOptions(tenantCmd.command('erase').description('delete every row of a tenant (offboarding); refused under a legal hold; writes a signed erasure certificate into the platform audit chain'))
+  .requiredOption('--tenant <id>', 'tenant to erase')
+  .option('--confirm <id>', 'the tenant id again')
+  .option('--export-manifest <file>', 'manifest.json of the export taken before, cited by the certificate')
+  .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
+  .addOption(new Option('--token <token>', 'admin bearer token for --api').env('TENANTSCOPE_TOKEN'))
+  .addOption(evidenceKeyOption())
+  .action(async (flags: TenantEraseFlags) => {
+    let exportManifestSha256: string | undefined;
+    if (flags.exportManifest) exportManifestSha256 = createHash('sha256').update(readFileSync(flags.exportManifest)).digest('hex');
+    let out: unknown;
+    if (flags.api) {
+      const q = new URLSearchParams({ confirm: flags.confirm ?? '' });
+      if (exportManifestSha256) q.set('export_manifest_sha256', exportManifestSha256);
+      const res = await fetch(`${flags.api.replace(/\/$/, '')}${tenantPath(flags.tenant, 'erase')}?${q}`, { method: 'POST', headers: flags.token ? { authorization: `Bearer ${flags.token}` } : {} });
+      if (!res.ok) return apiFailure(res, 'erase');
+      out = await res.json();
+    } else {
+      const { withLifecycle } = await import('./lifecycle/offline.js');
+      const { eraseTenant } = await import('./lifecycle/erase.js');
+      out = await withLifecycle(flags, (ctx) =>
+        eraseTenant(ctx.store, {
+          registry: ctx.registry,
+          tenant: flags.tenant,
+          confirm: flags.confirm ?? '',
+          operator: ctx.actor,
+          signer: ctx.signer,
+          ...(exportManifestSha256 ? { exportManifestSha256 } : {}),
+          ...(ctx.cluster ? { cluster: ctx.cluster } : {}),
+          platformAudit: ctx.platformAudit,
+          certificateDir: join(ctx.dataDir, 'erasures'),
+        }),
+      );
+    }
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  });
+
+/** An audit event a lifecycle command writes about a tenant. */
+function lifecycleEvent(actor: string, action: string, tenant: string, attributes: Record<string, string>): import('./ingest/audit/types.js').AuditEventInput {
+  return { time: new Date().toISOString(), actor: { id: actor, type: 'user' }, action, target: { type: 'tenant', id: tenant, tenant_id: tenant }, outcome: 'success', attributes };
+}
+
+/** End the command with an API error answer's code and message. */
+async function apiFailure(res: Response, what: string): Promise<void> {
+  apiError(res.status, await res.text(), `the ${what} route`);
+}
+
+function apiError(status: number, text: string, where: string): never {
+  let error: { code: string; message: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code: string; message: string } }).error;
+  } catch {
+    /* not an API error body */
+  }
+  process.stderr.write(`tenantscope: ${error ? `${error.code}: ${error.message}` : `HTTP ${status} from ${where}`}\n`);
+  process.exit(2);
 }
 
 const policy = program.command('policy').description('Rego policies: evaluate, test, and check the engine against OPA conformance cases');
@@ -512,16 +656,7 @@ async function apiGet<T>(api: string, path: string, token: string | undefined): 
 async function apiText(api: string, path: string, token: string | undefined): Promise<string> {
   const res = await fetch(`${api.replace(/\/$/, '')}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const text = await res.text();
-  if (!res.ok) {
-    let error: { code: string; message: string } | undefined;
-    try {
-      error = (JSON.parse(text) as { error?: { code: string; message: string } }).error;
-    } catch {
-      /* not an API error body */
-    }
-    process.stderr.write(`tenantscope: ${error ? `${error.code}: ${error.message}` : `HTTP ${res.status} from ${path.split('?')[0]}`}\n`);
-    process.exit(2);
-  }
+  if (!res.ok) apiError(res.status, text, path.split('?')[0]!);
   return text;
 }
 

@@ -36,6 +36,10 @@ export const ERRORS = {
   TS_ERR_RATE_LIMITED: { status: 429, message: 'tenant %s is over its ingest quota (%s); retry in %s s' },
   TS_ERR_OVERLOADED: { status: 503, message: 'tenantscope is at its memory limit (%s); retry in %s s' },
   TS_ERR_READ_NOT_AUDITED: { status: 503, message: "the read of tenant %s could not be written to its audit chain, so it is not answered: %s" },
+  // Tenant lifecycle (src/lifecycle): a bundle that fails its checks is refused before anything is stored.
+  TS_ERR_BUNDLE: { status: 400, message: 'export bundle %s refused: %s' },
+  TS_ERR_LEGAL_HOLD: { status: 409, message: 'tenant %s is under a legal hold; its data cannot be erased (%s)' },
+  TS_ERR_CONFIRM: { status: 400, message: 'erasing tenant %s needs --confirm %s (the same id again)' },
   TS_ERR_INTERNAL: { status: 500, message: 'internal error: %s' },
   TS_ERR_CONFIG: { status: 500, message: 'invalid configuration: %s' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -63,6 +63,11 @@ export class EvidenceSigner {
     this.publicKeyPem = pub.export({ type: 'spki', format: 'pem' }).toString();
   }
 
+  /** Base64 Ed25519 signature of `bytes`. */
+  signBytes(bytes: Buffer): string {
+    return sign(null, bytes, this.privateKey).toString('base64');
+  }
+
   /** The signed document of a report. */
   sign(report: EvidenceReport): SignedEvidence {
     // What a reader parses is what gets signed: no undefined members, no -0, no prototypes,
@@ -81,6 +86,50 @@ export class EvidenceSigner {
       },
     };
   }
+}
+
+/** An Ed25519 signature over the RFC 8785 canonical form of a JSON document kept beside it (an export manifest). */
+export interface DetachedSignature {
+  algorithm: 'Ed25519';
+  canonicalization: 'RFC 8785';
+  key_id: string;
+  /** SPKI, PEM. */
+  public_key: string;
+  /** Base64 signature over the canonical document. */
+  value: string;
+}
+
+/** Sign a JSON document (plain data) with the evidence key. */
+export function signDetached(signer: EvidenceSigner, doc: object): DetachedSignature {
+  return { algorithm: 'Ed25519', canonicalization: 'RFC 8785', key_id: signer.keyId, public_key: signer.publicKeyPem, value: signer.signBytes(canonicalBytes(doc)) };
+}
+
+/**
+ * Check a detached signature over `doc`: against `publicKey` when given (who signed), else
+ * against the key it embeds (that it is intact). Returns why it fails, or undefined.
+ */
+export function detachedSignatureProblem(doc: unknown, sig: unknown, publicKey?: string): string | undefined {
+  if (!isObject(sig) || sig.algorithm !== 'Ed25519' || typeof sig.key_id !== 'string' || typeof sig.public_key !== 'string' || typeof sig.value !== 'string') {
+    return 'the signature is not an Ed25519 signature document (algorithm, key_id, public_key, value)';
+  }
+  const embedded = parsePublicKey(sig.public_key);
+  if (!embedded) return 'the signature\'s public_key is not an Ed25519 public key';
+  let key = embedded;
+  if (publicKey !== undefined) {
+    const supplied = parsePublicKey(publicKey);
+    if (!supplied) return 'the supplied public key is not an Ed25519 public key (PEM or base64 SPKI)';
+    if (evidenceKeyId(supplied) !== sig.key_id || !spki(embedded).equals(spki(supplied))) return `signed by key ${sig.key_id}, not by the supplied key ${evidenceKeyId(supplied)}`;
+    key = supplied;
+  } else if (evidenceKeyId(embedded) !== sig.key_id) return `the signature names key ${sig.key_id}, but embeds ${evidenceKeyId(embedded)}`;
+  const value = strictBase64(sig.value);
+  if (!value || value.length !== 64) return 'the signature value is not a 64-byte Ed25519 signature in base64';
+  let bytes: Buffer;
+  try {
+    bytes = canonicalBytes(doc);
+  } catch (e) {
+    return `the document cannot be canonicalised (RFC 8785): ${(e as Error).message}`;
+  }
+  return verify(null, bytes, key, value) ? undefined : `the signature by ${sig.key_id} does not match the document (it was changed after signing, or signed by another key)`;
 }
 
 /** The signer from `keyFile`, or from the key kept in `dataDir` (generated on first use). */

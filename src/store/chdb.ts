@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
-import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, quoteString, type FileFormat, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 // Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
 // JS) and NaN/Inf as strings rather than null. The Distributed settings matter only on a
@@ -126,6 +126,30 @@ export class ChdbStore implements Store {
     return { rows };
   }
 
+  // The engine's result comes back as one buffer; it is written out as it is. A tenant's
+  // export of a table is held in memory once this way (its compressed Parquet bytes).
+  async queryToFile(sql: string, params: Params, format: FileFormat, path: string): Promise<number> {
+    let bytes: Uint8Array;
+    try {
+      bytes = (await this.s.queryBindAsync(sql, params, { format })).bytes();
+    } catch (e) {
+      throw storeError(e, sql);
+    }
+    await writeFile(path, bytes);
+    return bytes.length;
+  }
+
+  async insertFromFile(sql: (source: string) => string, file: { path: string; format: FileFormat; structure: string }, params?: Params): Promise<void> {
+    // file() takes no query parameter: the path and structure are string literals (our own names and types).
+    const statement = sql(`file(${quoteString(resolve(file.path))}, ${file.format}, ${quoteString(file.structure)})`);
+    try {
+      if (params) await this.s.queryBindAsync(statement, params, { format: 'TSV' });
+      else await this.s.queryAsync(statement, { format: 'TSV' });
+    } catch (e) {
+      throw storeError(e, statement);
+    }
+  }
+
   async close(): Promise<void> {
     if (!this.session) return;
     this.session.close();
@@ -154,10 +178,6 @@ function lockOwner(path: string): number | undefined {
   }
 }
 
-/** A ClickHouse string literal holding exactly `s`. */
-function quoteString(s: string): string {
-  return `'${s.replace(/[\\'\0]/g, (c) => (c === '\0' ? '\\0' : `\\${c}`))}'`;
-}
 
 /** Parse JSONEachRow text into objects. */
 export function parseJsonEachRow<T>(text: string): T[] {

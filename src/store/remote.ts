@@ -1,10 +1,13 @@
 // The remote store: a ClickHouse server (or cluster) over HTTP with @clickhouse/client.
 // Same SQL as the embedded store; only the transport differs.
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createClient, ClickHouseError, ClickHouseLogLevel, type ClickHouseClient, type Logger as ClientLogger } from '@clickhouse/client';
 import { tsError } from '../errors.js';
 import { stageLogger } from '../log.js';
-import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, quoteString, type FileFormat, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 export interface RemoteStoreOptions {
   url: string;
@@ -86,10 +89,33 @@ export class RemoteStore implements Store {
     return { rows };
   }
 
+  async queryToFile(sql: string, params: Params, format: FileFormat, path: string): Promise<number> {
+    try {
+      const r = await this.client.exec({ query: `${sql} FORMAT ${format}`, query_params: params });
+      await pipeline(r.stream, createWriteStream(path));
+    } catch (e) {
+      throw remoteError(e, sql);
+    }
+    return (await stat(path)).size;
+  }
+
+  async insertFromFile(sql: (source: string) => string, file: { path: string; format: FileFormat; structure: string }, params?: Params): Promise<void> {
+    const statement = `${sql(`input(${quoteString(file.structure)})`)} FORMAT ${file.format}`;
+    try {
+      const r = await this.client.exec({ query: statement, query_params: params, values: createReadStream(file.path) });
+      for await (const _ of r.stream) {
+        // empty answer; read to the end to free the connection
+      }
+    } catch (e) {
+      throw remoteError(e, statement);
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }
 }
+
 
 // The client's own log lines go to pino instead of the console. Its errors are the ones
 // every call throws as TS_ERR_STORE, logged by whoever handles them, so they are debug here;

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 
-export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'resource_minute_sums' | 'schema_migrations';
+export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'resource_minute_sums' | 'resource_minutes' | 'schema_migrations';
 
 /** Query parameters bound server-side as `{name:Type}` placeholders. */
 export type Params = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;
@@ -17,6 +17,14 @@ export type Params = Record<string, string | number | boolean | null | ReadonlyA
  * receiving node). Neither changes anything on one node.
  */
 export const CLUSTER_SETTINGS = { distributed_product_mode: 'global', insert_distributed_sync: 1 } as const;
+
+/** A ClickHouse string literal holding exactly `s` (for the few places that take no query parameter). */
+export function quoteString(s: string): string {
+  return `'${s.replace(/[\\'\0]/g, (c) => (c === '\0' ? '\\0' : `\\${c}`))}'`;
+}
+
+/** File formats of exports and restores. */
+export type FileFormat = 'Parquet';
 
 export interface InsertOptions {
   /** ClickHouse's insert_deduplication_token: the block is stored once per token. */
@@ -77,6 +85,18 @@ export interface Store {
    * (fixtures, tools), not for ingest, which writes Native blocks.
    */
   insertJsonEachRow(table: TableName, body: Buffer, rows: number, opts?: InsertOptions): Promise<InsertResult>;
+  /**
+   * Run a query and write its result to `path` in `format` (e.g. Parquet); resolves with the
+   * file's size in bytes.
+   */
+  queryToFile(sql: string, params: Params, format: FileFormat, path: string): Promise<number>;
+  /**
+   * Insert from a file: `sql(source)` is the INSERT … SELECT to run, where `source` stands for
+   * the file's rows read as `structure` (`name Type, …`), in `format`. The embedded store reads
+   * the file where it is (the file() table function); the remote store sends its bytes as the
+   * body of the request and reads them through the input() table function.
+   */
+  insertFromFile(sql: (source: string) => string, file: { path: string; format: FileFormat; structure: string }, params?: Params): Promise<void>;
   /** Release the connection; pending work finishes first. */
   close(): Promise<void>;
 }

@@ -13,6 +13,9 @@ import { SummaryBuilder, type PolicyStage } from '../summary.js';
 import type { AuditEventPolicyInput, StreamedInput } from '../../policy/types.js';
 import { randomUUID } from 'node:crypto';
 
+/** How long events of the platform chain (erasure certificates) are kept: ten years. */
+export const PLATFORM_AUDIT_RETENTION_DAYS = 3650;
+
 /** Stores a chunk of rows in a table and resolves once it is durable (the writer). */
 export type RowSink = (table: 'audit_events' | 'redactions', rows: ColumnChunk) => Promise<void>;
 
@@ -124,6 +127,20 @@ export class AuditIngest {
       return e;
     });
     return this.chainAndStore(tenant, events, tokenName);
+  }
+
+  /**
+   * Chain and store events of a chain that belongs to no tenant (the platform chain of
+   * erasures: the erased tenant's own chain is gone). Kept PLATFORM_AUDIT_RETENTION_DAYS;
+   * not redacted, since tenantscope writes these itself from ids and counts.
+   */
+  async recordPlatform(chainId: string, inputs: readonly AuditEventInput[], tokenName: string): Promise<ChainedAuditEvent[]> {
+    const events = inputs.map((input) => {
+      const e = normalize(input, chainId);
+      if (typeof e === 'string') throw tsError('TS_ERR_INTERNAL', [`recorded platform audit event: ${e}`]);
+      return e;
+    });
+    return this.chain.append(chainId, events, (c) => this.sink('audit_events', auditRows(c, PLATFORM_AUDIT_RETENTION_DAYS, tokenName)));
   }
 
   // Chain one tenant's events and store them with their redaction counts; durable on return.
