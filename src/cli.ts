@@ -163,7 +163,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   });
 
 interface AuditVerifyFlags extends StoreFlags {
-  tenant: string;
+  tenant?: string;
+  platform?: boolean;
   api?: string;
   token?: string;
 }
@@ -174,14 +175,17 @@ interface StoreFlags extends StoreLocation {
 }
 
 const audit = program.command('audit').description('audit events and their hash chain');
-storeOptions(audit.command('verify').description("recompute a tenant's audit chain and name the first broken link"))
-  .requiredOption('--tenant <id>', 'tenant to verify')
+storeOptions(audit.command('verify').description("recompute a tenant's audit chain (or the platform chain of erasures) and name the first broken link"))
+  .option('--tenant <id>', 'tenant to verify')
+  .option('--platform', 'verify the platform chain (erasure certificates) instead; admin token with --api')
   .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
   .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
   .action(async (flags: AuditVerifyFlags) => {
+    if (!flags.tenant === !flags.platform) throw new InvalidArgumentError('audit verify needs --tenant <id> or --platform');
     let result: VerifyResult;
     if (flags.api) {
-      const res = await fetch(`${flags.api.replace(/\/$/, '')}/api/v1/tenants/${encodeURIComponent(flags.tenant)}/audit/verify`, {
+      const route = flags.platform ? '/api/v1/audit/platform/verify' : `/api/v1/tenants/${encodeURIComponent(flags.tenant!)}/audit/verify`;
+      const res = await fetch(`${flags.api.replace(/\/$/, '')}${route}`, {
         headers: flags.token ? { authorization: `Bearer ${flags.token}` } : {},
       });
       const body = (await res.json()) as VerifyResult | { error: { code: string; message: string } };
@@ -192,7 +196,8 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
       result = body;
     } else {
       const { verifyChain } = await import('./ingest/audit/chain.js');
-      result = await withStore(flags, (store) => verifyChain(store, flags.tenant));
+      const { PLATFORM_CHAIN } = await import('./lifecycle/erase.js');
+      result = await withStore(flags, (store) => verifyChain(store, flags.platform ? PLATFORM_CHAIN : flags.tenant!));
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.exitCode = result.status === 'ok' ? 0 : 1;

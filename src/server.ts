@@ -161,6 +161,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     recordRead: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName),
     evidence: { signer: evidenceSigner, runtime: { redaction: redaction !== undefined, quotas: quotas !== undefined, policies: policies !== undefined } },
     settle: () => writer.settle(),
+    lifecycle: {
+      signer: evidenceSigner,
+      audit: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName),
+      platformAudit: (chain, event, tokenName) => audit.recordPlatform(chain, [event], tokenName),
+      settle: () => writer.settle(),
+      erased: (tenant) => audit.forgetChain(tenant),
+      dataDir: opts.dataDir,
+      ...(target.cluster ? { cluster: target.cluster } : {}),
+    },
   });
 
   let grpc: OtlpGrpcListener;

@@ -23,6 +23,8 @@ export type RouteAccess =
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** false: the route records its own audit event instead of the read event (read-audit.ts). */
+    readAudit?: false;
   }
   interface FastifyRequest {
     /** The authenticated caller of a non-public route (set before the handler runs). */

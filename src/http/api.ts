@@ -20,6 +20,7 @@ import type { TenantscopeMetrics } from '../telemetry/metrics.js';
 import { registerMetricsRoute } from './metrics.js';
 import { registerUiRoutes } from './ui.js';
 import { registerEvidenceRoutes, type EvidenceApiOptions } from './evidence.js';
+import { registerLifecycleRoutes, type LifecycleApiOptions } from './lifecycle.js';
 
 export interface ApiOptions {
   registry: Registry;
@@ -33,6 +34,8 @@ export interface ApiOptions {
   recordRead?: ReadRecorder;
   /** The evidence signer and the server settings evidence reports on; absent: evidence routes answer 404. */
   evidence?: EvidenceApiOptions;
+  /** Export and erase of tenants; absent: those routes are not served. */
+  lifecycle?: LifecycleApiOptions;
   /** Stores what ingest deferred (usage rows, rollup sums), so a read sees every acknowledged request; called before each read of tenant data. */
   settle?: () => Promise<void>;
 }
@@ -88,6 +91,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   if (metrics) registerMetricsRoute(app, registry, metrics);
   registerUiRoutes(app);
   registerEvidenceRoutes(app, registry, store, opts.evidence);
+  if (opts.lifecycle) registerLifecycleRoutes(app, registry, store, opts.lifecycle);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
     await store.query('SELECT 1 AS ok');

@@ -46,6 +46,7 @@ export function recordReads(app: FastifyInstance, registry: Registry, record: Re
 
 // The registered tenants whose data the route reads.
 function tenantsRead(req: FastifyRequest, registry: Registry): string[] {
+  if (req.routeOptions.config?.readAudit === false) return [];
   const access = req.routeOptions.config?.access;
   if (access?.scope === 'platform') return registry.tenants().map((t) => t.id);
   if (access?.scope !== 'tenant') return [];

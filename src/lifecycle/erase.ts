@@ -11,9 +11,9 @@ import type { Store } from '../store/types.js';
 import { signDetached, type DetachedSignature, type EvidenceSigner } from '../reports/evidence-sign.js';
 import type { AuditRecorder } from './restore.js';
 import { TENANT_TABLES, fingerprint, tenantFingerprints } from './tables.js';
+import { ERASED_ACTION, PLATFORM_CHAIN } from '../ingest/audit/chain.js';
 
-/** The audit chain of events about the platform itself (erasures), verified with `audit verify --platform`. */
-export const PLATFORM_CHAIN = '_platform';
+export { PLATFORM_CHAIN };
 
 export interface EraseOptions {
   registry: Registry;
@@ -88,7 +88,7 @@ export async function eraseTenant(store: Store, o: EraseOptions): Promise<Signed
   await o.platformAudit(PLATFORM_CHAIN, {
     time: certificate.erased_at,
     actor: { id: o.operator, type: 'user' },
-    action: 'tenant.erased',
+    action: ERASED_ACTION,
     target: { type: 'tenant', id: o.tenant },
     outcome: left.length === 0 && certificate.others_unchanged ? 'success' : 'failure',
     attributes: {

@@ -17,7 +17,7 @@ import { auditEvent } from '../support/audit.js';
 import { cliResult } from '../support/cli.js';
 import { jsonTraces } from '../support/otlp.js';
 import { until } from '../support/wait.js';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -127,7 +127,9 @@ test('no tenant-scoped token obtains another tenant\'s data through any API rout
           if (a.status !== 403) failures.push(`${where}: expected 403`);
         } else {
           entitled++;
-          const expected = target === UNKNOWN_TENANT ? 404 : 200;
+          // A state-changing route (POST: erase) called without its confirmation is refused
+          // with 400 once access is granted: the matrix proves who gets that far, and erases nothing.
+          const expected = target === UNKNOWN_TENANT ? 404 : route.method === 'POST' ? 400 : 200;
           if (a.status !== expected) failures.push(`${where}: expected ${expected}: ${a.body.slice(0, 200)}`);
         }
         // Whatever the answer, it names no tenant the caller may not read.
@@ -207,6 +209,13 @@ test('every read of a tenant\'s data is written in that tenant\'s audit chain: w
   assert.is(verify.status, 'ok');
 });
 
+/** What a command wrote to `out`: a file's text, or every file of a directory (an export bundle). */
+function outputText(out: string): string {
+  if (!existsSync(out)) return '';
+  if (!statSync(out).isDirectory()) return readFileSync(out, 'utf8');
+  return readdirSync(out).map((f) => readFileSync(join(out, f), 'latin1')).join('\n');
+}
+
 /** Every leaf command of the CLI with its help text, found by walking `--help`. */
 async function cliCommands(path: string[] = []): Promise<{ path: string[]; help: string }[]> {
   const { stdout } = await cliResult([...path, '--help']);
@@ -236,11 +245,14 @@ test('no CLI command that reads through the API gives a tenant-scoped token anot
         if (c.help.includes('--from')) args.push('--from', new Date(Date.now() - 2 * HOUR).toISOString());
         if (c.help.includes('--out')) args.push('--out', out);
         const r = await cliResult(args);
-        return { ...r, text: r.stdout + r.stderr + (existsSync(out) ? readFileSync(out, 'utf8') : '') };
+        return { ...r, text: r.stdout + r.stderr + outputText(out) };
       };
       const name = c.path.join(' ');
       const admin = await run('demo-admin');
-      if (admin.code !== 0) failures.push(`${name} as admin exits ${admin.code}: ${admin.stderr.slice(0, 300)}`);
+      // erase without --confirm: the admin passes access control and is stopped by the missing confirmation.
+      if (c.help.includes('--confirm')) {
+        if (!/TS_ERR_CONFIRM/.test(admin.stderr)) failures.push(`${name} as admin is not stopped by the missing confirmation: ${admin.stderr.slice(0, 300)}`);
+      } else if (admin.code !== 0) failures.push(`${name} as admin exits ${admin.code}: ${admin.stderr.slice(0, 300)}`);
       const scoped = await run('demo-read-acme-dist');
       if (scoped.code === 0) failures.push(`${name} as acme-dist's reader succeeded for globex-3pl`);
       if (!/TS_ERR_(FORBIDDEN|TOKEN_KIND)/.test(scoped.stderr)) failures.push(`${name}: not refused for access: ${scoped.stderr.slice(0, 300)}`);

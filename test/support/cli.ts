@@ -75,6 +75,8 @@ export function serveCli(args: string[], env: Record<string, string> = {}): Prom
 /** SIGTERM a server started by serveCli and resolve with its exit code. */
 export function stopCli(s: Serving): Promise<number | null> {
   return new Promise((resolve) => {
+    // Already gone (stopped by the test itself): its 'exit' will not come again.
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve(s.child.exitCode);
     s.child.removeAllListeners('exit');
     s.child.on('exit', (code) => resolve(code));
     s.child.kill('SIGTERM');

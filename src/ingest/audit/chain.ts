@@ -5,7 +5,9 @@
 //
 // Every writing node appends to its own segment per tenant (segment_id = the node's id), so
 // nodes never contend for one head; a segment starts from an empty prev_hash and
-// verification walks every segment. Appends of one tenant are serialised on this node and the
+// verification walks every segment. After a tenant is erased its new events start segments of
+// a new generation (`<node>.<erasure ms>`), so a restore of the erased events never meets
+// newer events in the same segment. Appends of one tenant are serialised on this node and the
 // head only moves once the rows are stored, so a failed insert never leaves a gap.
 import { chunkOf, type ColumnChunk } from '../../store/native.js';
 import { AUDIT_EVENTS } from '../../store/schemas.js';
@@ -57,9 +59,15 @@ export function auditRows(events: ChainedAuditEvent[], retentionDays: number, to
 }
 
 interface Head {
+  segment: string;
   seq: number;
   hash: string;
 }
+
+/** The audit chain of events about the platform itself (tenant erasures), verified with `audit verify --platform`. */
+export const PLATFORM_CHAIN = '_platform';
+/** The platform chain's action for an erased tenant. */
+export const ERASED_ACTION = 'tenant.erased';
 
 /** Appends events to this node's chain segment of each tenant. */
 export class ChainWriter {
@@ -81,14 +89,15 @@ export class ChainWriter {
     const run = prior.then(async () => {
       const head = await this.head(tenantId);
       let { seq, hash } = head;
+      const segment = head.segment;
       const chained = events.map((e) => {
-        const c: ChainedAuditEvent = { ...e, segmentId: this.segmentId, seq: ++seq, prevHash: hash, hash: '' };
+        const c: ChainedAuditEvent = { ...e, segmentId: segment, seq: ++seq, prevHash: hash, hash: '' };
         c.hash = eventHash(c);
         hash = c.hash;
         return c;
       });
       await persist(chained);
-      this.heads.set(tenantId, { seq, hash });
+      this.heads.set(tenantId, { segment, seq, hash });
       return chained;
     });
     const settled = run.catch(() => undefined);
@@ -99,16 +108,33 @@ export class ChainWriter {
     return run;
   }
 
+  /** Forget a tenant's cached head (its chain was erased or restored underneath): the next append reads it again. */
+  forget(tenantId: string): void {
+    this.heads.delete(tenantId);
+  }
+
+  // A tenant that was ever erased writes, on every node, into segments of a new generation
+  // (`<node>.<erasure ms>`): events recorded after the erasure must not take sequence numbers
+  // that a later restore of the erased events brings back into the old segment.
   private async head(tenantId: string): Promise<Head> {
     const known = this.heads.get(tenantId);
     if (known) return known;
+    let segment = this.segmentId;
+    if (tenantId !== PLATFORM_CHAIN) {
+      const [erased] = await this.store.query<{ n: string; ms: string }>(
+        `SELECT count() AS n, toString(toUnixTimestamp64Milli(max(time))) AS ms FROM audit_events
+          WHERE tenant_id = {platform:String} AND action = {action:String} AND target_id = {tenant:String}`,
+        { platform: PLATFORM_CHAIN, action: ERASED_ACTION, tenant: tenantId },
+      );
+      if (erased && Number(erased.n) > 0) segment = `${this.segmentId}.${erased.ms}`;
+    }
     const rows = await this.store.query<{ seq: string; hash: string }>(
       `SELECT seq, hash FROM audit_events
         WHERE tenant_id = {tenant:String} AND segment_id = {segment:String}
         ORDER BY seq DESC LIMIT 1`,
-      { tenant: tenantId, segment: this.segmentId },
+      { tenant: tenantId, segment },
     );
-    const head = rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: '' };
+    const head = rows[0] ? { segment, seq: Number(rows[0].seq), hash: rows[0].hash } : { segment, seq: 0, hash: '' };
     this.heads.set(tenantId, head);
     return head;
   }

@@ -129,6 +129,11 @@ export class AuditIngest {
     return this.chainAndStore(tenant, events, tokenName);
   }
 
+  /** Forget the chain head kept for a tenant whose stored chain changed underneath (an erase). */
+  forgetChain(tenantId: string): void {
+    this.chain.forget(tenantId);
+  }
+
   /**
    * Chain and store events of a chain that belongs to no tenant (the platform chain of
    * erasures: the erased tenant's own chain is gone). Kept PLATFORM_AUDIT_RETENTION_DAYS;
