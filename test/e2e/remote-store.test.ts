@@ -14,6 +14,14 @@ import { auditEvent } from '../support/audit.js';
 import { decodeExportResponse } from '../../src/ingest/otlp/index.js';
 import type { SloReport } from '../../src/reports/slo.js';
 import type { Violation } from '../../src/policy/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extractBundle } from '../../src/lifecycle/tarball.js';
+import { restoreTenant } from '../../src/lifecycle/restore.js';
+import { tenantFingerprints } from '../../src/lifecycle/tables.js';
+import { AuditIngest } from '../../src/ingest/audit/ingest.js';
+import { ChainWriter, verifyChain } from '../../src/ingest/audit/chain.js';
+import { insertChunk } from '../../src/store/index.js';
 
 const ACME = 'acme-dist';
 const HOOLI = 'hooli-wholesale';
@@ -126,5 +134,32 @@ for (const report of ['slo', 'usage', 'noisy-neighbors', 'cost', 'violations', '
     }
   });
 }
+
+test('on the remote store a tenant is exported, erased and restored as on the embedded one, and the other tenant never moves', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'tenantscope-remote-bundle-')), 'acme');
+  try {
+    const before = await tenantFingerprints(server.store, [ACME, HOOLI]);
+    const res = await fetch(`${server.apiUrl}/api/v1/tenants/${ACME}/export`, { headers: bearer('demo-admin') });
+    assert.is(res.status, 200);
+    await extractBundle(res.body!, dir);
+    const erased = await fetch(`${server.apiUrl}/api/v1/tenants/${ACME}/erase?confirm=${ACME}`, { method: 'POST', headers: bearer('demo-admin') });
+    assert.is(erased.status, 200, await erased.clone().text());
+    const gone = await tenantFingerprints(server.store, [ACME, HOOLI]);
+    assert.ok(Object.values(gone[ACME]!).every((f) => f.startsWith('0:')));
+    assert.equal(gone[HOOLI], before[HOOLI]);
+    const key = ((await (await fetch(`${server.apiUrl}/api/v1/evidence/public-key`)).json()) as { public_key: string }).public_key;
+    // A restore tool of its own (another chain segment than the server's), through the same remote store.
+    const audit = new AuditIngest(server.registry, new ChainWriter(server.store, 'restore-tool'), (_t, rows) => insertChunk(server.store, rows).then(() => undefined));
+    const report = await restoreTenant(server.store, dir, { registry: server.registry, trustedKey: key, actor: 'test', audit: (t, e) => audit.record(t, [e], 'test') });
+    assert.is(report.outcome, 'success', JSON.stringify(report.tables));
+    assert.ok(report.others_unchanged);
+    const after = await tenantFingerprints(server.store, [ACME, HOOLI]);
+    assert.equal(after[HOOLI], before[HOOLI]);
+    assert.is(after[ACME]!.spans, before[ACME]!.spans);
+    assert.is((await verifyChain(server.store, ACME)).status, 'ok');
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
 
 test.run();

@@ -10,6 +10,9 @@
 //   by a line break and the body (how inserts travel: `INSERT INTO t FORMAT JSONEachRow` in
 //   the URL, rows streamed in the body); for `INSERT INTO t FORMAT Native` the binary body is
 //   handed to the engine as a file (`FROM INFILE`), since it is not SQL text.
+// - `INSERT … SELECT … FROM input('structure') … FORMAT <fmt>` in the URL with the rows in the
+//   body (how a restore sends a Parquet file): input() is read from the body, here through a
+//   file in that format.
 // - `database`: the request's current database.
 // - `param_<name>`: query parameters in ClickHouse's text form, handed to the engine as text
 //   (`SET param_<name> = '<text>'`), so the engine parses `{v:String}`, `{n:UInt32}`,
@@ -173,12 +176,21 @@ export async function startClickHouseTestServer(): Promise<ClickHouseTestServer>
     // A binary body (`INSERT INTO t [(cols)] FORMAT Native`) is not SQL text: as a server
     // reads it from the request, the engine here reads it from a file.
     const native = /^\s*INSERT\s+INTO\s+([\w.`]+)\s*(\([^)]*\))?\s*FORMAT\s+Native\s*$/i.exec(head);
+    // `INSERT … SELECT … FROM input('structure') … FORMAT <binary>`: a server reads input()'s
+    // rows from the request body; the engine here reads them from a file in that format.
+    const input = native ? null : /^\s*INSERT\b[\s\S]*\binput\(('(?:[^'\\]|\\.)*')\)[\s\S]*?\s+FORMAT\s+(\w+)\s*$/i.exec(head);
     let scratch: string | undefined;
-    if (native) {
-      scratch = join(dataDir, `insert-${randomUUID()}.native`);
+    if (native || input) {
+      scratch = join(dataDir, `insert-${randomUUID()}.${native ? 'native' : 'input'}`);
       writeFileSync(scratch, body);
     }
-    const sql = native ? `INSERT INTO ${native[1]} ${native[2] ?? ''} FROM INFILE ${quoteString(scratch!)} FORMAT Native` : head ? `${head}\n${body.toString('utf8')}` : body.toString('utf8');
+    const sql = native
+      ? `INSERT INTO ${native[1]} ${native[2] ?? ''} FROM INFILE ${quoteString(scratch!)} FORMAT Native`
+      : input
+        ? head.replace(/\s+FORMAT\s+\w+\s*$/i, '').replace(`input(${input[1]})`, `file(${quoteString(scratch!)}, ${input[2]}, ${input[1]})`)
+        : head
+          ? `${head}\n${body.toString('utf8')}`
+          : body.toString('utf8');
     if (sql.trim() === '') throw exception('SYNTAX_ERROR', 'Empty query');
     const format = url.searchParams.get('default_format') ?? 'TabSeparated';
 
