@@ -74,6 +74,15 @@ test("an export bundle holds only its tenant's rows, in every table, and its man
       assert.ok(tenants.every((r) => r.t === 'acme-dist'), `${f.file} holds only acme-dist rows`);
       assert.is(tenants.length > 0, f.rows > 0, `${f.file}: rows as the manifest says`);
     }
+    // Every value of every file, as text: no other tenant's id, name or identifier anywhere.
+    for (const f of m.files) {
+      const rows = await ctx.store.query<{ r: string }>(`SELECT formatRow('TabSeparated', *) AS r FROM file('${join(bundle, f.file)}', Parquet)`);
+      const text = rows.map((x) => x.r).join('').toLowerCase();
+      if (f.rows > 0) assert.ok(text.includes('acme-dist'), `${f.file}: the scan reads the values (the tenant's own id is there)`);
+      for (const other of ctx.registry.tenants().filter((t) => t.id !== 'acme-dist')) {
+        for (const name of [other.id, other.name, ...other.identifiers]) assert.not.ok(text.includes(name.toLowerCase()), `${f.file} mentions ${other.id} (${name})`);
+      }
+    }
     const checked = await checkBundle(bundle, ctx.signer.publicKeyPem);
     assert.not.ok('problem' in checked, 'problem' in checked ? checked.problem : '');
   });
