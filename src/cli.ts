@@ -60,6 +60,8 @@ interface ServeFlags extends StoreFlags {
   maxTenantLabels: number;
   selfTraceEndpoint?: string;
   selfTraceToken?: string;
+  checkpointInterval: number;
+  checkpointDir?: string;
 }
 
 function nonNegativeInt(value: string): number {
@@ -75,8 +77,13 @@ function niceValue(value: string): number {
 }
 
 /** The key that signs evidence reports. */
-function evidenceKeyOption(): Option {
-  return new Option('--evidence-key <pem file>', 'Ed25519 private key (PKCS#8 PEM) that signs evidence reports; default: a key generated once into the data dir').env('TENANTSCOPE_EVIDENCE_KEY');
+function evidenceKeyOption(what = 'Ed25519 private key (PKCS#8 PEM) that signs evidence reports and checkpoints; default: a key generated once into the data dir'): Option {
+  return new Option('--evidence-key <pem file>', what).env('TENANTSCOPE_EVIDENCE_KEY');
+}
+
+/** The directory outside the data dir that holds a copy of every audit chain checkpoint. */
+function checkpointDirOption(what: string): Option {
+  return new Option('--checkpoint-dir <dir>', what).env('TENANTSCOPE_CHECKPOINT_DIR');
 }
 
 /** Where the policies are; the shipped ones by default. */
@@ -114,6 +121,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--max-tenant-labels <n>', 'tenants with a label of their own in /metrics; the rest are folded into tenant="other"').env('TENANTSCOPE_MAX_TENANT_LABELS').default(500).argParser(positiveInt))
   .addOption(new Option('--self-trace-endpoint <url>', "export tenantscope's own traces over OTLP/HTTP to this URL (e.g. http://collector:4318/v1/traces); off by default").env('TENANTSCOPE_SELF_TRACE_ENDPOINT'))
   .addOption(new Option('--self-trace-token <token>', 'bearer token sent with the self traces (e.g. an ingest token of another tenantscope)').env('TENANTSCOPE_SELF_TRACE_TOKEN'))
+  .addOption(new Option('--checkpoint-interval <seconds>', "sign the head of every audit chain segment this often, into <data-dir>/checkpoints (and --checkpoint-dir); 0: no checkpoints").env('TENANTSCOPE_CHECKPOINT_INTERVAL').default(600).argParser(nonNegativeInt))
+  .addOption(checkpointDirOption('also write every checkpoint to this existing directory outside the data dir (another disk, a mounted bucket)'))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -145,6 +154,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       selfTrace: flags.selfTraceEndpoint
         ? { endpoint: flags.selfTraceEndpoint, headers: flags.selfTraceToken ? { authorization: `Bearer ${flags.selfTraceToken}` } : undefined }
         : undefined,
+      checkpointIntervalMs: flags.checkpointInterval * 1000,
+      checkpointDir: flags.checkpointDir,
     });
     process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {
@@ -165,6 +176,8 @@ interface AuditVerifyFlags extends StoreFlags {
   tenant: string;
   api?: string;
   token?: string;
+  checkpointDir?: string;
+  evidenceKey?: string;
 }
 
 /** The store options every command takes (storeOptions) plus the registry file. */
@@ -173,10 +186,12 @@ interface StoreFlags extends StoreLocation {
 }
 
 const audit = program.command('audit').description('audit events and their hash chain');
-storeOptions(audit.command('verify').description("recompute a tenant's audit chain and name the first broken link"))
+storeOptions(audit.command('verify').description("recompute a tenant's audit chain, name the first broken link, and check each segment against the latest signed checkpoint: exit 0 when ok, 1 when broken or truncated"))
   .requiredOption('--tenant <id>', 'tenant to verify')
   .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
   .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
+  .addOption(checkpointDirOption('also read checkpoints from this directory (the one serve writes with --checkpoint-dir)'))
+  .addOption(evidenceKeyOption('the Ed25519 evidence key (PKCS#8 PEM) serve signs with, whose public half checkpoints must be signed by; default: the key in the data dir'))
   .action(async (flags: AuditVerifyFlags) => {
     let result: VerifyResult;
     if (flags.api) {
@@ -190,10 +205,15 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
       }
       result = body;
     } else {
-      const { verifyChain } = await import('./ingest/audit/chain.js');
-      result = await withStore(flags, (store) => verifyChain(store, flags.tenant));
+      const { readCheckpoints, verifyWithCheckpoint } = await import('./ingest/audit/checkpoint.js');
+      const { evidencePublicKey } = await import('./reports/evidence-sign.js');
+      // Checked against the evidence key that signs them: a checkpoint signed by any other key is refused.
+      const reading = readCheckpoints(flags.dataDir, flags.checkpointDir, evidencePublicKey({ dataDir: flags.dataDir, keyFile: flags.evidenceKey }));
+      result = await withStore(flags, (store) => verifyWithCheckpoint(store, flags.tenant, reading));
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    for (const r of result.checkpoint?.refused ?? []) process.stderr.write(`tenantscope: checkpoint ${r.file} (${r.source}) refused, not trusted (${r.reason}): ${r.message}\n`);
+    if (result.checkpoint && !result.checkpoint.latest) process.stderr.write('tenantscope: no signed checkpoint found: events deleted from the end of a segment cannot be seen\n');
     process.exitCode = result.status === 'ok' ? 0 : 1;
   });
 
@@ -360,6 +380,7 @@ interface EvidenceFlags extends StoreFlags {
   api?: string;
   token?: string;
   evidenceKey?: string;
+  checkpointDir?: string;
 }
 
 const evidence = storeOptions(program.command('evidence').description("write a tenant's signed evidence report for a period (format from the --out extension: .json, .html or .pdf); `evidence verify` checks one"))
@@ -371,6 +392,7 @@ const evidence = storeOptions(program.command('evidence').description("write a t
   .addOption(new Option('--api <url>', 'ask a running tenantscope API (signed with its key) instead of opening the store').env('TENANTSCOPE_API'))
   .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
   .addOption(evidenceKeyOption())
+  .addOption(checkpointDirOption('also read audit chain checkpoints from this directory (the one serve writes with --checkpoint-dir)'))
   .action(async (flags: EvidenceFlags) => {
     if (!flags.tenant) throw new InvalidArgumentError('evidence needs --tenant <id> (or: evidence verify <file>)');
     if (!flags.out) throw new InvalidArgumentError('evidence needs --out <file.json|file.html|file.pdf>');
@@ -389,12 +411,14 @@ const evidence = storeOptions(program.command('evidence').description("write a t
       const { evidenceReport } = await import('./reports/evidence.js');
       const { loadEvidenceSigner } = await import('./reports/evidence-sign.js');
       const { evidenceFile } = await import('./reports/evidence-file.js');
+      const { readCheckpoints } = await import('./ingest/audit/checkpoint.js');
       const signer = loadEvidenceSigner({ dataDir: flags.dataDir, keyFile: flags.evidenceKey });
+      const checkpoints = readCheckpoints(flags.dataDir, flags.checkpointDir, signer.publicKeyPem);
       const tenant = flags.tenant;
       const doc = await withStore(flags, async (store, registry) => {
         if (!registry.tenant(tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(tenant)} is not in the registry`);
         // The operator reads the store directly: nothing is anonymised, and server settings are unknown.
-        const report = await evidenceReport(store, registry, tenant, window, { requestedBy: { name: 'operator (local store)', kind: 'operator' }, anonymise: false, signingKeyId: signer.keyId });
+        const report = await evidenceReport(store, registry, tenant, window, { requestedBy: { name: 'operator (local store)', kind: 'operator' }, anonymise: false, signingKeyId: signer.keyId, checkpoints });
         return signer.sign(report);
       });
       body = (await evidenceFile(doc, format)).body;
