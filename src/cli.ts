@@ -61,6 +61,8 @@ interface ServeFlags extends StoreFlags {
   maxTenantLabels: number;
   selfTraceEndpoint?: string;
   selfTraceToken?: string;
+  checkpointInterval: number;
+  checkpointDir?: string;
 }
 
 function nonNegativeInt(value: string): number {
@@ -76,8 +78,13 @@ function niceValue(value: string): number {
 }
 
 /** The key that signs evidence reports. */
-function evidenceKeyOption(): Option {
-  return new Option('--evidence-key <pem file>', 'Ed25519 private key (PKCS#8 PEM) that signs evidence reports; default: a key generated once into the data dir').env('TENANTSCOPE_EVIDENCE_KEY');
+function evidenceKeyOption(what = 'Ed25519 private key (PKCS#8 PEM) that signs evidence reports and checkpoints; default: a key generated once into the data dir'): Option {
+  return new Option('--evidence-key <pem file>', what).env('TENANTSCOPE_EVIDENCE_KEY');
+}
+
+/** The directory outside the data dir that holds a copy of every audit chain checkpoint. */
+function checkpointDirOption(what: string): Option {
+  return new Option('--checkpoint-dir <dir>', what).env('TENANTSCOPE_CHECKPOINT_DIR');
 }
 
 /** Where the policies are; the shipped ones by default. */
@@ -115,6 +122,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
   .addOption(new Option('--max-tenant-labels <n>', 'tenants with a label of their own in /metrics; the rest are folded into tenant="other"').env('TENANTSCOPE_MAX_TENANT_LABELS').default(500).argParser(positiveInt))
   .addOption(new Option('--self-trace-endpoint <url>', "export tenantscope's own traces over OTLP/HTTP to this URL (e.g. http://collector:4318/v1/traces); off by default").env('TENANTSCOPE_SELF_TRACE_ENDPOINT'))
   .addOption(new Option('--self-trace-token <token>', 'bearer token sent with the self traces (e.g. an ingest token of another tenantscope)').env('TENANTSCOPE_SELF_TRACE_TOKEN'))
+  .addOption(new Option('--checkpoint-interval <seconds>', "sign the head of every audit chain segment this often, into <data-dir>/checkpoints (and --checkpoint-dir); 0: no checkpoints").env('TENANTSCOPE_CHECKPOINT_INTERVAL').default(600).argParser(nonNegativeInt))
+  .addOption(checkpointDirOption('also write every checkpoint to this existing directory outside the data dir (another disk, a mounted bucket)'))
   .action(async (flags: ServeFlags) => {
     const { startServer } = await import('./server.js');
     const server = await startServer({
@@ -146,6 +155,8 @@ storeOptions(program.command('serve').description('run the OTLP receiver and the
       selfTrace: flags.selfTraceEndpoint
         ? { endpoint: flags.selfTraceEndpoint, headers: flags.selfTraceToken ? { authorization: `Bearer ${flags.selfTraceToken}` } : undefined }
         : undefined,
+      checkpointIntervalMs: flags.checkpointInterval * 1000,
+      checkpointDir: flags.checkpointDir,
     });
     process.on('SIGHUP', () => void server.policies?.reload());
     const stop = (signal: string) => {
@@ -167,6 +178,8 @@ interface AuditVerifyFlags extends StoreFlags {
   platform?: boolean;
   api?: string;
   token?: string;
+  checkpointDir?: string;
+  evidenceKey?: string;
 }
 
 /** The store options every command takes (storeOptions) plus the registry file. */
@@ -175,11 +188,13 @@ interface StoreFlags extends StoreLocation {
 }
 
 const audit = program.command('audit').description('audit events and their hash chain');
-storeOptions(audit.command('verify').description("recompute a tenant's audit chain (or the platform chain of erasures) and name the first broken link"))
+storeOptions(audit.command('verify').description("recompute a tenant's audit chain (or the platform chain of erasures), name the first broken link, and check each segment against the latest signed checkpoint: exit 0 when ok, 1 when broken or truncated"))
   .option('--tenant <id>', 'tenant to verify')
   .option('--platform', 'verify the platform chain (erasure certificates) instead; admin token with --api')
   .addOption(new Option('--api <url>', 'ask a running tenantscope API instead of opening the store').env('TENANTSCOPE_API'))
   .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
+  .addOption(checkpointDirOption('also read checkpoints from this directory (the one serve writes with --checkpoint-dir)'))
+  .addOption(evidenceKeyOption('the Ed25519 evidence key (PKCS#8 PEM) serve signs with, whose public half checkpoints must be signed by; default: the key in the data dir'))
   .action(async (flags: AuditVerifyFlags) => {
     if (!flags.tenant === !flags.platform) throw new InvalidArgumentError('audit verify needs --tenant <id> or --platform');
     let result: VerifyResult;
@@ -195,11 +210,16 @@ storeOptions(audit.command('verify').description("recompute a tenant's audit cha
       }
       result = body;
     } else {
-      const { verifyChain } = await import('./ingest/audit/chain.js');
-      const { PLATFORM_CHAIN } = await import('./lifecycle/erase.js');
-      result = await withStore(flags, (store) => verifyChain(store, flags.platform ? PLATFORM_CHAIN : flags.tenant!));
+      const { readCheckpoints, verifyWithCheckpoint } = await import('./ingest/audit/checkpoint.js');
+      const { evidencePublicKey } = await import('./reports/evidence-sign.js');
+      const { PLATFORM_CHAIN } = await import('./ingest/audit/chain.js');
+      // Checked against the evidence key that signs them: a checkpoint signed by any other key is refused.
+      const reading = readCheckpoints(flags.dataDir, flags.checkpointDir, evidencePublicKey({ dataDir: flags.dataDir, keyFile: flags.evidenceKey }));
+      result = await withStore(flags, (store) => verifyWithCheckpoint(store, flags.platform ? PLATFORM_CHAIN : flags.tenant!, reading));
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    for (const r of result.checkpoint?.refused ?? []) process.stderr.write(`tenantscope: checkpoint ${r.file} (${r.source}) refused, not trusted (${r.reason}): ${r.message}\n`);
+    if (result.checkpoint && !result.checkpoint.latest) process.stderr.write('tenantscope: no signed checkpoint found: events deleted from the end of a segment cannot be seen\n');
     process.exitCode = result.status === 'ok' ? 0 : 1;
   });
 
@@ -210,6 +230,7 @@ function emit(out: CommandOutput): void {
 
 interface TenantExportFlags extends StoreFlags {
   tenant: string;
+  checkpointDir?: string;
   from?: string;
   to?: string;
   out: string;
@@ -240,6 +261,7 @@ storeOptions(tenantCmd.command('export').description("write a tenant's data as a
   .option('--from <time>', 'period start (RFC 3339 or epoch ms; default: its first row)')
   .option('--to <time>', 'period end (default: now)')
   .requiredOption('--out <dir>', 'directory to write the bundle into (new or empty)')
+  .addOption(checkpointDirOption('also read checkpoints from this directory; the bundle carries the tenant\'s part of the latest'))
   .addOption(new Option('--api <url>', 'ask a running tenantscope API (its store, its key) instead of opening the store').env('TENANTSCOPE_API'))
   .addOption(new Option('--token <token>', 'admin bearer token for --api').env('TENANTSCOPE_TOKEN'))
   .addOption(evidenceKeyOption())
@@ -259,7 +281,9 @@ storeOptions(tenantCmd.command('export').description("write a tenant's data as a
       const { exportTenant } = await import('./lifecycle/export.js');
       await withLifecycle(flags, async (ctx) => {
         if (!ctx.registry.tenant(flags.tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(flags.tenant)} is not in the registry`);
-        const manifest = await exportTenant(ctx.store, { tenant: flags.tenant, period: { ...(period.fromMs !== undefined ? { fromMs: period.fromMs } : {}), ...(period.toMs !== undefined ? { toMs: period.toMs } : {}) }, outDir: flags.out, signer: ctx.signer });
+        const { readCheckpoints, tenantCheckpoint } = await import('./ingest/audit/checkpoint.js');
+        const checkpoint = tenantCheckpoint(readCheckpoints(flags.dataDir, flags.checkpointDir, ctx.signer.publicKeyPem), flags.tenant);
+        const manifest = await exportTenant(ctx.store, { tenant: flags.tenant, period: { ...(period.fromMs !== undefined ? { fromMs: period.fromMs } : {}), ...(period.toMs !== undefined ? { toMs: period.toMs } : {}) }, outDir: flags.out, signer: ctx.signer, checkpoint });
         await ctx.audit(flags.tenant, lifecycleEvent(ctx.actor, 'tenant.exported', flags.tenant, { 'export.rows': String(manifest.files.reduce((n, f) => n + f.rows, 0)), 'export.period_to': manifest.period.to }));
       });
     }
@@ -509,6 +533,7 @@ interface EvidenceFlags extends StoreFlags {
   api?: string;
   token?: string;
   evidenceKey?: string;
+  checkpointDir?: string;
 }
 
 const evidence = storeOptions(program.command('evidence').description("write a tenant's signed evidence report for a period (format from the --out extension: .json, .html or .pdf); `evidence verify` checks one"))
@@ -520,6 +545,7 @@ const evidence = storeOptions(program.command('evidence').description("write a t
   .addOption(new Option('--api <url>', 'ask a running tenantscope API (signed with its key) instead of opening the store').env('TENANTSCOPE_API'))
   .addOption(new Option('--token <token>', 'bearer token for --api (read, auditor or admin)').env('TENANTSCOPE_TOKEN'))
   .addOption(evidenceKeyOption())
+  .addOption(checkpointDirOption('also read audit chain checkpoints from this directory (the one serve writes with --checkpoint-dir)'))
   .action(async (flags: EvidenceFlags) => {
     if (!flags.tenant) throw new InvalidArgumentError('evidence needs --tenant <id> (or: evidence verify <file>)');
     if (!flags.out) throw new InvalidArgumentError('evidence needs --out <file.json|file.html|file.pdf>');
@@ -538,12 +564,14 @@ const evidence = storeOptions(program.command('evidence').description("write a t
       const { evidenceReport } = await import('./reports/evidence.js');
       const { loadEvidenceSigner } = await import('./reports/evidence-sign.js');
       const { evidenceFile } = await import('./reports/evidence-file.js');
+      const { readCheckpoints } = await import('./ingest/audit/checkpoint.js');
       const signer = loadEvidenceSigner({ dataDir: flags.dataDir, keyFile: flags.evidenceKey });
+      const checkpoints = readCheckpoints(flags.dataDir, flags.checkpointDir, signer.publicKeyPem);
       const tenant = flags.tenant;
       const doc = await withStore(flags, async (store, registry) => {
         if (!registry.tenant(tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(tenant)} is not in the registry`);
         // The operator reads the store directly: nothing is anonymised, and server settings are unknown.
-        const report = await evidenceReport(store, registry, tenant, window, { requestedBy: { name: 'operator (local store)', kind: 'operator' }, anonymise: false, signingKeyId: signer.keyId });
+        const report = await evidenceReport(store, registry, tenant, window, { requestedBy: { name: 'operator (local store)', kind: 'operator' }, anonymise: false, signingKeyId: signer.keyId, checkpoints });
         return signer.sign(report);
       });
       body = (await evidenceFile(doc, format)).body;

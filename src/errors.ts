@@ -26,6 +26,8 @@ export const ERRORS = {
   TS_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds %s bytes %s' },
   TS_ERR_AUDIT_BODY: { status: 400, message: 'invalid audit request: %s' },
   TS_ERR_AUDIT_INVALID: { status: 400, message: 'no valid audit event in the request: %s' },
+  // Logged, not answered: a checkpoint that could not be written is taken again next interval.
+  TS_ERR_CHECKPOINT: { status: 500, message: 'checkpoint %s not written to %s: %s' },
   TS_ERR_STORE_LOCKED: { status: 503, message: 'the data directory %s is in use by another tenantscope process; stop it or use --api to ask it' },
   TS_ERR_BAD_QUERY: { status: 400, message: 'invalid query parameter %s: %s' },
   TS_ERR_NOT_FOUND: { status: 404, message: 'no route %s %s' },

@@ -21,6 +21,7 @@ import { TenantscopeMetrics, type MetricsOptions } from './telemetry/metrics.js'
 import { ReportGauges } from './telemetry/report-gauges.js';
 import { startSelfTracing, type SelfTraceOptions } from './telemetry/self-trace.js';
 import { stageLogger } from './log.js';
+import { tsError } from './errors.js';
 import { ChainWriter } from './ingest/audit/chain.js';
 import { AuditIngest } from './ingest/audit/ingest.js';
 import { nodeId } from './node-id.js';
@@ -31,6 +32,8 @@ import { PolicyService } from './policy/service.js';
 import type { StreamOptions } from './policy/stream.js';
 import { fromRoot } from './paths.js';
 import { loadEvidenceSigner } from './reports/evidence-sign.js';
+import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type WrittenCheckpoint } from './ingest/audit/checkpointer.js';
+import { readCheckpoints, type CheckpointReading } from './ingest/audit/checkpoint.js';
 
 /** Where the store is (data dir, or a ClickHouse server or cluster) and everything else `serve` takes. */
 export interface ServeOptions extends StoreLocation {
@@ -70,6 +73,10 @@ export interface ServeOptions extends StoreLocation {
   metrics?: MetricsOptions & { refreshMs?: number };
   /** Export tenantscope's own traces over OTLP/HTTP (off when absent). */
   selfTrace?: SelfTraceOptions;
+  /** Time between signed checkpoints of the audit chain's heads in ms (default 10 minutes; 0: no checkpoints). */
+  checkpointIntervalMs?: number;
+  /** A directory outside the data dir that gets a copy of every checkpoint (another disk, a mounted bucket). */
+  checkpointDir?: string;
 }
 
 export interface RunningServer {
@@ -88,6 +95,8 @@ export interface RunningServer {
   routes: readonly DeclaredRoute[];
   /** Store what ingest deferred (usage rows, rollup sums), as the API does before a read. */
   settle(): Promise<void>;
+  /** Take a checkpoint of the audit chain now (as the interval does); rejects when checkpoints are off. */
+  checkpoint(): Promise<WrittenCheckpoint>;
   /** Stop listening, flush queued rows, close the store. */
   close(): Promise<void>;
 }
@@ -136,6 +145,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!quotas) log.warn('ingest quotas are switched off: a tenant can send without limit');
   const pipeline = new IngestPipeline(registry, writer, stageLogger('ingest'), redaction, policies, quotas, metrics);
   const node = nodeId(opts.dataDir);
+  const checkpointIntervalMs = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+  const checkpointer =
+    checkpointIntervalMs > 0
+      ? new Checkpointer({ store, signer: evidenceSigner, nodeId: node, dataDir: opts.dataDir, outsideDir: opts.checkpointDir, intervalMs: checkpointIntervalMs, log: stageLogger('checkpoint'), onError: (code) => metrics.error(code, 'checkpoint') })
+      : undefined;
+  if (!checkpointer) log.warn('audit chain checkpoints are switched off: events deleted from the end of a chain segment cannot be seen');
+  // Verification reads the checkpoints on disk, also those of other nodes and of earlier runs.
+  const checkpoints = (): CheckpointReading => readCheckpoints(opts.dataDir, opts.checkpointDir, evidenceSigner.publicKeyPem);
   const audit = new AuditIngest(registry, new ChainWriter(store, node), (table, rows) => writer.write(table, rows), redaction, policies, (tenant, events, bytes, byClass) =>
     metrics.auditStored(tenant, events, bytes, byClass),
   );
@@ -147,7 +164,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const fair = new FairScheduler(opts.fair);
   const receive = createOtlpReceiver(registry, pipeline, { memory, fair }, limits);
   metrics.watchQueues({ writerDepth: () => writer.depth(), fairDepth: () => fair.load() });
-  const gauges = new ReportGauges(store, registry, metrics, stageLogger('metrics'));
+  const gauges = new ReportGauges(store, registry, metrics, stageLogger('metrics'), checkpoints);
   const quotaGate = quotas ? createQuotaGate(registry, pipeline) : undefined;
   const otlp = buildOtlpHttpApp({
     registry, receive, quotaGate, audit, log: stageLogger('otlp-http'), maxRequestBytes, maxDecompressedBytes,
@@ -159,7 +176,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const api = buildApiApp({
     registry, store, log: stageLogger('api'), policies, metrics,
     recordRead: (tenant, event, tokenName) => audit.record(tenant, [event], tokenName),
-    evidence: { signer: evidenceSigner, runtime: { redaction: redaction !== undefined, quotas: quotas !== undefined, policies: policies !== undefined } },
+    evidence: { signer: evidenceSigner, runtime: { redaction: redaction !== undefined, quotas: quotas !== undefined, policies: policies !== undefined }, checkpoints },
+    checkpoints,
     settle: () => writer.settle(),
     lifecycle: {
       signer: evidenceSigner,
@@ -167,6 +185,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       platformAudit: (chain, event, tokenName) => audit.recordPlatform(chain, [event], tokenName),
       settle: () => writer.settle(),
       erased: (tenant) => audit.forgetChain(tenant),
+      checkpoints,
       dataDir: opts.dataDir,
       ...(target.cluster ? { cluster: target.cluster } : {}),
     },
@@ -201,6 +220,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const otlpGrpcAddress = grpc.address;
   const otlpGrpcUrl = `http://${otlpGrpcAddress}`;
   gauges.start(opts.metrics?.refreshMs);
+  checkpointer?.start();
   log.info({ otlpHttpUrl, otlpGrpcUrl, apiUrl, node, tenants: registry.tenants().length, maxRequestBytes, evidenceKeyId: evidenceSigner.keyId }, 'tenantscope serving');
 
   let closing: Promise<void> | undefined;
@@ -213,6 +233,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     metrics,
     routes: api.declaredRoutes,
     settle: () => writer.settle(),
+    checkpoint: () => (checkpointer ? checkpointer.take() : Promise.reject(tsError('TS_ERR_CONFIG', ['audit chain checkpoints are switched off (--checkpoint-interval 0)']))),
     store,
     policies,
     close() {
@@ -223,6 +244,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         await pipeline.flushRefusals();
         await gauges.stop();
         await writer.close();
+        // After the writer: the last acknowledged events are in the store, and so in the last checkpoint.
+        await checkpointer?.stop(true);
         merges?.stop();
         await store.close();
         await metrics.close();

@@ -2,12 +2,13 @@
 // to start on an invalid registry, and a restart on the same data directory that keeps data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliResult, serveCli as serve, stopCli as stop } from './support/cli.js';
 import { bearer } from './support/server.js';
 import { protobufTraces } from './support/otlp.js';
+import { until } from './support/wait.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-cli-'));
 
@@ -72,6 +73,39 @@ test('flags win over environment variables', async () => {
   } finally {
     await stop(s);
   }
+});
+
+const jsonFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []);
+const servePorts = ['--api-port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--host', '127.0.0.1'];
+
+test('serve signs a checkpoint every --checkpoint-interval into the data dir and the same file into --checkpoint-dir', async () => {
+  const outside = join(dataDir, 'outside-checkpoints');
+  mkdirSync(outside);
+  const store = join(dataDir, 'checkpointed');
+  const s = await serve([...servePorts, '--data-dir', store, '--checkpoint-dir', outside], { TENANTSCOPE_CHECKPOINT_INTERVAL: '1' });
+  try {
+    assert.ok(s.log.some((l) => l.includes('"msg":"audit chain checkpoints"') && l.includes('"intervalMs":1000')), 'the interval from the environment, in seconds');
+    await until('two checkpoints in both directories', async () => jsonFiles(join(store, 'checkpoints')).length >= 2 && jsonFiles(outside).length >= 2);
+  } finally {
+    assert.is(await stop(s), 0);
+  }
+  const own = jsonFiles(join(store, 'checkpoints'));
+  assert.equal(jsonFiles(outside), own, 'the same files outside the data dir');
+  for (const f of own) assert.is(readFileSync(join(outside, f), 'utf8'), readFileSync(join(store, 'checkpoints', f), 'utf8'));
+});
+
+test('a clean shutdown takes a checkpoint, also before the first interval', async () => {
+  const store = join(dataDir, 'shutdown');
+  const s = await serve([...servePorts, '--data-dir', store]);
+  assert.equal(jsonFiles(join(store, 'checkpoints')), [], 'none before the first interval (10 minutes)');
+  assert.is(await stop(s), 0);
+  assert.is(jsonFiles(join(store, 'checkpoints')).length, 1);
+});
+
+test('--checkpoint-interval takes whole seconds', async () => {
+  const { code, stderr } = await cliResult(['serve', '--checkpoint-interval', '10m']);
+  assert.not.equal(code, 0);
+  assert.match(stderr, /checkpoint-interval/);
 });
 
 test.run();

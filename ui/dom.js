@@ -49,6 +49,7 @@ const TONES = {
   ticket: 'warn',
   page: 'bad',
   broken: 'bad',
+  truncated: 'bad',
   critical: 'bad',
   high: 'bad',
   medium: 'warn',

@@ -256,11 +256,13 @@ function violationsSection(list) {
 function auditSection(audit) {
   const rows = audit.segments.map((s) => [el('code', {}, s.segment_id), num(String(s.events)), num(String(s.head_seq)), el('td', { title: s.head_hash }, el('code', {}, `${s.head_hash.slice(0, 16)}…`))]);
   const b = audit.broken;
+  const cp = audit.checkpoint?.latest;
   return section(
     'audit',
     'Audit chain',
-    el('p', {}, badge(audit.status), ` ${audit.events} events in ${audit.segments.length} segment${audit.segments.length === 1 ? '' : 's'}; every hash recomputed from the stored events.`),
+    el('p', {}, badge(audit.status), ` ${audit.events} events in ${audit.segments.length} segment${audit.segments.length === 1 ? '' : 's'}; every hash recomputed from the stored events${cp ? `, and every head of the checkpoint signed ${cp.time} looked for` : ''}.`),
     b ? el('p', { class: 'notice error' }, `First broken link: segment ${b.segment_id}, sequence ${b.seq}, event ${b.event_id}: ${b.reason}. ${b.detail}`) : null,
+    ...(audit.truncated ?? []).map((t) => el('p', { class: 'notice error' }, `Truncated: segment ${t.segment_id}, sequences ${t.from_seq}..${t.to_seq} gone (${t.reason}). ${t.detail}`)),
     rows.length ? table(['Segment', { label: 'Events', numeric: true }, { label: 'Head seq', numeric: true }, 'Head hash'], rows, { id: 'audit-segments' }) : null,
   );
 }

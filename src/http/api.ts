@@ -10,6 +10,7 @@ import { costCsv, costReport, type CostReport } from '../reports/cost.js';
 import { parseTimeParam } from '../reports/window.js';
 import { withoutForeignNames } from '../reports/foreign-names.js';
 import { verifyChain } from '../ingest/audit/chain.js';
+import { verifyWithCheckpoint, type CheckpointReading } from '../ingest/audit/checkpoint.js';
 import { isTenantscopeError, tsError, type TenantscopeError } from '../errors.js';
 import { enforceAccess, principalOf, type DeclaredRoute } from './access.js';
 import { recordReads, type ReadRecorder } from './read-audit.js';
@@ -38,6 +39,8 @@ export interface ApiOptions {
   lifecycle?: LifecycleApiOptions;
   /** Stores what ingest deferred (usage rows, rollup sums), so a read sees every acknowledged request; called before each read of tenant data. */
   settle?: () => Promise<void>;
+  /** The latest audit chain checkpoints, read when a chain is verified; absent: verification without checkpoints. */
+  checkpoints?: () => CheckpointReading;
 }
 
 /** Error body of every API route: stable code, status and message. */
@@ -132,8 +135,9 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return sendCost(reply, await costReport(store, registry, windowQuery(req.query)), csv);
   });
 
+  // Only the tenant's own part of the checkpoint is answered: a checkpoint holds every tenant's heads.
   app.get<{ Params: { id: string } }>('/api/v1/tenants/:id/audit/verify', TENANT_READ, async (req) => {
-    return verifyChain(store, req.params.id);
+    return opts.checkpoints ? verifyWithCheckpoint(store, req.params.id, opts.checkpoints()) : verifyChain(store, req.params.id);
   });
 
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/violations', TENANT_READ, async (req) => {

@@ -9,6 +9,7 @@ import { parseTimeParam } from '../reports/window.js';
 import { evidenceReport, type EvidenceRuntime } from '../reports/evidence.js';
 import type { EvidenceSigner } from '../reports/evidence-sign.js';
 import { evidenceFile } from '../reports/evidence-file.js';
+import type { CheckpointReading } from '../ingest/audit/checkpoint.js';
 import { principalOf } from './access.js';
 
 /** What the evidence routes need beyond the store and registry. */
@@ -16,6 +17,8 @@ export interface EvidenceApiOptions {
   signer: EvidenceSigner;
   /** Server settings the controls are judged on. */
   runtime: EvidenceRuntime;
+  /** The latest audit chain checkpoints (the report holds the tenant's part); absent: none are looked for. */
+  checkpoints?: () => CheckpointReading;
 }
 
 /** GET /api/v1/evidence/public-key */
@@ -38,13 +41,14 @@ export function registerEvidenceRoutes(app: FastifyInstance, registry: Registry,
     async (req, reply) => {
       const format = choice(req.query.format, 'format', ['json', 'html'] as const, 'json');
       const window = { fromMs: parseTimeParam('from', req.query.from), toMs: parseTimeParam('to', req.query.to) };
-      const { signer, runtime } = configured('/api/v1/tenants/:id/evidence');
+      const { signer, runtime, checkpoints } = configured('/api/v1/tenants/:id/evidence');
       const p = principalOf(req);
       const report = await evidenceReport(store, registry, req.params.id, window, {
         requestedBy: { name: p.name, kind: p.kind },
         anonymise: p.kind !== 'admin',
         runtime,
         signingKeyId: signer.keyId,
+        checkpoints: checkpoints?.(),
       });
       const file = await evidenceFile(signer.sign(report), format);
       return reply.type(file.contentType).header('content-disposition', `attachment; filename="${file.filename}"`).send(file.body);

@@ -12,6 +12,7 @@ import { tsError } from '../errors.js';
 import { exportTenant } from '../lifecycle/export.js';
 import { PLATFORM_CHAIN, eraseTenant } from '../lifecycle/erase.js';
 import { verifyChain } from '../ingest/audit/chain.js';
+import { tenantCheckpoint, type CheckpointReading } from '../ingest/audit/checkpoint.js';
 import { packBundle } from '../lifecycle/tarball.js';
 import type { AuditRecorder } from '../lifecycle/restore.js';
 import { principalOf } from './access.js';
@@ -26,6 +27,8 @@ export interface LifecycleApiOptions {
   settle: () => Promise<void>;
   /** Told of an erased tenant (its chain head must be read again). */
   erased: (tenant: string) => void;
+  /** The signed checkpoints on disk; a bundle carries the tenant's part of the latest. */
+  checkpoints: () => CheckpointReading;
   /** The server's data directory (scratch space for bundles, erasure certificates). */
   dataDir: string;
   cluster?: string;
@@ -41,7 +44,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, registry: Registry
     await o.settle();
     const dir = mkdtempSync(join(o.dataDir, 'tmp-export-'));
     try {
-      const manifest = await exportTenant(store, { tenant: req.params.id, period: { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) }, outDir: dir, signer: o.signer });
+      const manifest = await exportTenant(store, { tenant: req.params.id, period: { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) }, outDir: dir, signer: o.signer, checkpoint: tenantCheckpoint(o.checkpoints(), req.params.id) });
       const p = principalOf(req);
       await o.audit(req.params.id, {
         time: new Date().toISOString(),

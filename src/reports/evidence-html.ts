@@ -37,6 +37,7 @@ export async function renderEvidenceHtml(doc: SignedEvidence): Promise<string> {
     section('policy', 'Policy results', policy(r, charts)),
     section('redactions', 'Redactions', redactions(r)),
     section('audit-chain', 'Audit chain', auditChain(r)),
+    section('checkpoint', 'Latest checkpoint', checkpoint(r)),
     section('retention', 'Retention', retention(r)),
     section('access-review', 'Access review', accessReview(r)),
     section('slo', 'SLO attainment and error budget', slo(r, charts)),
@@ -272,12 +273,42 @@ function redactions(r: EvidenceReport): string {
 function auditChain(r: EvidenceReport): string {
   const c = r.audit_chain;
   const parts = [
-    para(`${c.status === 'ok' ? 'Intact' : 'BROKEN'}: ${c.events} events in ${c.segments.length} segment(s) recomputed from the stored rows at generation time. Keep the head hashes: removing the newest events of a segment shows only against a head recorded earlier.`),
+    para(`${c.status === 'ok' ? 'Intact' : c.status === 'broken' ? 'BROKEN' : 'TRUNCATED'}: ${c.events} events in ${c.segments.length} segment(s) recomputed from the stored rows at generation time, and checked against the heads of the latest signed checkpoint (next section): removing the newest events of a segment shows only against a head recorded earlier.`),
     table(['Segment', 'Events', 'Head seq', 'Head hash'], c.segments.map((s) => [s.segment_id, s.events, s.head_seq, code(s.head_hash)]), 'No audit events are stored for this tenant.'),
   ];
   if (c.status === 'broken') {
     const b = c.broken;
     parts.push(h3('First broken link'), table(['Segment', 'Seq', 'Event', 'Reason', 'Expected hash', 'Found hash', 'Detail'], [[b.segment_id, b.seq, b.event_id, b.reason, code(b.expected_hash), code(b.found_hash), b.detail]]));
+  }
+  if (c.status !== 'ok' && c.truncated) {
+    parts.push(
+      h3('Truncated segments: events gone up to a checkpointed head'),
+      table(['Segment', 'Reason', 'Missing seqs', 'Checkpointed head', 'Signed at', 'Stored head', 'Detail'], c.truncated.map((t) => [t.segment_id, t.reason, `${t.from_seq}..${t.to_seq}`, code(`${t.checkpoint_head_seq} ${t.checkpoint_head_hash}`), when(t.checkpointed_at), t.stored_head_seq, t.detail])),
+    );
+  }
+  return parts.join('\n');
+}
+
+function checkpoint(r: EvidenceReport): string {
+  const c = r.checkpoint;
+  if (!c) return para('This report was built without looking for checkpoints.');
+  const parts: string[] = [];
+  const l = c.latest;
+  if (!l) parts.push(para('No signed checkpoint was found: events deleted from the end of a segment cannot be seen.'));
+  else {
+    parts.push(
+      para(`The audit chain was checked against this tenant's part of the newest checkpoint whose signature verifies. A checkpoint signs the head of every segment with the evidence key every few minutes; its file is kept in the data directory and, where configured, outside it.`),
+      dl([
+        ['Taken', `${when(l.time)} by node ${l.node_id}`],
+        ['File', `${l.file} (${l.source === 'data_dir' ? 'data directory' : 'checkpoint directory'})`],
+        ['File SHA-256', l.sha256],
+        ['Signed', `Ed25519, key ${l.key_id}`],
+      ]),
+      table(['Segment', 'Events', 'Head seq', 'Head hash', 'Carried from'], l.segments.map((s) => [s.segment_id, s.events, s.head_seq, code(s.head_hash), s.carried_from ? when(s.carried_from) : '-']), 'The checkpoint holds no segment of this tenant.'),
+    );
+  }
+  if (c.refused.length > 0) {
+    parts.push(h3('Newer checkpoint files refused (not trusted)'), table(['File', 'Where', 'Reason', 'Detail'], c.refused.map((x) => [x.file, x.source, x.reason, x.message])));
   }
   return parts.join('\n');
 }

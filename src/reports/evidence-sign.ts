@@ -157,6 +157,24 @@ export function loadEvidenceSigner(opts: { dataDir: string; keyFile?: string }):
   return new EvidenceSigner(privateKey, file);
 }
 
+/**
+ * The public half of the evidence key, from `keyFile` or the key kept in `dataDir`, without
+ * generating one: what checkpoints and other signed files are checked against. Undefined when
+ * there is no key in the data dir (and none configured).
+ */
+export function evidencePublicKey(opts: { dataDir: string; keyFile?: string }): KeyObject | undefined {
+  if (opts.keyFile) return createPublicKey(readPrivateKey(opts.keyFile, 'the --evidence-key file'));
+  const file = join(opts.dataDir, EVIDENCE_KEY_FILE);
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw tsError('TS_ERR_CONFIG', [`cannot read the evidence key ${file}: ${(e as Error).message}`]);
+  }
+  return createPublicKey(privateKeyFrom(pem, file));
+}
+
 function readPrivateKey(file: string, what: string): KeyObject {
   let pem: string;
   try {
@@ -335,18 +353,20 @@ function wellFormed(_key: string, value: unknown): unknown {
   return value;
 }
 
-function canonicalBytes(value: unknown): Buffer {
+/** The UTF-8 bytes of a value's RFC 8785 (JCS) canonical form: what every signature here covers. */
+export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(canonicalize(value) ?? '', 'utf8');
 }
 
 /** Base64 that decodes and re-encodes to itself (no stray characters, padding as written). */
-function strictBase64(text: string): Buffer | undefined {
+export function strictBase64(text: string): Buffer | undefined {
   const bytes = Buffer.from(text, 'base64');
   return bytes.toString('base64') === text ? bytes : undefined;
 }
 
 const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
 
-function isObject(x: unknown): x is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

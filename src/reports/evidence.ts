@@ -2,10 +2,11 @@
 // they can read, keep and verify (signing: evidence-sign.ts; the page: evidence-html.ts).
 //
 // The figures come from the same functions as the per-topic routes (SLO, cost, violations,
-// noisy neighbours, usage, audit-chain verification, the retention policy's stored extent),
-// called with the same window, so the evidence and those routes never disagree. What only
-// evidence needs is read here: redaction counts per class, and the access review over the
-// `tenantscope.api.read` audit events the API writes into each tenant's chain.
+// noisy neighbours, usage, audit-chain verification against the latest checkpoint, the
+// retention policy's stored extent), called with the same window, so the evidence and those
+// routes never disagree. What only evidence needs is read here: redaction counts per class,
+// and the access review over the `tenantscope.api.read` audit events the API writes into each
+// tenant's chain.
 //
 // Control statuses are decided from data and configuration; every control carries the rule
 // that decided it (`basis`) and the figures it used (`evidence`), so an auditor can redo it.
@@ -13,7 +14,8 @@ import { withoutForeignNames } from './foreign-names.js';
 import { CONTROLS, DATA_CLASSES, type Control, type DataClass, type Registry, type TenantRecord } from '../config/index.js';
 import { tsError } from '../errors.js';
 import type { Store } from '../store/types.js';
-import { verifyChain, type VerifyResult } from '../ingest/audit/chain.js';
+import { verifyChain, type CheckpointCheck, type VerifyResult } from '../ingest/audit/chain.js';
+import { verifyWithCheckpoint, type CheckpointReading } from '../ingest/audit/checkpoint.js';
 import { IMPLEMENTED_PII_CLASSES } from '../ingest/redact/patterns.js';
 import { listViolations } from '../policy/violations.js';
 import { storedExtent } from '../policy/scheduled.js';
@@ -127,7 +129,13 @@ export interface EvidenceReport {
     truncated: boolean;
   };
   redactions: { total: number; by_class: Record<string, number>; by_data_class: Record<string, Record<string, number>> };
+  /** The chain's verification, as `audit verify` answers it (its checkpoint is the next section). */
   audit_chain: VerifyResult;
+  /**
+   * The tenant's part of the latest signed checkpoint the chain was checked against, and newer
+   * checkpoint files refused; null when the report was built without looking for checkpoints.
+   */
+  checkpoint: CheckpointCheck | null;
   retention: RetentionStatus[];
   access_review: { reads: number; denied: number; failed: number; actors: number; anonymised_actors: number; rows: AccessReviewRow[] };
   slo: SloReport;
@@ -152,6 +160,8 @@ export interface EvidenceOptions {
   signingKeyId?: string;
   /** Generation time; default now. */
   nowMs?: number;
+  /** The latest audit chain checkpoints; absent: the chain is verified without them. */
+  checkpoints?: CheckpointReading;
 }
 
 /** The window an evidence request covers: given bounds, else the tenant's SLO window ending now. */
@@ -171,18 +181,19 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
   const { fromMs, toMs } = evidenceWindow(tenant, window, nowMs);
   const w = { fromMs, toMs };
 
-  const [slo, cost, noisy, allViolations, chain, usage, redactions, access, stored, budget] = await Promise.all([
+  const [slo, cost, noisy, allViolations, verified, usage, redactions, access, stored, budget] = await Promise.all([
     sloReport(store, tenant, w),
     costReport(store, registry, { ...w, tenant: tenant.id }),
     noisyNeighborReport(store, { ...w, tenant: tenant.id, anonymise: opts.anonymise }),
     listViolations(store, { tenant: tenant.id, status: 'all', ...w, limit: MAX_VIOLATIONS + 1 }),
-    verifyChain(store, tenant.id),
+    opts.checkpoints ? verifyWithCheckpoint(store, tenant.id, opts.checkpoints) : verifyChain(store, tenant.id),
     usageReport(store, tenant.id, w),
     redactionCounts(store, tenant.id, w),
     accessReview(store, registry, tenant.id, w, opts.anonymise),
     storedExtent(store, tenant.id),
     errorBudgetByDay(store, tenant, w),
   ]);
+  const { checkpoint, ...chain } = verified;
   const violations = allViolations.slice(0, MAX_VIOLATIONS);
   const rateLimited = Object.values(usage.rejected).reduce((a, byReason) => a + (byReason.rate_limited ?? 0), 0);
   const tierControls = registry.tiers[tenant.tier].controls;
@@ -194,10 +205,11 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     period: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), days: round((toMs - fromMs) / DAY, 3) },
     requested_by: { name: opts.requestedBy.name, kind: opts.requestedBy.kind, anonymised: opts.anonymise },
     tenant: { ...registryDocument(registry).tenants[tenant.id]!, tier_controls: [...tierControls], tenant_controls: tenant.controls.filter((c) => !tierControls.includes(c)) },
-    controls: controlResults({ registry, tenant, violations, redactions, chain, access, rateLimited, opts }),
+    controls: controlResults({ registry, tenant, violations, redactions, chain, checkpoint, access, rateLimited, opts }),
     policy: policySection(violations, allViolations.length > MAX_VIOLATIONS, opts.runtime?.policies),
     redactions,
     audit_chain: chain,
+    checkpoint: checkpoint ?? null,
     retention: retentionStatus(registry, tenant, stored[tenant.id] ?? {}, nowMs),
     access_review: access,
     slo,
@@ -371,6 +383,7 @@ interface ControlInputs {
   violations: Violation[];
   redactions: EvidenceReport['redactions'];
   chain: VerifyResult;
+  checkpoint: CheckpointCheck | undefined;
   access: EvidenceReport['access_review'];
   rateLimited: number;
   opts: EvidenceOptions;
@@ -419,8 +432,14 @@ const DECIDE: Record<Control, (x: ControlInputs) => Decision> = {
   },
   audit_chain: (x) => ({
     status: x.chain.status === 'ok' ? 'pass' : 'fail',
-    basis: 'pass when every segment of the tenant\'s audit chain recomputes to its stored hashes with no gap',
-    evidence: { events: x.chain.events, segments: x.chain.segments.length, ...(x.chain.status === 'broken' ? { broken: x.chain.broken.detail } : {}) },
+    basis: 'pass when every segment of the tenant\'s audit chain recomputes to its stored hashes with no gap, and still holds every head of the latest signed checkpoint',
+    evidence: {
+      events: x.chain.events,
+      segments: x.chain.segments.length,
+      latest_checkpoint: x.checkpoint?.latest?.time ?? null,
+      ...(x.chain.status === 'broken' ? { broken: x.chain.broken.detail } : {}),
+      ...(x.chain.status !== 'ok' && x.chain.truncated ? { truncated: x.chain.truncated.map((t) => t.detail) } : {}),
+    },
   }),
   access_review: (x) => ({
     status: x.access.reads > 0 ? 'pass' : 'unknown',

@@ -11,6 +11,7 @@ import { costReport, COST_COMPONENTS } from '../reports/cost.js';
 import { noisyNeighborReport } from '../reports/noisy.js';
 import { listViolations } from '../policy/violations.js';
 import { verifyChain, type SegmentHead } from '../ingest/audit/chain.js';
+import { truncatedSegments, type CheckpointReading } from '../ingest/audit/checkpoint.js';
 import type { TenantscopeMetrics } from './metrics.js';
 
 /** Default refresh interval. */
@@ -54,6 +55,8 @@ export class ReportGauges {
     private readonly registry: Registry,
     private readonly metrics: TenantscopeMetrics,
     private readonly log: Logger,
+    /** The latest audit chain checkpoints; absent: chains are checked without them. */
+    private readonly checkpoints?: () => CheckpointReading,
   ) {
     const m = metrics.meter;
     const gauge = (name: string, description: string, pick: (s: Snapshot) => Series) =>
@@ -66,7 +69,7 @@ export class ReportGauges {
     gauge('tenantscope_noisy_neighbour_score', 'Noisy-neighbour offender score over the last hour, per tenant and shared resource', (s) => s.noisyScore);
     gauge('tenantscope_noisy_neighbour_latency_increase_ratio', 'How much slower a tenant was made by noisy neighbours over the last hour, per shared resource', (s) => s.noisyIncrease);
     gauge('tenantscope_cost_to_date', "Cost this month to date in the price card's currency, per tenant and component", (s) => s.cost);
-    gauge('tenantscope_audit_chain_ok', "1 when the tenant's audit hash chain verifies, 0 when a link is broken", (s) => s.chainOk);
+    gauge('tenantscope_audit_chain_ok', "1 when the tenant's audit hash chain verifies and holds every head of the latest checkpoint, 0 when a link is broken or a checkpointed head is gone", (s) => s.chainOk);
     gauge('tenantscope_audit_chain_events', "Events in the tenant's verified audit chain", (s) => s.chainEvents);
   }
 
@@ -106,6 +109,7 @@ export class ReportGauges {
     const tenants = this.registry.tenants().filter((t) => this.metrics.labels.of(t.id).tenant === t.id);
     const own = new Set(tenants.map((t) => t.id));
     const labels = (id: string) => ({ ...this.metrics.labels.of(id) });
+    const checkpoints = this.checkpoints?.();
 
     for (const t of tenants) {
       const l = labels(t.id);
@@ -125,7 +129,8 @@ export class ReportGauges {
       const chain = await verifyChain(this.store, t.id, full ? undefined : this.verified.get(t.id));
       if (chain.status === 'ok') this.verified.set(t.id, chain.segments);
       else this.verified.delete(t.id);
-      s.chainOk.push({ labels: l, value: chain.status === 'ok' ? 1 : 0 });
+      const truncated = checkpoints ? await truncatedSegments(this.store, t.id, checkpoints) : [];
+      s.chainOk.push({ labels: l, value: chain.status === 'ok' && truncated.length === 0 ? 1 : 0 });
       s.chainEvents.push({ labels: l, value: chain.events });
     }
 

@@ -84,6 +84,10 @@ test.before(async () => {
     });
     assert.is(res.status, 200, await res.text());
   }
+  // A checkpoint holds every tenant's segment heads, keyed by tenant id: with one on disk, the
+  // routes that answer a tenant's part of it (audit verify, evidence) are in the matrix too.
+  await server.settle();
+  await server.checkpoint();
 });
 
 test.after(async () => {

@@ -81,6 +81,12 @@ test('the bundle restores into the stopped server\'s data directory, and the ten
   assert.is(await usage('acme-dist'), 4);
   const v = await cliResult(['audit', 'verify', '--tenant', 'acme-dist', '--api', server.apiUrl, '--token', 'demo-read-acme-dist']);
   assert.is(v.code, 0, v.stdout + v.stderr);
+  // The server signed a checkpoint when it stopped: a new export carries the tenant's part of it.
+  const again = await cliResult(['tenant', 'export', '--tenant', 'acme-dist', '--api', server.apiUrl, '--token', 'demo-admin', '--out', join(work, 'acme-again')]);
+  assert.is(again.code, 0, again.stderr);
+  const m = JSON.parse(readFileSync(join(work, 'acme-again', 'manifest.json'), 'utf8')) as { audit_chain: { checkpoint: { segments: { segment_id: string }[] } | null } };
+  assert.ok(m.audit_chain.checkpoint && m.audit_chain.checkpoint.segments.length > 0, JSON.stringify(m.audit_chain));
+  assert.not.ok(JSON.stringify(m.audit_chain.checkpoint).includes('hooli-wholesale'), "only the tenant's own heads");
 });
 
 test.run();

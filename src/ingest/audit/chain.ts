@@ -157,10 +157,77 @@ export interface BrokenLink {
   detail: string;
 }
 
-/** What `audit verify` answers. */
+/** A segment head as a checkpoint signed it. */
+export interface CheckpointSegment extends SegmentHead {
+  /**
+   * Set when this head was no longer in the store when the checkpoint was taken: the time of
+   * the checkpoint that first signed it, carried forward so a later checkpoint cannot hide
+   * the loss. The segment's current head is then listed beside it.
+   */
+  carried_from?: string;
+}
+
+/** One tenant's part of a checkpoint: never another tenant's heads. */
+export interface TenantCheckpoint {
+  /** The checkpoint file's name (the same in the data dir and the outside dir). */
+  file: string;
+  /** Where the copy that verified was read: `<data-dir>/checkpoints` or `--checkpoint-dir`. */
+  source: 'data_dir' | 'checkpoint_dir';
+  /** SHA-256 of the whole file, to find the same file in either directory later. */
+  sha256: string;
+  time: string;
+  node_id: string;
+  key_id: string;
+  segments: CheckpointSegment[];
+}
+
+/** Why a checkpoint file was not trusted. */
+export type CheckpointFailure = 'unreadable' | 'not_json' | 'bad_shape' | 'not_as_written' | 'not_as_named' | 'key_mismatch' | 'signature_mismatch';
+
+/** A checkpoint file newer than the one used that failed verification (reported, never trusted). */
+export interface RefusedCheckpoint {
+  file: string;
+  source: 'data_dir' | 'checkpoint_dir';
+  reason: CheckpointFailure;
+  message: string;
+}
+
+/** The checkpoint a verification was checked against. */
+export interface CheckpointCheck {
+  /** The tenant's part of the newest checkpoint that verified; null when there is none. */
+  latest: TenantCheckpoint | null;
+  refused: RefusedCheckpoint[];
+}
+
+/** A segment that lost events up to a checkpointed head: the tail deletion a bare chain cannot see. */
+export interface TruncatedSegment {
+  segment_id: string;
+  /** missing: no stored event at the checkpointed seq; replaced: another event holds its place. */
+  reason: 'missing' | 'replaced';
+  /** The range of seqs whose checkpointed events are gone, both ends included. */
+  from_seq: number;
+  to_seq: number;
+  checkpoint_head_seq: number;
+  checkpoint_head_hash: string;
+  /** When the head was signed. */
+  checkpointed_at: string;
+  /** The segment's highest stored seq now (0: nothing stored). */
+  stored_head_seq: number;
+  /** Hash of the event stored at the checkpointed seq; '' when there is none. */
+  found_hash: string;
+  detail: string;
+}
+
+/**
+ * What `audit verify` answers. Precedence: `broken` (a stored event changed, or a gap inside
+ * the stored chain) over `truncated` (the chain is intact but ends before, or diverges from, a
+ * checkpointed head) over `ok`. A broken result still lists the truncated segments found.
+ * `checkpoint` is present when the verification looked for checkpoints.
+ */
 export type VerifyResult =
-  | { tenant: string; status: 'ok'; events: number; segments: SegmentHead[] }
-  | { tenant: string; status: 'broken'; events: number; segments: SegmentHead[]; broken: BrokenLink };
+  | { tenant: string; status: 'ok'; events: number; segments: SegmentHead[]; checkpoint?: CheckpointCheck }
+  | { tenant: string; status: 'broken'; events: number; segments: SegmentHead[]; broken: BrokenLink; truncated?: TruncatedSegment[]; checkpoint?: CheckpointCheck }
+  | { tenant: string; status: 'truncated'; events: number; segments: SegmentHead[]; truncated: TruncatedSegment[]; checkpoint?: CheckpointCheck };
 
 interface AuditRow {
   tenant_id: string;
