@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, cpSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, bearer, DEMO_CONFIG } from './support/server.js';
@@ -18,6 +18,7 @@ import { checkBundle } from '../src/lifecycle/bundle.js';
 import { verifyChain } from '../src/ingest/audit/chain.js';
 import { EvidenceSigner, detachedSignatureProblem, signDetached } from '../src/reports/evidence-sign.js';
 import { isTenantscopeError } from '../src/errors.js';
+import { checkpointsDir, readCheckpoints, takeCheckpoint, verifyWithCheckpoint, writeCheckpoint } from '../src/ingest/audit/checkpoint.js';
 
 const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
 let dataDir = '';
@@ -222,6 +223,23 @@ test('an erasure certificate is signed, names rows before and after, and is an e
     assert.is(v.status, 'ok');
     const ev = await ctx.store.query<{ action: string; target_id: string }>(`SELECT action, target_id FROM audit_events WHERE tenant_id = '${PLATFORM_CHAIN}'`);
     assert.ok(ev.some((x) => x.action === 'tenant.erased' && x.target_id === 'globex-3pl'));
+  });
+});
+
+test('a checkpointed head gone by a recorded erasure is no truncation, while a tail deleted otherwise still is', async () => {
+  await lifecycle(async (ctx) => {
+    const dir = checkpointsDir(dataDir);
+    mkdirSync(dir, { recursive: true });
+    writeCheckpoint((await takeCheckpoint(ctx.store, ctx.signer, 'test-node')).checkpoint, dir);
+    await eraseTenant(ctx.store, { registry: ctx.registry, tenant: 'acme-dist', confirm: 'acme-dist', operator: ctx.actor, signer: ctx.signer, platformAudit: ctx.platformAudit, certificateDir: join(dataDir, 'erasures') });
+    const afterErase = await verifyWithCheckpoint(ctx.store, 'acme-dist', readCheckpoints(dataDir, undefined, ctx.signer.publicKeyPem));
+    assert.is(afterErase.status, 'ok', JSON.stringify(afterErase));
+    await restoreTenant(ctx.store, bundle, { registry: ctx.registry, trustedKey: ctx.signer.publicKeyPem, actor: ctx.actor, audit: ctx.audit });
+    await new Promise((r) => setTimeout(r, 5));
+    writeCheckpoint((await takeCheckpoint(ctx.store, ctx.signer, 'test-node')).checkpoint, dir);
+    await ctx.store.exec("ALTER TABLE audit_events DELETE WHERE tenant_id = 'acme-dist' AND action = 'tenant.restored' SETTINGS mutations_sync = 2");
+    const cut = await verifyWithCheckpoint(ctx.store, 'acme-dist', readCheckpoints(dataDir, undefined, ctx.signer.publicKeyPem));
+    assert.is(cut.status, 'truncated', JSON.stringify(cut));
   });
 });
 
