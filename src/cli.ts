@@ -317,6 +317,28 @@ storeOptions(tenantCmd.command('restore').description("restore a tenant from an 
       await cleanup();
     }
   });
+tenantCmd
+  .command('verify')
+  .description("check an export bundle without a store: the manifest's signature, then every file's size and SHA-256; exit 0 when intact, 1 when not")
+  .argument('<bundle>', 'bundle directory or .tar file')
+  .option('--public-key <file>', "the signer's public key (PEM); default: the key the manifest.sig embeds, which proves the bundle intact but not who signed it")
+  .action(async (bundle: string, flags: { publicKey?: string }) => {
+    const { checkBundle } = await import('./lifecycle/bundle.js');
+    const { bundleDir } = await import('./lifecycle/tarball.js');
+    const { dir, cleanup } = await bundleDir(bundle);
+    try {
+      const b = await checkBundle(dir, flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined);
+      if ('problem' in b) {
+        process.stdout.write(`${JSON.stringify({ valid: false, problem: b.problem }, null, 2)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const m = b.manifest;
+      process.stdout.write(`${JSON.stringify({ valid: true, key_id: b.signature.key_id, key_source: flags.publicKey ? 'supplied' : 'embedded', tenant: m.tenant, period: m.period, created_at: m.created_at, rows: Object.fromEntries(m.files.map((f) => [f.table, f.rows])), manifest_sha256: b.manifestSha256 }, null, 2)}\n`);
+    } finally {
+      await cleanup();
+    }
+  });
 storeOptions(tenantCmd.command('erase').description('delete every row of a tenant (offboarding); refused under a legal hold; writes a signed erasure certificate into the platform audit chain'))
   .requiredOption('--tenant <id>', 'tenant to erase')
   .option('--confirm <id>', 'the tenant id again')

@@ -3,7 +3,7 @@
 // server's data directory, and the erasure in the platform chain.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliResult, serveCli, stopCli, type Serving } from '../support/cli.js';
@@ -44,6 +44,20 @@ test("only an admin token exports a tenant over the API; the tenant's own read t
   const manifest = JSON.parse(readFileSync(join(work, 'acme', 'manifest.json'), 'utf8')) as { tenant: string; files: { table: string; rows: number }[] };
   assert.is(manifest.tenant, 'acme-dist');
   assert.is(manifest.files.find((f) => f.table === 'spans')!.rows, 4);
+  // Checked anywhere, without a store, against the server's published key.
+  const pem = join(work, 'server-key.pem');
+  writeFileSync(pem, await (await fetch(`${server.apiUrl}/api/v1/evidence/public-key?format=pem`)).text());
+  const ok = await cliResult(['tenant', 'verify', join(work, 'acme'), '--public-key', pem]);
+  assert.is(ok.code, 0, ok.stdout + ok.stderr);
+  assert.is((JSON.parse(ok.stdout) as { key_source: string }).key_source, 'supplied');
+  cpSync(join(work, 'acme'), join(work, 'acme-changed'), { recursive: true });
+  const f = join(work, 'acme-changed', 'ingest_usage.parquet');
+  const b = readFileSync(f);
+  b[10] ^= 1;
+  writeFileSync(f, b);
+  const changed = await cliResult(['tenant', 'verify', join(work, 'acme-changed'), '--public-key', pem]);
+  assert.is(changed.code, 1);
+  assert.match(changed.stdout, /ingest_usage\.parquet has SHA-256/);
 });
 
 test('an admin erases a tenant over the API with its id confirmed; the platform chain verifies and names the erasure', async () => {
