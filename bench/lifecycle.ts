@@ -25,6 +25,9 @@
 // requests/s of --load-spans spans (OTLP/JSON, each request new), open loop, at phases of
 // their own (test/support/fairness-load.ts). A request belongs to the phase in which it was
 // sent; the two seconds after each phase belong to none, so a backlog does not spill over.
+// The process's event-loop delay per phase is printed too, and the libuv thread pool size
+// (UV_THREADPOOL_SIZE), which chDB's async calls and the write-ahead log's writes share.
+import '../src/threadpool.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -33,6 +36,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { quantile, streamPhase, uniqueTraceBody, type Stream } from '../test/support/fairness-load.js';
 import type { AuditEventInput } from '../src/ingest/audit/types.js';
@@ -126,8 +130,8 @@ const LOAD_SECONDS = Number(args['load-seconds']);
 const GAP_MS = 2000;
 const DEMO_TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
 
-// The service logs at info by default: quieter here, set before the service's modules load.
-process.env.TENANTSCOPE_LOG_LEVEL ??= 'warn';
+// The service logs at info by default (and a warning per request over quota): quieter here, set before the service's modules load.
+process.env.TENANTSCOPE_LOG_LEVEL ??= 'error';
 const { startServer } = await import('../src/server.js');
 const { exportTenant } = await import('../src/lifecycle/export.js');
 const { eraseTenant } = await import('../src/lifecycle/erase.js');
@@ -168,22 +172,28 @@ interface Phase {
   rows?: number;
   cpuSeconds: number;
   rssPeakKb: number;
+  /** The event loop's delay (ms) in the phase: p99 and max (the service answers on this loop). */
+  loopP99: number;
+  loopMax: number;
   note?: string;
 }
 
 const phases: Phase[] = [];
 let rssPeak = 0;
 const rssSampler = setInterval(() => (rssPeak = Math.max(rssPeak, statusKb('VmRSS'))), 100);
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 /** Run `fn` as a phase; it returns the rows it handled (or nothing) and a note. */
 async function phase(name: string, fn: () => Promise<{ rows?: number; note?: string } | void>): Promise<Phase> {
   rssPeak = statusKb('VmRSS');
   const cpu0 = process.cpuUsage();
+  loopDelay.reset();
   const from = Date.now();
   const r = (await fn()) ?? {};
   const to = Date.now();
   const cpu = process.cpuUsage(cpu0);
-  const p: Phase = { name, from, to, ...(r.rows !== undefined ? { rows: r.rows } : {}), ...(r.note ? { note: r.note } : {}), cpuSeconds: (cpu.user + cpu.system) / 1e6, rssPeakKb: Math.max(rssPeak, statusKb('VmRSS')) };
+  const p: Phase = { name, from, to, ...(r.rows !== undefined ? { rows: r.rows } : {}), ...(r.note ? { note: r.note } : {}), cpuSeconds: (cpu.user + cpu.system) / 1e6, rssPeakKb: Math.max(rssPeak, statusKb('VmRSS')), loopP99: loopDelay.percentile(99) / 1e6, loopMax: loopDelay.max / 1e6 };
   phases.push(p);
   console.log(`  ${name}: ${secs(to - from).toFixed(2)} s${r.rows !== undefined ? `, ${int(r.rows)} rows` : ''}${r.note ? ` (${r.note})` : ''}`);
   await sleep(GAP_MS);
@@ -388,16 +398,18 @@ async function main(): Promise<void> {
     const base = stats(records, phases[0]!);
     const ms = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(1)} ms`);
     console.log('');
-    console.log(`${'phase'.padEnd(40)} ${'seconds'.padStart(8)} ${'rows'.padStart(11)} ${'rows/s'.padStart(10)}   ${'load p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}  ${'p99/base'.padStart(8)}  ${'reqs'.padStart(5)} ${'not 200'.padStart(7)}  ${'CPU'.padStart(10)}  ${'RSS peak'.padStart(9)}`);
+    console.log(`${'phase'.padEnd(40)} ${'seconds'.padStart(8)} ${'rows'.padStart(11)} ${'rows/s'.padStart(10)}   ${'load p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}  ${'p99/base'.padStart(8)}  ${'reqs'.padStart(5)} ${'not 200'.padStart(7)}  ${'CPU'.padStart(10)}  ${'RSS peak'.padStart(9)}  ${'loop delay p99/max'.padStart(18)}`);
     for (const p of phases) {
       const s = stats(records, p);
       const seconds = secs(p.to - p.from);
       console.log(
         `${p.name.padEnd(40)} ${seconds.toFixed(2).padStart(8)} ${(p.rows !== undefined ? int(p.rows) : '').padStart(11)} ${(p.rows !== undefined && p.rows > 0 ? int(p.rows / seconds) : '').padStart(10)}   ` +
           `${ms(s.p50).padStart(9)} ${ms(s.p99).padStart(9)} ${ms(s.max).padStart(9)}  ${(Number.isNaN(s.p99) ? '-' : `${(s.p99 / base.p99).toFixed(2)}x`).padStart(8)}  ${String(s.n).padStart(5)} ${String(s.failed).padStart(7)}  ` +
-          `${`${(p.cpuSeconds / seconds).toFixed(2)} cores`.padStart(10)}  ${mib(p.rssPeakKb).padStart(9)}`,
+          `${`${(p.cpuSeconds / seconds).toFixed(2)} cores`.padStart(10)}  ${mib(p.rssPeakKb).padStart(9)}  ${`${p.loopP99.toFixed(0)}/${p.loopMax.toFixed(0)} ms`.padStart(18)}`,
       );
     }
+    const refused = phases.map((p) => [p.name, stats(records, p).statuses] as const).filter(([, st]) => st);
+    if (refused.length > 0) console.log(`  load requests not answered 200: ${refused.map(([n, st]) => `${n}: ${st}`).join('; ')}`);
     console.log(`  (load latency: requests sent in the phase; p99/base against the baseline's p99; CPU and RSS of this process, which runs the service and chDB; the load generator used ${loadCpu.toFixed(1)} CPU s in all)`);
     const rate = (p: Phase) => (p.rows ?? 0) / secs(p.to - p.from);
     console.log('');
@@ -405,15 +417,17 @@ async function main(): Promise<void> {
     console.log(`  engine, spans only: SELECT ... FORMAT Parquet ${int(rate(rawExp))} rows/s, with ORDER BY start_time ${int(rate(rawExpSorted))} rows/s; fingerprint of the spans ${secs(fp.to - fp.from).toFixed(2)} s (${int(rate(fp))} rows/s)`);
     console.log(`erase: ${erasure.certificate.tables.filter((t) => t.rows_before > 0).map((t) => `${t.table} ${int(t.rows_before)}->${t.rows_after}`).join(', ')}; others_unchanged ${erasure.certificate.others_unchanged}`);
     console.log(`restore ${int(rate(rest))} rows/s (aim 150,000): ${restore.outcome}; ${restore.tables.filter((t) => t.bundle_rows > 0).map((t) => `${t.table} ${int(t.rows_before)}->${int(t.rows_after)}${t.matches ? '' : ' MISMATCH'}`).join(', ')}; others_unchanged ${restore.others_unchanged}; duration_seconds ${restore.duration_seconds.toFixed(2)}`);
-    console.log(`  engine, spans only: INSERT ... SELECT FROM file(Parquet) ${int(rate(rawIns))} rows/s, with the row-hash NOT IN (nothing present) ${int(rate(rawInsHash))} rows/s; tenantFingerprints of the ${others.length} other tenants ${secs(others9.to - others9.from).toFixed(2)} s (restore and erase each run it twice)`);
+    console.log(`  engine, spans only: INSERT ... SELECT FROM file(Parquet) ${int(rate(rawIns))} rows/s, with the row-hash NOT IN (nothing present) ${int(rate(rawInsHash))} rows/s; tenantFingerprints of the ${others.length} other tenants ${secs(others9.to - others9.from).toFixed(2)} s (restore and erase take an isolation snapshot of the others before and after, tables.ts)`);
     console.log(`restore again: ${again.outcome}, ${again.tables.reduce((n, t) => n + t.rows_after - t.rows_before, 0)} rows added, ${again.duration_seconds.toFixed(2)} s`);
     if (!restore.others_unchanged || !erasure.certificate.others_unchanged) {
       console.log(`  note: others_unchanged is false while the load writes to other tenants: their fingerprints are taken over all their rows, before and after`);
     }
     console.log(`peak RSS of the process (VmHWM, data load included): ${mib(statusKb('VmHWM'))}`);
+    console.log(`libuv thread pool: ${process.env.UV_THREADPOOL_SIZE ?? '4 (UV_THREADPOOL_SIZE unset)'}; chDB's async calls and the write-ahead log's file writes share it`);
     console.log(`machine load average (1 min) at the start ${startLoad1.toFixed(2)}, at the end ${loadavg()[0]!.toFixed(2)} (${availableParallelism()} cores)`);
   } finally {
     clearInterval(rssSampler);
+    loopDelay.disable();
     if (load) {
       load.child.kill();
     }
@@ -422,10 +436,13 @@ async function main(): Promise<void> {
   }
 }
 
-function stats(records: LoadRecord[], p: Phase): { n: number; failed: number; p50: number; p99: number; max: number } {
+function stats(records: LoadRecord[], p: Phase): { n: number; failed: number; statuses: string; p50: number; p99: number; max: number } {
   const inPhase = records.filter((r) => r[0] >= p.from && r[0] < p.to);
   const ok = inPhase.filter((r) => r[2] === 200).map((r) => r[1]);
-  return { n: inPhase.length, failed: inPhase.length - ok.length, p50: quantile(ok, 0.5), p99: quantile(ok, 0.99), max: ok.length ? Math.max(...ok) : NaN };
+  const byStatus = new Map<number, number>();
+  for (const r of inPhase) if (r[2] !== 200) byStatus.set(r[2], (byStatus.get(r[2]) ?? 0) + 1);
+  const statuses = [...byStatus].map(([st, n]) => `${n} x ${st === 0 ? 'no answer' : st}`).join(', ');
+  return { n: inPhase.length, failed: inPhase.length - ok.length, statuses, p50: quantile(ok, 0.5), p99: quantile(ok, 0.99), max: ok.length ? Math.max(...ok) : NaN };
 }
 
 await main();

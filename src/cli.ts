@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `tenantscope` command. Every setting has a flag and an environment variable; flags win.
+import './threadpool.js';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';

@@ -13,7 +13,10 @@ import { withLifecycle, type LifecycleContext } from '../src/lifecycle/offline.j
 import { exportTenant } from '../src/lifecycle/export.js';
 import { restoreTenant } from '../src/lifecycle/restore.js';
 import { eraseTenant, PLATFORM_CHAIN } from '../src/lifecycle/erase.js';
-import { tenantFingerprints } from '../src/lifecycle/tables.js';
+import { isolationChanges, isolationSnapshot, tenantFingerprints } from '../src/lifecycle/tables.js';
+import { decodeOtlp } from '../src/ingest/otlp/index.js';
+import { spanRows } from '../src/ingest/rows.js';
+import { insertChunk } from '../src/store/index.js';
 import { checkBundle } from '../src/lifecycle/bundle.js';
 import { verifyChain } from '../src/ingest/audit/chain.js';
 import { EvidenceSigner, detachedSignatureProblem, signDetached } from '../src/reports/evidence-sign.js';
@@ -240,6 +243,26 @@ test('a checkpointed head gone by a recorded erasure is no truncation, while a t
     await ctx.store.exec("ALTER TABLE audit_events DELETE WHERE tenant_id = 'acme-dist' AND action = 'tenant.restored' SETTINGS mutations_sync = 2");
     const cut = await verifyWithCheckpoint(ctx.store, 'acme-dist', readCheckpoints(dataDir, undefined, ctx.signer.publicKeyPem));
     assert.is(cut.status, 'truncated', JSON.stringify(cut));
+  });
+});
+
+test("the isolation check ignores what other tenants' ingest adds meanwhile, and catches any other change to their rows", async () => {
+  await lifecycle(async (ctx) => {
+    const others = ['hooli-wholesale', 'initech-retail'];
+    const since = Date.now();
+    const before = await isolationSnapshot(ctx.store, others, since);
+    await new Promise((r) => setTimeout(r, 5));
+    // hooli-wholesale's ingest goes on: new spans, received after the snapshot began.
+    const decoded = decodeOtlp('traces', protobufTraces({ spans: 5, attributes: { 'db.client.connection.pool.name': 'pg' } }), 'protobuf');
+    const rows = spanRows({ tenantId: 'hooli-wholesale', retentionDays: 30, batchId: 'later', receivedMs: Date.now() }, decoded.groups);
+    await insertChunk(ctx.store, rows.chunk);
+    await insertChunk(ctx.store, rows.sums!);
+    assert.equal(isolationChanges(before, await isolationSnapshot(ctx.store, others, since)), []);
+    // A row received before the operation began, deleted: that is a change.
+    await ctx.store.exec("ALTER TABLE spans DELETE WHERE tenant_id = 'initech-retail' AND batch_id != 'later' AND span_id IN (SELECT span_id FROM spans WHERE tenant_id = 'initech-retail' LIMIT 1) SETTINGS mutations_sync = 2");
+    const changes = isolationChanges(before, await isolationSnapshot(ctx.store, others, since));
+    assert.is(changes.length, 1, changes.join('; '));
+    assert.match(changes[0]!, /^spans of initech-retail/);
   });
 });
 

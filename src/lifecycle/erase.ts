@@ -10,7 +10,7 @@ import { tsError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { signDetached, type DetachedSignature, type EvidenceSigner } from '../reports/evidence-sign.js';
 import type { AuditRecorder } from './restore.js';
-import { TENANT_TABLES, fingerprint, tenantFingerprints } from './tables.js';
+import { TENANT_TABLES, fingerprint, isolationChanges, isolationSnapshot } from './tables.js';
 import { ERASED_ACTION, PLATFORM_CHAIN } from '../ingest/audit/chain.js';
 
 export { PLATFORM_CHAIN };
@@ -40,7 +40,7 @@ export interface ErasureCertificate {
   erased_at: string;
   operator: string;
   tables: { table: string; rows_before: number; rows_after: number }[];
-  /** Every other tenant's per-table fingerprints were equal before and after. */
+  /** Every other tenant's rows received before the erasure began were as before afterwards (tables.ts). */
   others_unchanged: boolean;
   export_manifest_sha256: string | null;
 }
@@ -59,7 +59,8 @@ export async function eraseTenant(store: Store, o: EraseOptions): Promise<Signed
   if (o.confirm !== o.tenant) throw tsError('TS_ERR_CONFIRM', [o.tenant, o.tenant]);
   if (tenant.legalHold) throw tsError('TS_ERR_LEGAL_HOLD', [o.tenant, 'legal_hold is set in the registry; lift it there first'], { tenant: o.tenant });
   const others = o.registry.tenants().map((t) => t.id).filter((id) => id !== o.tenant);
-  const before = await tenantFingerprints(store, others);
+  const startedMs = Date.now();
+  const before = await isolationSnapshot(store, others, startedMs);
   const tables: ErasureCertificate['tables'] = [];
   for (const t of TENANT_TABLES) {
     const rowsBefore = (await fingerprint(store, t, o.tenant)).rows;
@@ -70,14 +71,14 @@ export async function eraseTenant(store: Store, o: EraseOptions): Promise<Signed
     }
     tables.push({ table: t.table, rows_before: rowsBefore, rows_after: (await fingerprint(store, t, o.tenant)).rows });
   }
-  const after = await tenantFingerprints(store, others);
+  const changes = isolationChanges(before, await isolationSnapshot(store, others, startedMs));
   const certificate: ErasureCertificate = {
     kind: 'tenantscope-erasure/1',
     tenant: o.tenant,
     erased_at: new Date().toISOString(),
     operator: o.operator,
     tables,
-    others_unchanged: others.every((t) => JSON.stringify(before[t]) === JSON.stringify(after[t])),
+    others_unchanged: changes.length === 0,
     export_manifest_sha256: o.exportManifestSha256 ?? null,
   };
   const signature = signDetached(o.signer, certificate);

@@ -38,7 +38,9 @@ export async function exportTenant(store: Store, o: ExportOptions): Promise<Expo
     const select = columns.map((c) => (isState(c.type) ? `CAST(${ident(c.name)}, 'String') AS ${ident(c.name)}` : ident(c.name))).join(', ');
     const file = `${t.table}.parquet`;
     const path = join(o.outDir, file);
-    const bytes = await store.queryToFile(`SELECT ${select} FROM ${r.source} WHERE ${r.where} ORDER BY ${ident(t.time)}`, r.params(o.tenant), 'Parquet', path);
+    // In the table's own order (no ORDER BY): sorting a million spans by time took two thirds
+    // of an export, and a reader sorts as it needs.
+    const bytes = await store.queryToFile(`SELECT ${select} FROM ${r.source} WHERE ${r.where}`, r.params(o.tenant), 'Parquet', path);
     const fp = await fingerprint(store, t, o.tenant, period, columns);
     files.push({ file, table: t.table, columns, ...fp, bytes, sha256: await fileSha256(path) });
   }

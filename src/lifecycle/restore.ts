@@ -12,7 +12,7 @@ import { verifyChain } from '../ingest/audit/chain.js';
 import { tsError } from '../errors.js';
 import { quoteString, type Store } from '../store/types.js';
 import { checkBundle, type CheckedBundle, type ManifestFile } from './bundle.js';
-import { TENANT_TABLES, fingerprint, ident, isState, rowHash, storedColumns, tableAt, tenantFingerprints, tenantRows, type Period, type TableSite } from './tables.js';
+import { TENANT_TABLES, fingerprint, ident, isState, isolationChanges, isolationSnapshot, rowHash, storedColumns, tableAt, tenantRows, type IsolationSnapshot, type Period, type TableSite } from './tables.js';
 
 /** Writes an event into a tenant's audit chain; resolves once durable. */
 export type AuditRecorder = (tenantId: string, event: AuditEventInput) => Promise<unknown>;
@@ -49,8 +49,13 @@ export interface RestoreReport {
   tables: TableRestore[];
   /** Rows checked against the manifest. */
   verified_records: number;
-  /** Every other tenant's fingerprints are as before (always true for a drill, which writes only to scratch). */
+  /**
+   * Every other tenant's rows received before the restore began are as they were (always true
+   * for a drill, which writes only to scratch); rows their ingest adds meanwhile do not count.
+   */
   others_unchanged: boolean;
+  /** What changed of other tenants, when something did. */
+  other_tenant_changes?: string[];
   /** `audit verify` of the tenant after the restore (not run for a drill). */
   audit_chain?: string;
   duration_seconds: number;
@@ -74,13 +79,10 @@ export async function restoreTenant(store: Store, dir: string, o: RestoreOptions
   for (const f of m.files) await checkColumns(store, f, dir);
 
   let site: TableSite = {};
-  let others: string[] = [];
-  let before: Record<string, Record<string, string>> = {};
+  let before: IsolationSnapshot | undefined;
+  const others = o.registry.tenants().map((t) => t.id).filter((id) => id !== m.tenant);
   if (o.verifyOnly) site = { database: `tenantscope_drill_${randomBytes(6).toString('hex')}` };
-  else {
-    others = o.registry.tenants().map((t) => t.id).filter((id) => id !== m.tenant);
-    before = await tenantFingerprints(store, others);
-  }
+  else before = await isolationSnapshot(store, others, started);
   const tables: TableRestore[] = [];
   try {
     if (site.database) await createScratch(store, site.database);
@@ -88,11 +90,9 @@ export async function restoreTenant(store: Store, dir: string, o: RestoreOptions
   } finally {
     if (site.database) await store.exec(`DROP DATABASE IF EXISTS ${ident(site.database)} SYNC`);
   }
-  let othersUnchanged = true;
-  if (!o.verifyOnly) {
-    const after = await tenantFingerprints(store, others);
-    othersUnchanged = others.every((t) => JSON.stringify(before[t]) === JSON.stringify(after[t]));
-  }
+  let changes: string[] = [];
+  if (before) changes = isolationChanges(before, await isolationSnapshot(store, others, started));
+  const othersUnchanged = changes.length === 0;
   const ok = tables.every((t) => t.matches) && othersUnchanged;
   const report: RestoreReport = {
     tenant: m.tenant,
@@ -103,6 +103,7 @@ export async function restoreTenant(store: Store, dir: string, o: RestoreOptions
     tables,
     verified_records: tables.reduce((n, t) => n + (t.matches ? t.bundle_rows : 0), 0),
     others_unchanged: othersUnchanged,
+    ...(changes.length > 0 ? { other_tenant_changes: changes.slice(0, 20) } : {}),
     duration_seconds: (Date.now() - started) / 1000,
   };
   // The restore, or the drill, is itself evidence in the tenant's chain.
@@ -148,18 +149,20 @@ async function restoreFile(store: Store, b: CheckedBundle, f: ManifestFile, peri
   const tenant = b.manifest.tenant;
   const rowsBefore = (await fingerprint(store, t, tenant, period, f.columns, site)).rows;
   if (f.rows > 0) {
+    // Only rows of the bundle's period can match a bundle row (the hash covers the time
+    // column), and with none there, nothing needs matching at all.
     const names = f.columns.map((c) => ident(c.name)).join(', ');
     const structure = f.columns.map((c) => `${ident(c.name)} ${isState(c.type) ? 'String' : c.type}`).join(', ');
     const casts = f.columns.map((c) => (isState(c.type) ? `CAST(${ident(c.name)}, ${quoteString(c.type)}) AS ${ident(c.name)}` : ident(c.name))).join(', ');
-    const have = tenantRows(t, {}, site);
+    const have = tenantRows(t, period, site);
+    const notPresent = rowsBefore === 0 ? '' : `AND ${rowHash(f.columns)} NOT IN (SELECT ${rowHash(f.columns)} FROM ${have.source} WHERE ${have.where})`;
     // Deduplication by block content is off: a second restore after an erase sends the same
     // blocks again, and they must be stored again.
     await store.insertFromFile(
       (source) =>
         `INSERT INTO ${tableAt(t, site)} (${names})
          SELECT ${names} FROM (SELECT ${casts} FROM ${source})
-          WHERE tenant_id = {tenant:String}
-            AND ${rowHash(f.columns)} NOT IN (SELECT ${rowHash(f.columns)} FROM ${have.source} WHERE ${have.where})
+          WHERE tenant_id = {tenant:String} ${notPresent}
          SETTINGS insert_deduplicate = 0`,
       { path: join(b.dir, f.file), format: 'Parquet', structure },
       have.params(tenant),

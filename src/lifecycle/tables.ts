@@ -16,18 +16,24 @@ export interface TenantTable {
   time: string;
   /** Rows of one key fold in the background: read as folded. */
   folded: boolean;
+  /** When tenantscope received the row (the latest receipt, for a folded row): ingest after an operation began is told apart by it. */
+  received: string;
+  /** The precision of `received` in ms (a row received in the same second or minute as the operation's start may be newer). */
+  grainMs: number;
+  /** Folded tables: the columns of a row's key. */
+  key?: readonly string[];
 }
 
 /** Every table a tenant's data lives in (the `resource_minute_sums` input keeps nothing). */
 export const TENANT_TABLES: readonly TenantTable[] = [
-  { table: 'spans', time: 'start_time', folded: false },
-  { table: 'logs', time: 'time', folded: false },
-  { table: 'metric_points', time: 'time', folded: false },
-  { table: 'audit_events', time: 'time', folded: false },
-  { table: 'redactions', time: 'minute', folded: false },
-  { table: 'violations', time: 'last_seen', folded: true },
-  { table: 'ingest_usage', time: 'time', folded: false },
-  { table: 'resource_minutes', time: 'minute', folded: true },
+  { table: 'spans', time: 'start_time', folded: false, received: 'ingested_at', grainMs: 1 },
+  { table: 'logs', time: 'time', folded: false, received: 'ingested_at', grainMs: 1 },
+  { table: 'metric_points', time: 'time', folded: false, received: 'ingested_at', grainMs: 1 },
+  { table: 'audit_events', time: 'time', folded: false, received: 'received_at', grainMs: 1 },
+  { table: 'redactions', time: 'minute', folded: false, received: 'minute', grainMs: 60_000 },
+  { table: 'violations', time: 'last_seen', folded: true, received: 'last_seen', grainMs: 1, key: ['tenant_id', 'policy', 'rule', 'subject'] },
+  { table: 'ingest_usage', time: 'time', folded: false, received: 'time', grainMs: 1 },
+  { table: 'resource_minutes', time: 'minute', folded: true, received: 'received', grainMs: 1_000, key: ['minute', 'resource', 'tenant_id', 'name'] },
 ];
 
 /** A stored column (not computed on insert) and its type. */
@@ -130,7 +136,71 @@ function isoTime(t: string): string {
   return `${t.replace(' ', 'T')}Z`;
 }
 
-/** Fingerprints (`rows:checksum`) of every tenant table for each of `tenants`: the isolation check before and after a restore or erase. */
+/**
+ * Other tenants' data as an operation on one tenant (restore, erase) must leave it. Rows that
+ * ingest adds or updates while the operation runs are told apart by their receipt time: only
+ * what was received before the operation began (`sinceMs`) is compared.
+ */
+export interface IsolationSnapshot {
+  sinceMs: number;
+  /** Append-only tables: `tenant -> table -> rows:checksum` of the rows received before sinceMs. */
+  appended: Record<string, Record<string, string>>;
+  /** Folded tables: `table -> key -> [row hash, 1 when received since sinceMs (at the column's precision) else 0]`. */
+  folded: Record<string, Map<string, [string, number]>>;
+}
+
+/** Snapshot `tenants`' rows received before `sinceMs` (take it before the operation, and again after). */
+export async function isolationSnapshot(store: Store, tenants: readonly string[], sinceMs: number): Promise<IsolationSnapshot> {
+  const snap: IsolationSnapshot = { sinceMs, appended: Object.fromEntries(tenants.map((t) => [t, {}])), folded: {} };
+  if (tenants.length === 0) return snap;
+  for (const t of TENANT_TABLES) {
+    const cols = await storedColumns(store, t.table);
+    if (t.folded) {
+      // A folded row changes when ingest adds to its key; it is compared key by key, and a key
+      // received again after sinceMs is ingest's doing, not the operation's.
+      const rows = await store.query<{ k: string; h: string; r: string }>(
+        `SELECT concat(${t.key!.map((c) => `toString(${ident(c)})`).join(", '\\0', ")}) AS k, toString(${rowHash(cols)}) AS h,
+                toString(toUnixTimestamp64Milli(toDateTime64(${ident(t.received)}, 3))) AS r
+           FROM (SELECT * FROM ${t.table} FINAL WHERE tenant_id IN {tenants:Array(String)})`,
+        { tenants: [...tenants] },
+      );
+      // Receipts as "before the operation" or not, at the column's precision.
+      const cut = Math.floor(sinceMs / t.grainMs) * t.grainMs;
+      snap.folded[t.table] = new Map(rows.map((x) => [x.k, [x.h, Number(x.r) < cut ? 0 : 1]]));
+      continue;
+    }
+    const rows = await store.query<{ tenant_id: string; rows: string; x: string; s: string }>(
+      `SELECT tenant_id, count() AS rows, lower(hex(groupBitXor(h))) AS x, lower(hex(sum(h))) AS s
+         FROM (SELECT tenant_id, ${rowHash(cols)} AS h FROM ${t.table}
+                WHERE tenant_id IN {tenants:Array(String)} AND ${ident(t.received)} < fromUnixTimestamp64Milli({since:Int64}))
+        GROUP BY tenant_id`,
+      { tenants: [...tenants], since: Math.floor(sinceMs / t.grainMs) * t.grainMs },
+    );
+    for (const tenant of tenants) snap.appended[tenant]![t.table] = '0:0000000000000000-0000000000000000';
+    for (const r of rows) snap.appended[r.tenant_id]![t.table] = `${Number(r.rows)}:${pad16(r.x)}-${pad16(r.s)}`;
+  }
+  return snap;
+}
+
+/** What differs between two snapshots of the same tenants: empty when the operation left them as they were. */
+export function isolationChanges(before: IsolationSnapshot, after: IsolationSnapshot): string[] {
+  const out: string[] = [];
+  for (const [tenant, tables] of Object.entries(before.appended)) {
+    for (const [table, f] of Object.entries(tables)) if (after.appended[tenant]?.[table] !== f) out.push(`${table} of ${tenant}: ${f} -> ${after.appended[tenant]?.[table]}`);
+  }
+  for (const [table, keys] of Object.entries(before.folded)) {
+    const now = after.folded[table] ?? new Map<string, [string, number]>();
+    for (const [k, [h]] of keys) {
+      const a = now.get(k);
+      if (a === undefined) out.push(`${table}: a row is gone`);
+      else if (a[0] !== h && a[1] === 0) out.push(`${table}: a row changed without being received again`);
+    }
+    for (const [k, [, r]] of now) if (!keys.has(k) && r === 0) out.push(`${table}: a row appeared that was not received after the operation began`);
+  }
+  return out;
+}
+
+/** Fingerprints (`rows:checksum`) of every tenant table for each of `tenants`: everything stored now (tests and tools). */
 export async function tenantFingerprints(store: Store, tenants: readonly string[]): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = Object.fromEntries(tenants.map((t) => [t, {}]));
   for (const t of TENANT_TABLES) {
