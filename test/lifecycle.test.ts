@@ -249,12 +249,12 @@ test('a checkpointed head gone by a recorded erasure is no truncation, while a t
 test("the isolation check ignores what other tenants' ingest adds meanwhile, and catches any other change to their rows", async () => {
   await lifecycle(async (ctx) => {
     const others = ['hooli-wholesale', 'initech-retail'];
-    const since = Date.now();
+    // The operation "began" a minute from now, so every row stored so far is well before it.
+    const since = Date.now() + 60_000;
     const before = await isolationSnapshot(ctx.store, others, since);
-    await new Promise((r) => setTimeout(r, 5));
-    // hooli-wholesale's ingest goes on: new spans, received after the snapshot began.
+    // hooli-wholesale's ingest goes on: new spans, received within the margin before the start.
     const decoded = decodeOtlp('traces', protobufTraces({ spans: 5, attributes: { 'db.client.connection.pool.name': 'pg' } }), 'protobuf');
-    const rows = spanRows({ tenantId: 'hooli-wholesale', retentionDays: 30, batchId: 'later', receivedMs: Date.now() }, decoded.groups);
+    const rows = spanRows({ tenantId: 'hooli-wholesale', retentionDays: 30, batchId: 'later', receivedMs: since - 1_000 }, decoded.groups);
     await insertChunk(ctx.store, rows.chunk);
     await insertChunk(ctx.store, rows.sums!);
     assert.equal(isolationChanges(before, await isolationSnapshot(ctx.store, others, since)), []);

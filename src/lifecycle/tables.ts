@@ -139,8 +139,12 @@ function isoTime(t: string): string {
 /**
  * Other tenants' data as an operation on one tenant (restore, erase) must leave it. Rows that
  * ingest adds or updates while the operation runs are told apart by their receipt time: only
- * what was received before the operation began (`sinceMs`) is compared.
+ * what was received INGEST_MARGIN_MS before the operation began is compared, since a request
+ * received just before may still be on its way to the store (its rows carry the time it was
+ * received, and are inserted with a later group insert, deferred rows within seconds).
  */
+export const INGEST_MARGIN_MS = 30_000;
+
 export interface IsolationSnapshot {
   sinceMs: number;
   /** Append-only tables: `tenant -> table -> rows:checksum` of the rows received before sinceMs. */
@@ -149,8 +153,9 @@ export interface IsolationSnapshot {
   folded: Record<string, Map<string, [string, number]>>;
 }
 
-/** Snapshot `tenants`' rows received before `sinceMs` (take it before the operation, and again after). */
-export async function isolationSnapshot(store: Store, tenants: readonly string[], sinceMs: number): Promise<IsolationSnapshot> {
+/** Snapshot `tenants`' rows received well before the operation began at `startedMs` (take it before the operation, and again after). */
+export async function isolationSnapshot(store: Store, tenants: readonly string[], startedMs: number): Promise<IsolationSnapshot> {
+  const sinceMs = startedMs - INGEST_MARGIN_MS;
   const snap: IsolationSnapshot = { sinceMs, appended: Object.fromEntries(tenants.map((t) => [t, {}])), folded: {} };
   if (tenants.length === 0) return snap;
   for (const t of TENANT_TABLES) {
