@@ -89,7 +89,9 @@ async function loadChild(otlpHttpUrl: string, streams: Stream[]): Promise<void> 
   await Promise.all([...pending]);
   agent.destroy();
   const cpu = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ records, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+  // Written to a pipe, stdout is asynchronous: exit only once the whole line is out (a long run's
+  // records are hundreds of KiB, and exiting earlier cut the line short).
+  await new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify({ records, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`, () => resolve()));
 }
 
 function send(url: URL, agent: Agent, token: string, body: string): Promise<LoadRecord> {
