@@ -10,7 +10,7 @@ import { tsError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { signDetached, type DetachedSignature, type EvidenceSigner } from '../reports/evidence-sign.js';
 import type { AuditRecorder } from './restore.js';
-import { TENANT_TABLES, fingerprint, isolationChanges, isolationSnapshot } from './tables.js';
+import { TENANT_TABLES, dropScratch, fingerprint, isolationChanges, isolationSnapshot } from './tables.js';
 import { ERASED_ACTION, PLATFORM_CHAIN } from '../ingest/audit/chain.js';
 
 export { PLATFORM_CHAIN };
@@ -62,16 +62,21 @@ export async function eraseTenant(store: Store, o: EraseOptions): Promise<Signed
   const startedMs = Date.now();
   const before = await isolationSnapshot(store, others, startedMs);
   const tables: ErasureCertificate['tables'] = [];
-  for (const t of TENANT_TABLES) {
-    const rowsBefore = (await fingerprint(store, t, o.tenant)).rows;
-    if (rowsBefore > 0) {
-      // Synchronous: the count after must see the rows gone, not a mutation still queued.
-      const target = o.cluster ? `${t.table}_local ON CLUSTER ${o.cluster.replace(/[^A-Za-z0-9_]/g, '')}` : t.table;
-      await store.exec(`ALTER TABLE ${target} DELETE WHERE tenant_id = {tenant:String} SETTINGS mutations_sync = 2`, { tenant: o.tenant });
+  try {
+    for (const t of TENANT_TABLES) {
+      const rowsBefore = (await fingerprint(store, t, o.tenant)).rows;
+      if (rowsBefore > 0) {
+        // Synchronous: the count after must see the rows gone, not a mutation still queued.
+        const target = o.cluster ? `${t.table}_local ON CLUSTER ${o.cluster.replace(/[^A-Za-z0-9_]/g, '')}` : t.table;
+        await store.exec(`ALTER TABLE ${target} DELETE WHERE tenant_id = {tenant:String} SETTINGS mutations_sync = 2`, { tenant: o.tenant });
+      }
+      tables.push({ table: t.table, rows_before: rowsBefore, rows_after: (await fingerprint(store, t, o.tenant)).rows });
     }
-    tables.push({ table: t.table, rows_before: rowsBefore, rows_after: (await fingerprint(store, t, o.tenant)).rows });
+  } catch (e) {
+    await dropScratch(store, before.scratch);
+    throw e;
   }
-  const changes = isolationChanges(before, await isolationSnapshot(store, others, startedMs));
+  const changes = await isolationChanges(store, before);
   const certificate: ErasureCertificate = {
     kind: 'tenantscope-erasure/1',
     tenant: o.tenant,

@@ -12,7 +12,7 @@ import { verifyChain } from '../ingest/audit/chain.js';
 import { tsError } from '../errors.js';
 import { quoteString, type Store } from '../store/types.js';
 import { checkBundle, type CheckedBundle, type ManifestFile } from './bundle.js';
-import { TENANT_TABLES, fingerprint, ident, isState, isolationChanges, isolationSnapshot, rowHash, storedColumns, tableAt, tenantRows, type IsolationSnapshot, type Period, type TableSite } from './tables.js';
+import { TENANT_TABLES, dropScratch, fingerprint, ident, isState, isolationChanges, isolationSnapshot, rowHash, storedColumns, tableAt, tenantRows, type IsolationSnapshot, type Period, type TableSite } from './tables.js';
 
 /** Writes an event into a tenant's audit chain; resolves once durable. */
 export type AuditRecorder = (tenantId: string, event: AuditEventInput) => Promise<unknown>;
@@ -87,11 +87,13 @@ export async function restoreTenant(store: Store, dir: string, o: RestoreOptions
   try {
     if (site.database) await createScratch(store, site.database);
     for (const f of m.files) tables.push(await restoreFile(store, b, f, period, site));
+  } catch (e) {
+    if (before) await dropScratch(store, before.scratch);
+    throw e;
   } finally {
     if (site.database) await store.exec(`DROP DATABASE IF EXISTS ${ident(site.database)} SYNC`);
   }
-  let changes: string[] = [];
-  if (before) changes = isolationChanges(before, await isolationSnapshot(store, others, started));
+  const changes = before ? await isolationChanges(store, before) : [];
   const othersUnchanged = changes.length === 0;
   const ok = tables.every((t) => t.matches) && othersUnchanged;
   const report: RestoreReport = {

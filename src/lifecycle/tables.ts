@@ -7,6 +7,7 @@
 // any parts give the same fingerprint, and the sum sees a row stored twice, which the XOR
 // alone cannot. Tables that fold rows of one key in the background (the rollup, violations)
 // are read as folded (FINAL), so a copy compares equal whatever its merge state.
+import { randomBytes } from 'node:crypto';
 import type { Params, Store, TableName } from '../store/types.js';
 
 /** A table holding tenant rows, and the column that places a row in time. */
@@ -145,35 +146,31 @@ function isoTime(t: string): string {
  */
 export const INGEST_MARGIN_MS = 30_000;
 
+/** The other tenants' state an isolation check compares, taken before an operation. */
 export interface IsolationSnapshot {
+  tenants: readonly string[];
   sinceMs: number;
   /** Append-only tables: `tenant -> table -> rows:checksum` of the rows received before sinceMs. */
   appended: Record<string, Record<string, string>>;
-  /** Folded tables: `table -> key -> [row hash, 1 when received since sinceMs (at the column's precision) else 0]`. */
-  folded: Record<string, Map<string, [string, number]>>;
+  /**
+   * Folded tables are compared key by key in the store: each key's row hash is kept in a
+   * scratch database until the check ends, so no key list passes through this process.
+   */
+  scratch: string;
 }
 
-/** Snapshot `tenants`' rows received well before the operation began at `startedMs` (take it before the operation, and again after). */
-export async function isolationSnapshot(store: Store, tenants: readonly string[], startedMs: number): Promise<IsolationSnapshot> {
-  const sinceMs = startedMs - INGEST_MARGIN_MS;
-  const snap: IsolationSnapshot = { sinceMs, appended: Object.fromEntries(tenants.map((t) => [t, {}])), folded: {} };
-  if (tenants.length === 0) return snap;
-  for (const t of TENANT_TABLES) {
+// A folded table's rows of `tenants`: key, row hash, and whether the key was received again
+// since `cut` (ms, at the receipt column's precision).
+function foldedRows(t: TenantTable, cols: readonly StoredColumn[], cut: number): string {
+  return `SELECT concat(${t.key!.map((c) => `toString(${ident(c)})`).join(", '\\0', ")}) AS k, ${rowHash(cols)} AS h,
+                 toUnixTimestamp64Milli(toDateTime64(${ident(t.received)}, 3)) >= ${Math.trunc(cut)} AS r
+            FROM (SELECT * FROM ${t.table} FINAL WHERE tenant_id IN {tenants:Array(String)})`;
+}
+
+async function appendedFingerprints(store: Store, tenants: readonly string[], sinceMs: number): Promise<Record<string, Record<string, string>>> {
+  const out: Record<string, Record<string, string>> = Object.fromEntries(tenants.map((t) => [t, {}]));
+  for (const t of TENANT_TABLES.filter((x) => !x.folded)) {
     const cols = await storedColumns(store, t.table);
-    if (t.folded) {
-      // A folded row changes when ingest adds to its key; it is compared key by key, and a key
-      // received again after sinceMs is ingest's doing, not the operation's.
-      const rows = await store.query<{ k: string; h: string; r: string }>(
-        `SELECT concat(${t.key!.map((c) => `toString(${ident(c)})`).join(", '\\0', ")}) AS k, toString(${rowHash(cols)}) AS h,
-                toString(toUnixTimestamp64Milli(toDateTime64(${ident(t.received)}, 3))) AS r
-           FROM (SELECT * FROM ${t.table} FINAL WHERE tenant_id IN {tenants:Array(String)})`,
-        { tenants: [...tenants] },
-      );
-      // Receipts as "before the operation" or not, at the column's precision.
-      const cut = Math.floor(sinceMs / t.grainMs) * t.grainMs;
-      snap.folded[t.table] = new Map(rows.map((x) => [x.k, [x.h, Number(x.r) < cut ? 0 : 1]]));
-      continue;
-    }
     const rows = await store.query<{ tenant_id: string; rows: string; x: string; s: string }>(
       `SELECT tenant_id, count() AS rows, lower(hex(groupBitXor(h))) AS x, lower(hex(sum(h))) AS s
          FROM (SELECT tenant_id, ${rowHash(cols)} AS h FROM ${t.table}
@@ -181,28 +178,65 @@ export async function isolationSnapshot(store: Store, tenants: readonly string[]
         GROUP BY tenant_id`,
       { tenants: [...tenants], since: Math.floor(sinceMs / t.grainMs) * t.grainMs },
     );
-    for (const tenant of tenants) snap.appended[tenant]![t.table] = '0:0000000000000000-0000000000000000';
-    for (const r of rows) snap.appended[r.tenant_id]![t.table] = `${Number(r.rows)}:${pad16(r.x)}-${pad16(r.s)}`;
-  }
-  return snap;
-}
-
-/** What differs between two snapshots of the same tenants: empty when the operation left them as they were. */
-export function isolationChanges(before: IsolationSnapshot, after: IsolationSnapshot): string[] {
-  const out: string[] = [];
-  for (const [tenant, tables] of Object.entries(before.appended)) {
-    for (const [table, f] of Object.entries(tables)) if (after.appended[tenant]?.[table] !== f) out.push(`${table} of ${tenant}: ${f} -> ${after.appended[tenant]?.[table]}`);
-  }
-  for (const [table, keys] of Object.entries(before.folded)) {
-    const now = after.folded[table] ?? new Map<string, [string, number]>();
-    for (const [k, [h]] of keys) {
-      const a = now.get(k);
-      if (a === undefined) out.push(`${table}: a row is gone`);
-      else if (a[0] !== h && a[1] === 0) out.push(`${table}: a row changed without being received again`);
-    }
-    for (const [k, [, r]] of now) if (!keys.has(k) && r === 0) out.push(`${table}: a row appeared that was not received after the operation began`);
+    for (const tenant of tenants) out[tenant]![t.table] = '0:0000000000000000-0000000000000000';
+    for (const r of rows) out[r.tenant_id]![t.table] = `${Number(r.rows)}:${pad16(r.x)}-${pad16(r.s)}`;
   }
   return out;
+}
+
+/** Snapshot `tenants`' rows received well before the operation began at `startedMs`; end it with isolationChanges. */
+export async function isolationSnapshot(store: Store, tenants: readonly string[], startedMs: number): Promise<IsolationSnapshot> {
+  const sinceMs = startedMs - INGEST_MARGIN_MS;
+  const scratch = `tenantscope_isolation_${randomBytes(6).toString('hex')}`;
+  const appended = await appendedFingerprints(store, tenants, sinceMs);
+  await store.exec(`CREATE DATABASE ${ident(scratch)}`);
+  try {
+    for (const t of TENANT_TABLES.filter((x) => x.folded)) {
+      const cols = await storedColumns(store, t.table);
+      await store.exec(`CREATE TABLE ${ident(scratch)}.${t.table} ENGINE = Memory AS SELECT k, h FROM (${foldedRows(t, cols, sinceMs)})`, { tenants: [...tenants] });
+    }
+  } catch (e) {
+    await dropScratch(store, scratch);
+    throw e;
+  }
+  return { tenants, sinceMs, appended, scratch };
+}
+
+/**
+ * What differs for the snapshot's tenants now: empty when the operation left them as they
+ * were. Ends the snapshot (its scratch database is dropped).
+ */
+export async function isolationChanges(store: Store, before: IsolationSnapshot): Promise<string[]> {
+  try {
+    const out: string[] = [];
+    const now = await appendedFingerprints(store, before.tenants, before.sinceMs);
+    for (const [tenant, tables] of Object.entries(before.appended)) {
+      for (const [table, f] of Object.entries(tables)) if (now[tenant]?.[table] !== f) out.push(`${table} of ${tenant}: ${f} -> ${now[tenant]?.[table]}`);
+    }
+    for (const t of TENANT_TABLES.filter((x) => x.folded)) {
+      const cols = await storedColumns(store, t.table);
+      const cut = Math.floor(before.sinceMs / t.grainMs) * t.grainMs;
+      // A key received again since the operation began is ingest's doing; any other difference is not.
+      const [r] = await store.query<{ gone: string; changed: string; appeared: string }>(
+        `SELECT
+           (SELECT count() FROM ${ident(before.scratch)}.${t.table} WHERE k NOT IN (SELECT k FROM (${foldedRows(t, cols, cut)}))) AS gone,
+           (SELECT count() FROM ${ident(before.scratch)}.${t.table} AS b INNER JOIN (${foldedRows(t, cols, cut)}) AS a ON a.k = b.k WHERE a.h != b.h AND NOT a.r) AS changed,
+           (SELECT count() FROM (${foldedRows(t, cols, cut)}) WHERE NOT r AND k NOT IN (SELECT k FROM ${ident(before.scratch)}.${t.table})) AS appeared`,
+        { tenants: [...before.tenants] },
+      );
+      if (Number(r?.gone) > 0) out.push(`${t.table}: ${r!.gone} row(s) gone`);
+      if (Number(r?.changed) > 0) out.push(`${t.table}: ${r!.changed} row(s) changed without being received again`);
+      if (Number(r?.appeared) > 0) out.push(`${t.table}: ${r!.appeared} row(s) appeared that were not received after the operation began`);
+    }
+    return out;
+  } finally {
+    await dropScratch(store, before.scratch);
+  }
+}
+
+/** Drop an isolation snapshot's scratch database without comparing (the operation failed). */
+export async function dropScratch(store: Store, scratch: string): Promise<void> {
+  await store.exec(`DROP DATABASE IF EXISTS ${ident(scratch)} SYNC`);
 }
 
 /** Fingerprints (`rows:checksum`) of every tenant table for each of `tenants`: everything stored now (tests and tools). */
