@@ -1,4 +1,4 @@
-// Tier defaults: a tenant that leaves a quota, retention class or SLO field out of its entry
+// Tier defaults: a tenant that leaves a quota, retention class, SLO or recovery field out of its entry
 // runs with its tier's value for that field, never 0, nothing or unlimited, even when it sets
 // the other fields of the same group. One test per field, each on a tenant of every tier.
 import { test } from 'uvu';
@@ -10,21 +10,21 @@ import { parseRegistry, TIER_NAMES, type Registry, type TenantRecord, type TierN
 // Compiled to dist/test/, so the repo root is two levels up.
 const SCHEMA_URL = new URL('../../src/config/registry.schema.json', import.meta.url);
 
-type Values = Readonly<Record<string, number>>;
+type Values = Readonly<Record<string, number | boolean | readonly string[]>>;
 
 /** A group of tenant fields that each fall back to a tier default. */
 interface Group {
   /** The group's key in a tenant entry. */
-  readonly tenantKey: 'quotas' | 'retention' | 'slo';
+  readonly tenantKey: 'quotas' | 'retention' | 'slo' | 'recovery';
   /** The tier key holding the defaults. */
-  readonly tierKey: 'quotas' | 'retention_min_days' | 'slo';
+  readonly tierKey: 'quotas' | 'retention_min_days' | 'slo' | 'recovery';
   /** The schema definition that lists the fields a tenant may set. */
-  readonly schemaDef: 'quotasPartial' | 'retentionPartial' | 'sloPartial';
+  readonly schemaDef: 'quotasPartial' | 'retentionPartial' | 'sloPartial' | 'recoveryPartial';
   readonly tiers: Readonly<Record<TierName, Values>>;
   /** What the tenant writes for the fields it does not omit. */
   readonly overrides: Values;
   /** Where the resolved group is on a tenant record. */
-  readonly recordKey: 'quotas' | 'retentionDays' | 'slo';
+  readonly recordKey: 'quotas' | 'retentionDays' | 'slo' | 'recovery';
 }
 
 /** A resolved group keyed by field names as the file spells them (eventsPerSecond: events_per_second). */
@@ -36,6 +36,18 @@ const resolved = (t: TenantRecord, group: Group): Values =>
 // Infinity, to another tier's or another field's value, to the tier maximum or to the override
 // of a neighbouring field fails its test.
 const GROUPS: readonly Group[] = [
+  {
+    tenantKey: 'recovery',
+    tierKey: 'recovery',
+    schemaDef: 'recoveryPartial',
+    tiers: {
+      shared: { rpo_minutes: 60, rto_minutes: 240, restore_test_days: 90, backup_retention_days: 30, components: ['database', 'config'], dr_region_required: false },
+      segmented: { rpo_minutes: 31, rto_minutes: 121, restore_test_days: 29, backup_retention_days: 35, components: ['database', 'object_storage', 'queue'], dr_region_required: false },
+      dedicated: { rpo_minutes: 14, rto_minutes: 61, restore_test_days: 28, backup_retention_days: 91, components: ['database', 'object_storage', 'queue', 'config', 'integration_state'], dr_region_required: true },
+    },
+    overrides: { rpo_minutes: 5, rto_minutes: 17, restore_test_days: 7, backup_retention_days: 400, components: ['integration_state'], dr_region_required: true },
+    recordKey: 'recovery',
+  },
   {
     tenantKey: 'quotas',
     tierKey: 'quotas',
@@ -116,7 +128,7 @@ for (const group of GROUPS) {
         const t = registry.tenant(tenantId(tier))!;
         const inherited = group.tiers[tier][field];
         // Compared on its own first: a diff of the whole group would print Infinity as null.
-        assert.is(resolved(t, group)[field], inherited, `${tier} tenant's ${group.tenantKey}.${field}`);
+        assert.equal(resolved(t, group)[field], inherited, `${tier} tenant's ${group.tenantKey}.${field}`);
         // Then the whole group, so the fields the tenant did write are shown to be its own: the
         // omitted one was left out of a partial override, not inherited with the whole group.
         assert.equal(resolved(t, group), { ...written, [field]: inherited }, `${tier} tenant's ${group.tenantKey}`);
@@ -127,7 +139,7 @@ for (const group of GROUPS) {
   }
 }
 
-test('the tests above cover every quota, retention and SLO field a tenant may set', () => {
+test('the tests above cover every quota, retention, SLO and recovery field a tenant may set', () => {
   const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'));
   for (const group of GROUPS) {
     const fields = Object.keys(schema.$defs[group.schemaDef].properties).sort();

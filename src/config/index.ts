@@ -14,6 +14,8 @@ export {
   type PriceCard,
   type Principal,
   type Quotas,
+  type RecoveryComponent,
+  type RecoveryObjectives,
   type Registry,
   type RegistryProblem,
   type RetentionDays,

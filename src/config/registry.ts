@@ -22,6 +22,8 @@ import {
   type PiiClass,
   type PriceCard,
   type Principal,
+  type RecoveryComponent,
+  type RecoveryObjectives,
   type Registry,
   type RegistryProblem,
   type RetentionDays,
@@ -77,8 +79,18 @@ interface RawQuotas {
   bytes_per_second?: number;
 }
 
+interface RawRecovery {
+  rpo_minutes?: number;
+  rto_minutes?: number;
+  restore_test_days?: number;
+  backup_retention_days?: number;
+  components?: RecoveryComponent[];
+  dr_region_required?: boolean;
+}
+
 interface RawTier {
   slo: Required<RawSlo>;
+  recovery: Required<RawRecovery>;
   retention_min_days: Record<DataClass, number>;
   retention_max_days: Record<DataClass, number>;
   controls: Control[];
@@ -94,6 +106,7 @@ interface RawTenant {
   identifiers: string[];
   retention?: RawRetention;
   slo?: RawSlo;
+  recovery?: RawRecovery;
   quotas?: RawQuotas;
   controls?: Control[];
   encryption_key_id?: string;
@@ -683,6 +696,30 @@ function resolveTier(name: TierName, t: RawTier): Tier {
     retentionMaxDays: retentionRecord(t.retention_max_days),
     controls: [...t.controls],
     quotas: { eventsPerSecond: t.quotas.events_per_second, bytesPerSecond: t.quotas.bytes_per_second },
+    recovery: resolveRecovery(t.recovery, undefined),
+  };
+}
+
+/** Recovery objectives: each field the contract (`over`) sets, else the tier's. */
+function resolveRecovery(tier: Required<RawRecovery> | RecoveryObjectives, over: RawRecovery | undefined): RecoveryObjectives {
+  const base: RecoveryObjectives =
+    'rpoMinutes' in tier
+      ? tier
+      : {
+          rpoMinutes: tier.rpo_minutes,
+          rtoMinutes: tier.rto_minutes,
+          restoreTestDays: tier.restore_test_days,
+          backupRetentionDays: tier.backup_retention_days,
+          components: [...tier.components],
+          drRegionRequired: tier.dr_region_required,
+        };
+  return {
+    rpoMinutes: over?.rpo_minutes ?? base.rpoMinutes,
+    rtoMinutes: over?.rto_minutes ?? base.rtoMinutes,
+    restoreTestDays: over?.restore_test_days ?? base.restoreTestDays,
+    backupRetentionDays: over?.backup_retention_days ?? base.backupRetentionDays,
+    components: [...(over?.components ?? base.components)],
+    drRegionRequired: over?.dr_region_required ?? base.drRegionRequired,
   };
 }
 
@@ -730,6 +767,7 @@ function resolveTenant(t: RawTenant, tier: Tier): TenantRecord {
       latencyTarget: t.slo?.latency_target ?? tier.slo.latencyTarget,
       windowDays: t.slo?.window_days ?? tier.slo.windowDays,
     },
+    recovery: resolveRecovery(tier.recovery, t.recovery),
     quotas: {
       eventsPerSecond: t.quotas?.events_per_second ?? tier.quotas.eventsPerSecond,
       bytesPerSecond: t.quotas?.bytes_per_second ?? tier.quotas.bytesPerSecond,

@@ -65,6 +65,25 @@ export interface SloObjective {
   readonly windowDays: number;
 }
 
+/** A part of a platform a complete backup set covers. */
+export type RecoveryComponent = 'database' | 'object_storage' | 'queue' | 'config' | 'integration_state';
+
+/** Recovery objectives of a tier, or of a tenant's contract. */
+export interface RecoveryObjectives {
+  /** A restorable backup of every required component must always be younger than this. */
+  readonly rpoMinutes: number;
+  /** A restore test must finish within this. */
+  readonly rtoMinutes: number;
+  /** A tenant-scope restore test must have passed within this many days. */
+  readonly restoreTestDays: number;
+  /** Backups must be kept at least this long. */
+  readonly backupRetentionDays: number;
+  /** The components a complete backup set covers. */
+  readonly components: readonly RecoveryComponent[];
+  /** A copy in a second allowed region and a tested failover are required. */
+  readonly drRegionRequired: boolean;
+}
+
 /** Ingest rate limits (token buckets per tenant). */
 export interface Quotas {
   readonly eventsPerSecond: number;
@@ -82,6 +101,7 @@ export interface Tier {
   /** Controls every tenant of this tier must satisfy. */
   readonly controls: readonly Control[];
   readonly quotas: Quotas;
+  readonly recovery: RecoveryObjectives;
 }
 
 /** One tenant with its effective (tier-resolved) values. */
@@ -100,6 +120,8 @@ export interface TenantRecord {
   readonly retentionConfigured: Readonly<Partial<Record<DataClass, number>>>;
   /** Tier SLO with the tenant's overrides applied. */
   readonly slo: SloObjective;
+  /** The tier's recovery objectives with the tenant's contract terms over them. */
+  readonly recovery: RecoveryObjectives;
   /** Tier quotas with the tenant's overrides applied. */
   readonly quotas: Quotas;
   /** Tier controls plus the tenant's own, without duplicates, tier ones first. */

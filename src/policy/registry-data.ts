@@ -1,6 +1,6 @@
 // The tenant registry as policies read it: data.tenantscope.registry, in the snake_case
 // shape the Rego policies in policies/ use (effective values: tier defaults applied).
-import type { DataClass, Registry, Tier } from '../config/types.js';
+import type { DataClass, RecoveryObjectives, Registry, Tier } from '../config/types.js';
 
 /** One tenant as policies see it. */
 export interface PolicyTenant {
@@ -15,10 +15,33 @@ export interface PolicyTenant {
   legal_hold: boolean;
   encryption_key_id: string;
   quotas: { events_per_second: number; bytes_per_second: number };
+  /** Effective recovery objectives (tier, with the tenant's contract terms). */
+  recovery: PolicyRecovery;
   controls: string[];
   pii_classes: string[];
   /** Support tickets the tenant approved, with their windows (RFC 3339). */
   support_tickets: { ticket: string; from: string; until: string }[];
+}
+
+/** Recovery objectives as policies read them. */
+export interface PolicyRecovery {
+  rpo_minutes: number;
+  rto_minutes: number;
+  restore_test_days: number;
+  backup_retention_days: number;
+  components: string[];
+  dr_region_required: boolean;
+}
+
+function recoveryDocument(r: RecoveryObjectives): PolicyRecovery {
+  return {
+    rpo_minutes: r.rpoMinutes,
+    rto_minutes: r.rtoMinutes,
+    restore_test_days: r.restoreTestDays,
+    backup_retention_days: r.backupRetentionDays,
+    components: [...r.components],
+    dr_region_required: r.drRegionRequired,
+  };
 }
 
 /** One tier's requirements. */
@@ -27,6 +50,7 @@ export interface PolicyTier {
   retention_max_days: Record<string, number>;
   controls: string[];
   quotas: { events_per_second: number; bytes_per_second: number };
+  recovery: PolicyRecovery;
 }
 
 /** data.tenantscope.registry. */
@@ -47,6 +71,7 @@ function tierDocument(t: Tier): PolicyTier {
     retention_max_days: days(t.retentionMaxDays),
     controls: [...t.controls],
     quotas: { events_per_second: t.quotas.eventsPerSecond, bytes_per_second: t.quotas.bytesPerSecond },
+    recovery: recoveryDocument(t.recovery),
   };
 }
 
@@ -65,6 +90,7 @@ export function registryDocument(reg: Registry): RegistryDocument {
       legal_hold: t.legalHold,
       encryption_key_id: t.encryptionKeyId ?? '',
       quotas: { events_per_second: t.quotas.eventsPerSecond, bytes_per_second: t.quotas.bytesPerSecond },
+      recovery: recoveryDocument(t.recovery),
       controls: [...t.controls],
       pii_classes: [...t.piiClasses],
       support_tickets: t.supportTickets.map((x) => ({ ticket: x.ticket, from: x.from, until: x.until })),
