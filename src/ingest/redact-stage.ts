@@ -2,7 +2,7 @@
 // and turn what was redacted into `redactions` rows (counts only). Keeps the pipeline and the
 // audit ingest ignorant of how scanning works.
 import type { TenantRecord } from '../config/index.js';
-import type { Attributes, LogRecord, MetricPoint, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import type { Attributes, LogRecord, MetricPoint, Signal, SpanRecord } from './otlp/types.js';
 import { Redactor, RedactionTally, type RedactionCount } from './redact/index.js';
 import { redactionRows, type RedactionRow } from './rows.js';
 import type { ColumnChunk } from '../store/native.js';
@@ -21,16 +21,6 @@ const NONE: RedactionOutcome = Object.freeze({ rows: 0, byClass: {}, owners: {} 
 
 export class RedactionStage {
   constructor(private readonly redactor: Redactor) {}
-
-  /** Redact a tenant's telemetry of one signal in place. */
-  telemetry(tenant: TenantRecord, signal: Signal, groups: ResourceGroup<unknown>[], nowMs: number): RedactionOutcome {
-    const r = this.forTenant(tenant, signal);
-    for (const g of groups) {
-      r.resource(g.resource.attributes);
-      for (const item of g.items) r.item(item);
-    }
-    return r.outcome(nowMs);
-  }
 
   /** One tenant's redaction of one request's telemetry, to be fed record by record. */
   forTenant(tenant: TenantRecord, signal: Signal): TelemetryRedaction {

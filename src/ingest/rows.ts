@@ -630,16 +630,6 @@ export function spanRows(ctx: RowContext, groups: ResourceGroup<SpanRecord>[]): 
   return encodeGroups(new SpanWriter(ctx), groups);
 }
 
-/** Encode log records of one tenant as `logs` rows. */
-export function logRows(ctx: RowContext, groups: ResourceGroup<LogRecord>[]): EncodedRows {
-  return encodeGroups(new LogWriter(ctx), groups);
-}
-
-/** Encode metric data points of one tenant as `metric_points` rows. */
-export function metricRows(ctx: RowContext, groups: ResourceGroup<MetricPoint>[]): EncodedRows {
-  return encodeGroups(new MetricWriter(ctx), groups);
-}
-
 /** One `ingest_usage` row. */
 export interface UsageRow {
   tenantId: string;

@@ -4,7 +4,7 @@
 // a few trace ids as evidence. Counts and names only: never a payload value.
 import type { Principal } from '../config/index.js';
 import type { IngestSummaryInput, StreamedInput } from '../policy/types.js';
-import type { Attributes, LogRecord, ResourceGroup, Signal, SpanRecord } from './otlp/types.js';
+import type { Attributes, Signal } from './otlp/types.js';
 import { TENANT_ATTRIBUTE, type Rejection } from './tenancy.js';
 
 const MAX_TRACE_IDS = 5;
@@ -46,15 +46,6 @@ export class SummaryBuilder {
       this.byTenant.set(tenant, s);
     }
     return s;
-  }
-
-  /** Resource groups accepted for `tenant`. */
-  accepted(tenant: string, groups: readonly ResourceGroup<unknown>[]): void {
-    const t = this.tenant(tenant);
-    for (const g of groups) {
-      t.group(g.resource.attributes, g.items.length);
-      if (this.signal === 'traces' || this.signal === 'logs') for (const item of g.items as (SpanRecord | LogRecord)[]) if (!t.traceId(item.traceId)) break;
-    }
   }
 
   /** What `tenant`'s accepted data adds to its summary, group by group and record by record. */

@@ -167,19 +167,27 @@ function foldedRows(t: TenantTable, cols: readonly StoredColumn[], cut: number):
             FROM (SELECT * FROM ${t.table} FINAL WHERE tenant_id IN {tenants:Array(String)})`;
 }
 
+/**
+ * Fingerprint (`rows:checksum`) of each of `tenants`' rows of `t` into `out[tenant][table]`;
+ * `source` is where the rows are read, `where` what else they must satisfy.
+ */
+async function fingerprintsByTenant(store: Store, t: TenantTable, tenants: readonly string[], source: string, where: string, params: Params, out: Record<string, Record<string, string>>): Promise<void> {
+  const cols = await storedColumns(store, t.table);
+  const rows = await store.query<{ tenant_id: string; rows: string; x: string; s: string }>(
+    `SELECT tenant_id, count() AS rows, lower(hex(groupBitXor(h))) AS x, lower(hex(sum(h))) AS s
+       FROM (SELECT tenant_id, ${rowHash(cols)} AS h FROM ${source} WHERE tenant_id IN {tenants:Array(String)}${where})
+      GROUP BY tenant_id`,
+    { tenants: [...tenants], ...params },
+  );
+  for (const tenant of tenants) out[tenant]![t.table] = '0:0000000000000000-0000000000000000';
+  for (const r of rows) out[r.tenant_id]![t.table] = `${Number(r.rows)}:${pad16(r.x)}-${pad16(r.s)}`;
+}
+
 async function appendedFingerprints(store: Store, tenants: readonly string[], sinceMs: number): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = Object.fromEntries(tenants.map((t) => [t, {}]));
   for (const t of TENANT_TABLES.filter((x) => !x.folded)) {
-    const cols = await storedColumns(store, t.table);
-    const rows = await store.query<{ tenant_id: string; rows: string; x: string; s: string }>(
-      `SELECT tenant_id, count() AS rows, lower(hex(groupBitXor(h))) AS x, lower(hex(sum(h))) AS s
-         FROM (SELECT tenant_id, ${rowHash(cols)} AS h FROM ${t.table}
-                WHERE tenant_id IN {tenants:Array(String)} AND ${ident(t.received)} < fromUnixTimestamp64Milli({since:Int64}))
-        GROUP BY tenant_id`,
-      { tenants: [...tenants], since: Math.floor(sinceMs / t.grainMs) * t.grainMs },
-    );
-    for (const tenant of tenants) out[tenant]![t.table] = '0:0000000000000000-0000000000000000';
-    for (const r of rows) out[r.tenant_id]![t.table] = `${Number(r.rows)}:${pad16(r.x)}-${pad16(r.s)}`;
+    const since = Math.floor(sinceMs / t.grainMs) * t.grainMs;
+    await fingerprintsByTenant(store, t, tenants, t.table, ` AND ${ident(t.received)} < fromUnixTimestamp64Milli({since:Int64})`, { since }, out);
   }
   return out;
 }
@@ -216,12 +224,13 @@ export async function isolationChanges(store: Store, before: IsolationSnapshot):
     for (const t of TENANT_TABLES.filter((x) => x.folded)) {
       const cols = await storedColumns(store, t.table);
       const cut = Math.floor(before.sinceMs / t.grainMs) * t.grainMs;
-      // A key received again since the operation began is ingest's doing; any other difference is not.
+      // A key received again since the operation began is ingest's doing; any other difference
+      // is not. One full join: a side without the key reads as '' (keys are never empty).
       const [r] = await store.query<{ gone: string; changed: string; appeared: string }>(
-        `SELECT
-           (SELECT count() FROM ${ident(before.scratch)}.${t.table} WHERE k NOT IN (SELECT k FROM (${foldedRows(t, cols, cut)}))) AS gone,
-           (SELECT count() FROM ${ident(before.scratch)}.${t.table} AS b INNER JOIN (${foldedRows(t, cols, cut)}) AS a ON a.k = b.k WHERE a.h != b.h AND NOT a.r) AS changed,
-           (SELECT count() FROM (${foldedRows(t, cols, cut)}) WHERE NOT r AND k NOT IN (SELECT k FROM ${ident(before.scratch)}.${t.table})) AS appeared`,
+        `SELECT countIf(a.k = '') AS gone, countIf(a.k != '' AND b.k != '' AND a.h != b.h AND NOT a.r) AS changed, countIf(b.k = '' AND NOT a.r) AS appeared
+           FROM ${ident(before.scratch)}.${t.table} AS b
+           FULL OUTER JOIN (${foldedRows(t, cols, cut)}) AS a ON a.k = b.k
+          SETTINGS join_use_nulls = 0`,
         { tenants: [...before.tenants] },
       );
       if (Number(r?.gone) > 0) out.push(`${t.table}: ${r!.gone} row(s) gone`);
@@ -243,16 +252,8 @@ export async function dropScratch(store: Store, scratch: string): Promise<void> 
 export async function tenantFingerprints(store: Store, tenants: readonly string[]): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = Object.fromEntries(tenants.map((t) => [t, {}]));
   for (const t of TENANT_TABLES) {
-    const cols = await storedColumns(store, t.table);
     const source = t.folded ? `(SELECT * FROM ${t.table} FINAL WHERE tenant_id IN {tenants:Array(String)})` : t.table;
-    const rows = await store.query<{ tenant_id: string; rows: string; x: string; s: string }>(
-      `SELECT tenant_id, count() AS rows, lower(hex(groupBitXor(h))) AS x, lower(hex(sum(h))) AS s
-         FROM (SELECT tenant_id, ${rowHash(cols)} AS h FROM ${source} WHERE tenant_id IN {tenants:Array(String)})
-        GROUP BY tenant_id`,
-      { tenants: [...tenants] },
-    );
-    for (const tenant of tenants) out[tenant]![t.table] = '0:0000000000000000-0000000000000000';
-    for (const r of rows) out[r.tenant_id]![t.table] = `${Number(r.rows)}:${pad16(r.x)}-${pad16(r.s)}`;
+    await fingerprintsByTenant(store, t, tenants, source, '', {}, out);
   }
   return out;
 }
