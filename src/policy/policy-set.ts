@@ -10,7 +10,7 @@ import { regoFiles } from './files.js';
 import { runPolicyTests, type PolicySource } from './testing.js';
 import type { InputKind } from './types.js';
 
-const INPUT_KINDS: readonly InputKind[] = ['audit_event', 'ingest_summary', 'scheduled'];
+const INPUT_KINDS: readonly InputKind[] = ['audit_event', 'ingest_summary', 'scheduled', 'recovery'];
 
 /** A package whose `violations` tenantscope evaluates. */
 export interface EntryPoint {
