@@ -37,7 +37,8 @@ export function registerAuditRoute(app: FastifyInstance, opts: AuditRouteOptions
   app.post('/v1/audit', async (req, reply) => {
     try {
       const principal = authenticate(registry, req);
-      requireKind(principal, ['ingest'], 'send audit events');
+      // Admin tokens may send backup and recovery facts only (AuditIngest says so per event).
+      requireKind(principal, ['ingest', 'admin'], 'send audit events');
       const format = auditFormat(req.headers['content-type']);
       if (!format) {
         throw tsError('TS_ERR_CONTENT_TYPE', [JSON.stringify(String(req.headers['content-type'] ?? '(none)').slice(0, 100))]);

@@ -8,7 +8,8 @@
 // Nothing here is stored yet: a decode that fails part-way throws, and the pipeline drops
 // everything gathered so far (the request is refused whole).
 import type { Principal, Registry, TenantRecord } from '../config/index.js';
-import type { Attributes, DecodeSink, Resource, Signal } from './otlp/types.js';
+import type { Attributes, DecodeSink, LogRecord, Resource, Signal } from './otlp/types.js';
+import { isRecoveryAction, RecoveryAttributeValidator } from './recovery/vocabulary.js';
 import type { TelemetryRedaction, RedactionStage } from './redact-stage.js';
 import { rowWriter, type RowContext, type RowWriter } from './rows.js';
 import type { SummaryBuilder, TenantSummary } from './summary.js';
@@ -39,12 +40,24 @@ export interface AssemblyOptions {
   summary?: SummaryBuilder;
 }
 
+/** A log record named for a recovery action whose attributes are not the vocabulary's. */
+export interface RefusedFact {
+  /** The tenant the record's resource was for ('' when tenancy refused it too). */
+  tenantId: string;
+  message: string;
+}
+
+// One validator for every request: compiled once.
+let recoveryValidator: RecoveryAttributeValidator | undefined;
+
 /** Decides tenancy per resource and turns each record into its tenant's rows as it is decoded. */
 export class RequestAssembler implements DecodeSink<unknown> {
   /** Tenants in the order their first record arrived. */
   readonly parts = new Map<string, TenantPart>();
   /** Resource groups refused by tenancy. */
   readonly rejections: Rejection[] = [];
+  /** Log records that claimed to be recovery facts and were not valid ones: refused, the rest of the request kept. */
+  readonly refusedFacts: RefusedFact[] = [];
   private resource: Resource | undefined;
   private decision: ReturnType<typeof tenantFor> | undefined;
   /** The part the current group's records go to, once its first record arrived. */
@@ -66,6 +79,11 @@ export class RequestAssembler implements DecodeSink<unknown> {
   }
 
   item(item: unknown): void {
+    // A recovery fact is evidence: one with a wrong attribute is refused, never stored as ordinary log.
+    if (this.o.signal === 'logs') {
+      const name = (item as LogRecord).eventName;
+      if (name !== '' && isRecoveryAction(name) && this.refusedFact(name, (item as LogRecord).attributes)) return;
+    }
     this.records++;
     let p = this.part;
     if (p === undefined) {
@@ -89,6 +107,18 @@ export class RequestAssembler implements DecodeSink<unknown> {
       p.records += n;
       p.summary?.group(this.resource!.attributes, n);
     }
+  }
+
+  // Whether a record named for a recovery action is refused (and noted).
+  private refusedFact(name: Parameters<RecoveryAttributeValidator['errors']>[0], attributes: Attributes): boolean {
+    const tenantId = this.decision?.tenant?.id ?? '';
+    let problems = (recoveryValidator ??= new RecoveryAttributeValidator()).errors(name, attributes);
+    if (problems === undefined && attributes.scope === 'platform') {
+      problems = ['attributes.scope: a platform-scope fact counts for every tenant of its tiers; send it to /v1/audit with an admin token'];
+    }
+    if (problems === undefined) return false;
+    this.refusedFacts.push({ tenantId, message: `log record ${JSON.stringify(name)}: ${problems.join('; ')}` });
+    return true;
   }
 
   // The first record of a group: the tenant's part (made at its first group), the group's

@@ -192,6 +192,16 @@ export class IngestPipeline {
       usage.push(this.usage({ timeMs: now, signal: table, tenantId, outcome: 'accepted', reason: '', claimedTenant: '', records: enc.rows, bytes, encoding, tokenName: principal.name, detail: '', keptDays: part.ctx.retentionDays, batchId }));
     }
 
+    if (assembly.refusedFacts.length > 0) {
+      const first = assembly.refusedFacts[0]!;
+      rejections.push({
+        tenantId: first.tenantId || this.chargedTenant(principal),
+        claimedTenant: '',
+        reason: 'invalid',
+        records: assembly.refusedFacts.length,
+        message: `${assembly.refusedFacts.length} recovery fact(s) refused, first: ${first.message}`,
+      });
+    }
     if (decoded.invalid.length > 0) {
       const first = decoded.invalid[0]!;
       rejections.push({

@@ -9,7 +9,7 @@ import { VERSION } from '../version.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { signDetached, type EvidenceSigner } from '../reports/evidence-sign.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, SIGNATURE_FILE, fileSha256, manifestJson, type ExportManifest, type ManifestFile } from './bundle.js';
-import { TENANT_TABLES, fingerprint, ident, isState, storedColumns, tenantRows, type Period } from './tables.js';
+import { BUNDLED_TABLES, fingerprint, ident, isState, storedColumns, tenantRows, type Period } from './tables.js';
 
 export interface ExportOptions {
   tenant: string;
@@ -32,7 +32,7 @@ export async function exportTenant(store: Store, o: ExportOptions): Promise<Expo
   // half in the files and half out of the fingerprints.
   const period: Period = { ...(o.period.fromMs !== undefined ? { fromMs: o.period.fromMs } : {}), toMs: o.period.toMs ?? now };
   const files: ManifestFile[] = [];
-  for (const t of TENANT_TABLES) {
+  for (const t of BUNDLED_TABLES) {
     const columns = await storedColumns(store, t.table);
     const r = tenantRows(t, period);
     const select = columns.map((c) => (isState(c.type) ? `CAST(${ident(c.name)}, 'String') AS ${ident(c.name)}` : ident(c.name))).join(', ');

@@ -12,7 +12,7 @@ import { verifyChain } from '../ingest/audit/chain.js';
 import { tsError } from '../errors.js';
 import { quoteString, type Store } from '../store/types.js';
 import { checkBundle, type CheckedBundle, type ManifestFile } from './bundle.js';
-import { TENANT_TABLES, dropScratch, fingerprint, ident, isState, isolationChanges, isolationSnapshot, rowHash, storedColumns, tableAt, tenantRows, type IsolationSnapshot, type Period, type TableSite } from './tables.js';
+import { BUNDLED_TABLES, dropScratch, fingerprint, ident, isState, isolationChanges, isolationSnapshot, rowHash, storedColumns, tableAt, tenantRows, type IsolationSnapshot, type Period, type TableSite } from './tables.js';
 
 /** Writes an event into a tenant's audit chain; resolves once durable. */
 export type AuditRecorder = (tenantId: string, event: AuditEventInput) => Promise<unknown>;
@@ -131,7 +131,7 @@ export async function restoreTenant(store: Store, dir: string, o: RestoreOptions
 
 // A file whose columns are not this store's (another schema level) is refused before any insert.
 async function checkColumns(store: Store, f: ManifestFile, dir: string): Promise<void> {
-  const t = TENANT_TABLES.find((x) => x.table === f.table);
+  const t = BUNDLED_TABLES.find((x) => x.table === f.table);
   if (!t) throw tsError('TS_ERR_BUNDLE', [dir, `${f.file} is for table ${f.table}, which holds no tenant data here`], { bundle: dir });
   const here = await storedColumns(store, t.table);
   const want = f.columns.map((c) => `${c.name} ${c.type}`).join(', ');
@@ -143,11 +143,11 @@ async function checkColumns(store: Store, f: ManifestFile, dir: string): Promise
 // (no TTL) while the drill runs.
 async function createScratch(store: Store, database: string): Promise<void> {
   await store.exec(`CREATE DATABASE ${ident(database)}`);
-  for (const t of TENANT_TABLES) await store.exec(`CREATE TABLE ${tableAt(t, { database })} AS ${t.table} ENGINE = MergeTree ORDER BY tuple()`);
+  for (const t of BUNDLED_TABLES) await store.exec(`CREATE TABLE ${tableAt(t, { database })} AS ${t.table} ENGINE = MergeTree ORDER BY tuple()`);
 }
 
 async function restoreFile(store: Store, b: CheckedBundle, f: ManifestFile, period: Period, site: TableSite): Promise<TableRestore> {
-  const t = TENANT_TABLES.find((x) => x.table === f.table)!;
+  const t = BUNDLED_TABLES.find((x) => x.table === f.table)!;
   const tenant = b.manifest.tenant;
   const rowsBefore = (await fingerprint(store, t, tenant, period, f.columns, site)).rows;
   if (f.rows > 0) {

@@ -23,6 +23,8 @@ export interface TenantTable {
   grainMs: number;
   /** Folded tables: the columns of a row's key. */
   key?: readonly string[];
+  /** Filled by a view from other tables as they are inserted: erased and compared, never exported or restored (a restore refills it). */
+  derived?: boolean;
 }
 
 /** Every table a tenant's data lives in (the `resource_minute_sums` input keeps nothing). */
@@ -35,7 +37,11 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   { table: 'violations', time: 'last_seen', folded: true, received: 'last_seen', grainMs: 1, key: ['tenant_id', 'policy', 'rule', 'subject'] },
   { table: 'ingest_usage', time: 'time', folded: false, received: 'time', grainMs: 1 },
   { table: 'resource_minutes', time: 'minute', folded: true, received: 'received', grainMs: 1_000, key: ['minute', 'resource', 'tenant_id', 'name'] },
+  { table: 'recovery_events', time: 'time', folded: false, received: 'received_at', grainMs: 1, derived: true },
 ];
+
+/** The tables a tenant's bundle carries: all but the derived ones. */
+export const BUNDLED_TABLES: readonly TenantTable[] = TENANT_TABLES.filter((t) => !t.derived);
 
 /** A stored column (not computed on insert) and its type. */
 export interface StoredColumn {

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 
-export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'resource_minute_sums' | 'resource_minutes' | 'schema_migrations';
+export type TableName = 'spans' | 'logs' | 'metric_points' | 'ingest_usage' | 'audit_events' | 'redactions' | 'violations' | 'resource_minute_sums' | 'resource_minutes' | 'recovery_events' | 'schema_migrations';
 
 /** Query parameters bound server-side as `{name:Type}` placeholders. */
 export type Params = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;

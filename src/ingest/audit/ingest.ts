@@ -5,7 +5,8 @@ import type { ColumnChunk } from '../../store/native.js';
 import type { Principal, Registry, TenantRecord } from '../../config/index.js';
 import { tsError } from '../../errors.js';
 import { EventValidator, normalize, splitBody, type AuditBodyFormat } from './parse.js';
-import { auditRows, type ChainWriter } from './chain.js';
+import { auditRows, PLATFORM_CHAIN, type ChainWriter } from './chain.js';
+import { isRecoveryAction, RECOVERY_ACTIONS } from '../recovery/vocabulary.js';
 import type { AuditEvent, AuditEventInput, AuditFlag, ChainedAuditEvent } from './types.js';
 import type { RedactionStage } from '../redact-stage.js';
 import { RedactionTally } from '../redact/index.js';
@@ -52,6 +53,8 @@ export class AuditIngest {
     const raw = splitBody(body, format);
     const results: AuditEventResult[] = [];
     const byTenant = new Map<string, { tenant: TenantRecord; events: AuditEvent[]; indexes: number[]; tally: RedactionTally }>();
+    // Platform-scope recovery facts: one copy in the platform chain, read for every tenant it covers.
+    const platform: { events: AuditEvent[]; indexes: number[] } = { events: [], indexes: [] };
 
     for (const r of raw) {
       if ('parseError' in r) {
@@ -67,6 +70,15 @@ export class AuditIngest {
       const tenantId = this.tenantOf(principal, input);
       if (typeof tenantId !== 'string') {
         results.push({ index: r.index, status: 'rejected', errors: [tenantId.error] });
+        continue;
+      }
+      if (tenantId === PLATFORM_CHAIN) {
+        const event = normalize(input, PLATFORM_CHAIN);
+        if (typeof event === 'string') results.push({ index: r.index, status: 'rejected', errors: [event] });
+        else {
+          platform.events.push(event);
+          platform.indexes.push(r.index);
+        }
         continue;
       }
       const tenant = this.registry.tenant(tenantId);
@@ -86,7 +98,7 @@ export class AuditIngest {
       group.indexes.push(r.index);
     }
 
-    if (byTenant.size === 0) {
+    if (byTenant.size === 0 && platform.events.length === 0) {
       const first = results.find((x): x is Extract<AuditEventResult, { status: 'rejected' }> => x.status === 'rejected');
       throw tsError('TS_ERR_AUDIT_INVALID', [first ? `event ${first.index}: ${first.errors.join('; ')}` : 'the request holds no events'], { results });
     }
@@ -107,6 +119,13 @@ export class AuditIngest {
         if (this.policies) for (const c of chained) inputs.push(policyInput(c));
       }),
     );
+    if (platform.events.length > 0) {
+      // Written by the platform's own tooling with a platform credential: no tenant's redaction applies.
+      const chained = await this.chain.append(PLATFORM_CHAIN, platform.events, (c) => this.sink('audit_events', auditRows(c, PLATFORM_AUDIT_RETENTION_DAYS, principal.name)));
+      chained.forEach((c, i) =>
+        results.push({ index: platform.indexes[i]!, status: 'stored', id: c.eventId, segment_id: c.segmentId, seq: c.seq, hash: c.hash, flags: c.flags }),
+      );
+    }
     // Policies see the events once they are chained and stored; waiting is bounded by their budget.
     if (summary && this.policies) await this.policies.submit([...inputs, ...summary.summaries()]);
     results.sort((a, b) => a.index - b.index);
@@ -169,9 +188,22 @@ export class AuditIngest {
   }
 
   // The event's tenant is the token's. A token for several tenants must name one of them as
-  // the target's tenant; nothing in the event can widen what the token may write.
+  // the target's tenant; nothing in the event can widen what the token may write. Backup and
+  // recovery facts may also come from the platform's tooling with an admin token: for the
+  // tenant its target names, or (scope platform) for the platform chain, which no tenant's
+  // token can write, since such a fact counts for other tenants.
   private tenantOf(p: Principal, e: AuditEventInput): string | { error: string } {
-    if (p.tenants === 'all') return { error: 'this token cannot write audit events' };
+    const recovery = isRecoveryAction(e.action);
+    if (recovery && e.attributes?.scope === 'platform') {
+      if (p.tenants !== 'all') return { error: '/attributes/scope: a platform-scope fact counts for every tenant of its tiers; only an admin token records one' };
+      return PLATFORM_CHAIN;
+    }
+    if (p.tenants === 'all') {
+      if (!recovery) return { error: `/action: an admin token records only backup and recovery facts (${RECOVERY_ACTIONS.join(', ')})` };
+      const named = e.target.tenant_id ?? '';
+      if (named === '') return { error: '/target/tenant_id: an admin token must name the tenant a tenant-scope fact is for' };
+      return named;
+    }
     const own = [...p.tenants];
     if (own.length === 1) return own[0]!;
     const named = e.target.tenant_id ?? '';

@@ -11,6 +11,7 @@ import addFormatsModule from 'ajv-formats';
 import schema from './event.schema.json' with { type: 'json' };
 import { tsError } from '../../errors.js';
 import type { AuditEvent, AuditEventInput, AuditFlag } from './types.js';
+import { addRecoverySchema, describeRecoveryError, isRecoveryAction } from '../recovery/vocabulary.js';
 
 // ajv-formats ships CommonJS with the plugin as its default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -75,8 +76,11 @@ export class EventValidator {
 
   constructor(limits: AuditLimits) {
     this.#limits = limits;
-    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    // verbose: an error carries the schema it broke, whose description says what was expected.
+    // strictRequired off: the vocabulary's actions require attributes its shared definition declares.
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
     addFormats(ajv);
+    addRecoverySchema(ajv);
     this.#validate = ajv.compile<AuditEventInput>(limitedSchema(limits));
   }
 
@@ -85,8 +89,13 @@ export class EventValidator {
     // Depth first: it needs no recursion, and a refused event is not walked any further.
     const deep = tooDeep(value, this.#limits.maxDepth);
     if (deep !== undefined) return [`${deep}: nested deeper than ${this.#limits.maxDepth} levels (settings.limits.max_depth)`];
-    if (this.#validate(value)) return undefined;
-    return (this.#validate.errors ?? []).map((e) => describe(e, this.#limits));
+    if (this.#validate(value)) return outcomeProblem(value as AuditEventInput);
+    const out: string[] = [];
+    for (const e of this.#validate.errors ?? []) {
+      const d = describe(e, this.#limits);
+      if (d !== undefined) out.push(d);
+    }
+    return out;
   }
 }
 
@@ -132,9 +141,21 @@ function pointerKey(k: string): string {
   return short.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function describe(e: ErrorObject, limits: AuditLimits): string {
+// A recovery fact says its outcome twice when the sender copies it into the attributes (as an
+// OTLP record must): the two must agree.
+function outcomeProblem(e: AuditEventInput): string[] | undefined {
+  const said = e.attributes?.outcome;
+  if (!isRecoveryAction(e.action) || said === undefined || said === e.outcome) return undefined;
+  return [`/attributes/outcome: ${JSON.stringify(said)} disagrees with the event's outcome ${JSON.stringify(e.outcome)}`];
+}
+
+function describe(e: ErrorObject, limits: AuditLimits): string | undefined {
   const where = e.instancePath === '' ? '(event)' : e.instancePath;
   const p = e.params as Record<string, unknown>;
+  // An if/then that failed is reported by what failed inside it.
+  if (e.keyword === 'if' || e.keyword === 'allOf') return undefined;
+  const recovery = describeRecoveryError(e, where);
+  if (recovery !== undefined) return recovery;
   if (e.keyword === 'maxProperties' && e.instancePath === '/attributes') {
     return `${where}: more than ${limits.maxAttributes} attributes (settings.limits.max_attributes)`;
   }
