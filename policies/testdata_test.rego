@@ -1,5 +1,7 @@
 # Registry and inputs shared by the policy tests: two shared-tier tenants and one segmented,
-# as tenantscope builds data.tenantscope.registry from a registry file.
+# as tenantscope builds data.tenantscope.registry from a registry file. Recovery objectives
+# are effective ones: the shared tier's for acme-dist and hooli-wholesale; the segmented
+# tier's for umbrella-pharma, whose contract adds a DR region.
 package tenantscope.testdata
 
 import rego.v1
@@ -15,18 +17,21 @@ registry := {
 			"id": "acme-dist", "tier": "shared", "region": "us-east-1", "allowed_regions": ["us-east-1", "us-west-2"],
 			"retention": {"spans": 30, "audit_events": 400}, "legal_hold": false,
 			"quotas": {"events_per_second": 5000}, "controls": ["ingest_quota"],
+			"recovery": {"rpo_minutes": 60, "rto_minutes": 240, "restore_test_days": 90, "backup_retention_days": 30, "components": ["database", "object_storage", "config"], "dr_region_required": false},
 			"support_tickets": [{"ticket": "SUP-7", "from": "2026-11-20T00:00:00Z", "until": "2026-11-21T00:00:00Z"}],
 		},
 		"hooli-wholesale": {
 			"id": "hooli-wholesale", "tier": "shared", "region": "us-west-2", "allowed_regions": ["us-west-2"],
 			"retention": {"spans": 14, "audit_events": 365}, "legal_hold": false,
 			"quotas": {"events_per_second": 5000}, "controls": ["ingest_quota"],
+			"recovery": {"rpo_minutes": 60, "rto_minutes": 240, "restore_test_days": 90, "backup_retention_days": 30, "components": ["database", "object_storage", "config"], "dr_region_required": false},
 		},
 		"umbrella-pharma": {
 			"id": "umbrella-pharma", "tier": "segmented", "region": "eu-central-1", "allowed_regions": ["eu-central-1", "eu-west-1"],
 			"retention": {"spans": 30, "audit_events": 3650}, "legal_hold": false,
 			"quotas": {"events_per_second": 20000}, "controls": ["ingest_quota", "per_tenant_key", "eu_residency"],
 			"encryption_key_id": "kms-umbrella-1",
+			"recovery": {"rpo_minutes": 30, "rto_minutes": 120, "restore_test_days": 30, "backup_retention_days": 35, "components": ["database", "object_storage", "queue", "config", "integration_state"], "dr_region_required": true},
 		},
 	},
 }

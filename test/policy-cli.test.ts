@@ -20,10 +20,10 @@ test('policy test passes a directory whose test_ rules all hold, naming each', a
   assert.match(r.stdout, /PASS: 2\/2/);
 });
 
-test('the shipped isolation, retention and tier policies pass their own tests', async () => {
+test('the shipped isolation, retention, tier and recovery policies pass their own tests', async () => {
   const r = await cliResult(['policy', 'test', fromRoot('policies')]);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  for (const pkg of ['isolation_test', 'retention_test', 'tiers_test']) assert.match(r.stdout, new RegExp(`data\\.tenantscope\\.${pkg}\\.test_\\w+: PASS`));
+  for (const pkg of ['isolation_test', 'retention_test', 'tiers_test', 'recovery_test']) assert.match(r.stdout, new RegExp(`data\\.tenantscope\\.${pkg}\\.test_\\w+: PASS`));
   assert.not.match(r.stdout, /FAIL|ERROR/);
 });
 

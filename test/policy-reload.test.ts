@@ -100,7 +100,7 @@ import data.tenantscope.bulk
 test_bulk_delete if count(bulk.violations) == 1 with input as {"tenant": "t", "event": {"id": "e", "action": "data.bulk_delete"}}
 `,
   );
-  const s = await until('a new version', (x) => x.version !== before.version && x.refused === null && x.entry_points.length === 4);
+  const s = await until('a new version', (x) => x.version !== before.version && x.refused === null && x.entry_points.length === 5);
   assert.ok(s.entry_points.some((e) => e.package === 'tenantscope.bulk'));
   await audit('data.bulk_delete', 'bulk-1');
   assert.ok((await rules()).includes('bulk/bulk_delete bulk-1'));

@@ -177,6 +177,7 @@ test('the shipped policies load, with their tests passing and their entry points
   const set = loadPolicySet(fromRoot('policies'));
   assert.equal(set.entryPoints.map((e) => `${e.pkg}: ${e.evaluatedOn.join(',')}`).sort(), [
     'tenantscope.isolation: audit_event,ingest_summary',
+    'tenantscope.recovery: recovery',
     'tenantscope.retention: scheduled',
     'tenantscope.tiers: scheduled',
   ]);
@@ -219,7 +220,7 @@ test('a copy of the shipped policies is accepted', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tenantscope-rego-'));
   dirs.push(dir);
   cpSync(fromRoot('policies'), dir, { recursive: true });
-  assert.is(loadPolicySet(dir).entryPoints.length, 3);
+  assert.is(loadPolicySet(dir).entryPoints.length, 4);
 });
 
 test.after(() => {
