@@ -43,6 +43,7 @@ export const ERRORS = {
   TS_ERR_LEGAL_HOLD: { status: 409, message: 'tenant %s is under a legal hold; its data cannot be erased (%s)' },
   TS_ERR_CONFIRM: { status: 400, message: 'erasing tenant %s needs --confirm %s (the same id again)' },
   TS_ERR_INTERNAL: { status: 500, message: 'internal error: %s' },
+  TS_ERR_POLICY_FAILED: { status: 500, message: 'policy %s could not be evaluated on the %s input: %s' },
   TS_ERR_CONFIG: { status: 500, message: 'invalid configuration: %s' },
 } as const satisfies Record<string, ErrorSpec>;
 

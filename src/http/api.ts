@@ -8,6 +8,8 @@ import { sloReport } from '../reports/slo.js';
 import { noisyNeighborReport, type NoisyOptions } from '../reports/noisy.js';
 import { costCsv, costReport, type CostReport } from '../reports/cost.js';
 import { parseTimeParam } from '../reports/window.js';
+import { platformRecovery, recoveryReport, type RecoveryJudge } from '../reports/recovery.js';
+import { standaloneRecoveryJudge } from '../policy/recovery-judge.js';
 import { withoutForeignNames } from '../reports/foreign-names.js';
 import { verifyChain } from '../ingest/audit/chain.js';
 import { verifyWithCheckpoint, type CheckpointReading } from '../ingest/audit/checkpoint.js';
@@ -128,6 +130,16 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/cost', TENANT_READ, async (req, reply) => {
     const csv = formatQuery(req.query);
     return sendCost(reply, await costReport(store, registry, { ...windowQuery(req.query), tenant: req.params.id }), csv);
+  });
+
+  // Findings come from the running policy set, or the shipped policies when policies are off.
+  const judge: RecoveryJudge = policies ? (input) => policies.judgeRecovery(input) : standaloneRecoveryJudge(registry);
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/recovery', TENANT_READ, async (req) => {
+    return recoveryReport(store, registry.tenant(req.params.id)!, windowQuery(req.query), judge);
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/recovery', PLATFORM, async (req) => {
+    return platformRecovery(store, registry, windowQuery(req.query), judge);
   });
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/v1/cost', PLATFORM, async (req, reply) => {

@@ -10,7 +10,12 @@ import { PolicyEvaluator } from './evaluator.js';
 import type { PolicySet } from './policy-set.js';
 import type { FailureContext, FindingRecorder } from './recorder.js';
 import { registryDocument } from './registry-data.js';
-import type { Finding, ScheduledInput, Violation } from './types.js';
+import type { Finding, RecoveryInput, ScheduledInput, Violation } from './types.js';
+import { recoveryInput } from '../reports/recovery.js';
+import { tsError } from '../errors.js';
+
+/** The period a scheduled run judges recovery over: the last day. */
+export const RECOVERY_LOOKBACK_MS = 86_400_000;
 import { listViolations, violationKey } from './violations.js';
 
 /** Each data class, its table, and the column retention counts from. */
@@ -82,10 +87,16 @@ export class ScheduledPolicies {
   async run(set: PolicySet, opts: { nowMs?: number; record?: boolean } = {}): Promise<ScheduledRun> {
     const started = performance.now();
     const nowMs = opts.nowMs ?? Date.now();
-    if (this.evaluator?.version !== set.version) this.evaluator = { version: set.version, ev: new PolicyEvaluator(set, registryDocument(this.registry)) };
+    const ev = this.evaluatorFor(set);
     const input = await scheduledInput(this.store, nowMs);
-    const { findings, failures: raw } = this.evaluator.ev.evaluate(input, BigInt(nowMs) * 1_000_000n);
+    const nowNs = BigInt(nowMs) * 1_000_000n;
+    const { findings, failures: raw } = ev.evaluate(input, nowNs);
     const failures: FailureContext[] = raw.map((f) => ({ pkg: f.pkg, tenant: '', kind: 'scheduled', message: f.message, evidence: { run_at: input.now } }));
+    // Recovery objectives, judged over the last day of backup and restore facts.
+    const recovery = (await recoveryInput(this.store, this.registry.tenants(), nowMs - RECOVERY_LOOKBACK_MS, nowMs, nowMs)).input;
+    const judged = ev.evaluate(recovery, nowNs);
+    findings.push(...judged.findings);
+    for (const f of judged.failures) failures.push({ pkg: f.pkg, tenant: '', kind: 'recovery', message: f.message, evidence: { run_at: input.now, from: recovery.from } });
     let resolved: Violation[] = [];
     if (opts.record !== false) {
       await this.recorder.record(findings, failures, 'scheduled', nowMs);
@@ -100,6 +111,17 @@ export class ScheduledPolicies {
     if (opts.record !== false) this.last = run;
     this.onRun?.(run.ms);
     return run;
+  }
+
+  /** The evaluator of a policy set, made once per version. */
+  evaluatorFor(set: PolicySet): PolicyEvaluator {
+    if (this.evaluator?.version !== set.version) this.evaluator = { version: set.version, ev: new PolicyEvaluator(set, registryDocument(this.registry)) };
+    return this.evaluator.ev;
+  }
+
+  /** What the recovery policies find in an input; a policy that fails is an error, not silence. */
+  judgeRecovery(set: PolicySet, input: RecoveryInput): Finding[] {
+    return judgeWith(this.evaluatorFor(set), input);
   }
 
   /** Run now and then every `intervalMs` with whatever set `current()` returns. */
@@ -130,4 +152,11 @@ export class ScheduledPolicies {
     this.timer = undefined;
     await this.running;
   }
+}
+
+/** Evaluate a recovery input; throws when a policy failed on it (a report must not read as clean then). */
+export function judgeWith(ev: PolicyEvaluator, input: RecoveryInput): Finding[] {
+  const { findings, failures } = ev.evaluate(input, BigInt(Date.parse(input.now)) * 1_000_000n);
+  if (failures.length > 0) throw tsError('TS_ERR_POLICY_FAILED', [failures[0]!.pkg, 'recovery', failures[0]!.message]);
+  return findings;
 }

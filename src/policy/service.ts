@@ -10,7 +10,7 @@ import { loadPolicySet, PolicyLoadError, type PolicySet } from './policy-set.js'
 import { FindingRecorder, type ViolationSink } from './recorder.js';
 import { ScheduledPolicies, type ScheduledRun } from './scheduled.js';
 import { DEFAULT_STREAM_OPTIONS, StreamPolicies, type StreamOptions, type StreamStats } from './stream.js';
-import type { StreamedInput } from './types.js';
+import type { Finding, RecoveryInput, StreamedInput } from './types.js';
 
 export interface PolicyServiceOptions {
   dir: string;
@@ -83,6 +83,11 @@ export class PolicyService {
   /** Resolves once every streamed input submitted so far is evaluated and recorded. */
   drain(): Promise<void> {
     return this.stream.drain();
+  }
+
+  /** What the current policies find in a recovery input (the recovery report's findings). */
+  judgeRecovery(input: RecoveryInput): Finding[] {
+    return this.scheduled.judgeRecovery(this.set, input);
   }
 
   /** Run the scheduled policies now and record the outcome. */

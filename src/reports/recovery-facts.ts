@@ -1,0 +1,274 @@
+// One tenant's backup and recovery facts over a period, read from recovery_events: its own
+// and the platform-scope facts that cover it (by tier and home region). What the recovery
+// report shows and what recovery.rego judges are both built from this, so an auditor's report
+// and the scheduled violations never disagree about the same period.
+//
+// RPO coverage is computed in the engine from the backup timeline: a successful backup that
+// completed at c with a snapshot at s makes the tenant recoverable within its RPO from c until
+// s + RPO. The union of those intervals is the covered time; its complement within the
+// period is the stale windows. A window function over the intervals sorted by start finds the
+// gaps in one pass (an interval's uncovered start lies after the latest end before it), so
+// only gap rows leave the engine, never the year of hourly backups behind them.
+import type { TenantRecord } from '../config/index.js';
+import type { RecoveryComponentDoc, RecoveryStaleWindow, RecoveryTenantDoc, RecoveryTestDoc } from '../policy/types.js';
+import type { Params, Store } from '../store/types.js';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** The tenant's rows of recovery_events: its own, and platform-scope ones covering its tier and home region. */
+const FACTS_OF_TENANT = `tenant_id IN ({tenant:String}, '_platform')
+  AND (tenant_id = {tenant:String} OR (scope = 'platform' AND (empty(tiers) OR has(tiers, {tier:String})) AND (empty(regions) OR has(regions, {region:String}))))`;
+
+/** A stale window with its start and end in ms, for the report's arithmetic. */
+export interface StaleWindowMs {
+  fromMs: number;
+  toMs: number;
+  /** The newest restorable snapshot at the window's end; undefined when none existed yet. */
+  snapshotMs?: number;
+}
+
+/** One component's backups over the period. */
+export interface ComponentFacts {
+  component: string;
+  latest?: { completedMs: number; snapshotMs: number; scope: string; eventId: string; keyId: string; region: string };
+  backups: number;
+  keys: string[];
+  minRetentionDays?: number;
+  regions: string[];
+  stale: StaleWindowMs[];
+  failures: { timeMs: number; eventId: string; nextSuccessMs?: number }[];
+}
+
+/** A restore or failover test as stored. */
+export interface TestFact {
+  kind: 'restore.tested' | 'failover.tested';
+  timeMs: number;
+  component: string;
+  scope: string;
+  outcome: string;
+  durationSeconds: number;
+  verifiedRecords: number;
+  region: string;
+  eventId: string;
+}
+
+/** Everything recovery_events says about one tenant for [fromMs, toMs). */
+export interface TenantRecoveryFacts {
+  tenant: TenantRecord;
+  fromMs: number;
+  toMs: number;
+  components: Map<string, ComponentFacts>;
+  /** Tests at or before the period's end, newest first (at most TEST_LIMIT). */
+  tests: TestFact[];
+  /** Successful failover tests at or before the period's end. */
+  failoverSuccesses: number;
+}
+
+/** Most tests read per tenant: the period's, for the report, and the latest of each kind. */
+const TEST_LIMIT = 500;
+/** Most failed backups read per tenant and period. */
+const FAILURE_LIMIT = 1000;
+
+interface BackupRow {
+  component: string;
+  latest_completed: string;
+  latest_snapshot: string;
+  latest_scope: string;
+  latest_event: string;
+  latest_key: string;
+  latest_region: string;
+  before_snapshot: string;
+  backups: string;
+  backup_keys: string[];
+  min_retention: string;
+  backup_regions: string[];
+}
+
+/** Read one tenant's recovery facts for [fromMs, toMs). */
+export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fromMs: number, toMs: number): Promise<TenantRecoveryFacts> {
+  const rpoMs = tenant.recovery.rpoMinutes * MINUTE_MS;
+  const params: Params = { tenant: tenant.id, tier: tenant.tier, region: tenant.region, from: fromMs, to: toMs, rpo: rpoMs };
+  const success = `${FACTS_OF_TENANT} AND kind = 'backup.completed' AND outcome = 'success' AND time < fromUnixTimestamp64Milli({to:Int64})`;
+  const [backups, gaps, failures, tests] = await Promise.all([
+    store.query<BackupRow>(
+      `SELECT component,
+              toString(toUnixTimestamp64Milli(argMax(time, (snapshot_time, time)))) AS latest_completed,
+              toString(toUnixTimestamp64Milli(max(snapshot_time))) AS latest_snapshot,
+              argMax(scope, (snapshot_time, time)) AS latest_scope,
+              argMax(event_id, (snapshot_time, time)) AS latest_event,
+              argMax(encryption_key_id, (snapshot_time, time)) AS latest_key,
+              argMax(location_region, (snapshot_time, time)) AS latest_region,
+              toString(toUnixTimestamp64Milli(maxIf(snapshot_time, time < fromUnixTimestamp64Milli({from:Int64})))) AS before_snapshot,
+              toString(countIf(time >= fromUnixTimestamp64Milli({from:Int64}))) AS backups,
+              arraySort(groupUniqArrayIf(encryption_key_id, time >= fromUnixTimestamp64Milli({from:Int64}))) AS backup_keys,
+              toString(minIf(backup_retention_days, time >= fromUnixTimestamp64Milli({from:Int64}))) AS min_retention,
+              arraySort(groupUniqArrayIf(location_region, time >= fromUnixTimestamp64Milli({from:Int64}))) AS backup_regions
+         FROM recovery_events WHERE ${success}
+        GROUP BY component`,
+      params,
+    ),
+    // Intervals [completed, snapshot + RPO) that cover some of the period, sorted by start: a
+    // row starting after every earlier end (and after the period's start) has a gap before it.
+    // The first row of each component always comes back, carrying the latest end of all.
+    store.query<{ component: string; start_ms: string; prev_ms: string; last_ms: string; row_n: string }>(
+      `SELECT component, toString(s) AS start_ms, toString(prev) AS prev_ms, toString(last) AS last_ms, toString(rn) AS row_n FROM (
+         SELECT component, s, ifNull(max(e) OVER (PARTITION BY component ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS prev,
+                max(e) OVER (PARTITION BY component) AS last, row_number() OVER (PARTITION BY component ORDER BY s, e) AS rn
+           FROM (SELECT component, toUnixTimestamp64Milli(time) AS s, toUnixTimestamp64Milli(snapshot_time) + {rpo:Int64} AS e
+                   FROM recovery_events
+                  WHERE ${success} AND snapshot_time > fromUnixTimestamp64Milli({from:Int64} - {rpo:Int64}))
+          WHERE e > s)
+        WHERE rn = 1 OR s > greatest(prev, {from:Int64})
+        ORDER BY component, start_ms`,
+      params,
+    ),
+    // Each failed backup of the period with the component's next success before the period's end.
+    store.query<{ component: string; t: string; event_id: string; next: string }>(
+      `SELECT f.component AS component, toString(toUnixTimestamp64Milli(f.time)) AS t, f.event_id AS event_id, toString(toUnixTimestamp64Milli(s.time)) AS next
+         FROM (SELECT component, time, event_id FROM recovery_events
+                WHERE ${FACTS_OF_TENANT} AND kind = 'backup.failed'
+                  AND time >= fromUnixTimestamp64Milli({from:Int64}) AND time < fromUnixTimestamp64Milli({to:Int64})
+                ORDER BY time LIMIT ${FAILURE_LIMIT}) AS f
+         ASOF LEFT JOIN (SELECT component, time FROM recovery_events WHERE ${success}) AS s
+           ON f.component = s.component AND s.time > f.time
+        ORDER BY f.time`,
+      params,
+    ),
+    store.query<{ kind: TestFact['kind']; t: string; component: string; scope: string; outcome: string; duration_seconds: number; verified_records: string; location_region: string; event_id: string; failovers: string }>(
+      `SELECT kind, toString(toUnixTimestamp64Milli(time)) AS t, component, scope, outcome, duration_seconds, toString(verified_records) AS verified_records,
+              location_region, event_id, toString(countIf(kind = 'failover.tested' AND outcome = 'success') OVER ()) AS failovers
+         FROM recovery_events
+        WHERE ${FACTS_OF_TENANT} AND kind IN ('restore.tested', 'failover.tested') AND time < fromUnixTimestamp64Milli({to:Int64})
+        ORDER BY time DESC, event_id LIMIT ${TEST_LIMIT}`,
+      params,
+    ),
+  ]);
+
+  const components = new Map<string, ComponentFacts>();
+  const comp = (c: string): ComponentFacts => {
+    let f = components.get(c);
+    if (!f) components.set(c, (f = { component: c, backups: 0, keys: [], regions: [], stale: [], failures: [] }));
+    return f;
+  };
+  const beforeSnapshot = new Map<string, number>();
+  for (const b of backups) {
+    const f = comp(b.component);
+    f.latest = {
+      completedMs: Number(b.latest_completed),
+      snapshotMs: Number(b.latest_snapshot),
+      scope: b.latest_scope,
+      eventId: b.latest_event,
+      keyId: b.latest_key,
+      region: b.latest_region,
+    };
+    f.backups = Number(b.backups);
+    if (f.backups > 0) {
+      f.keys = b.backup_keys;
+      f.regions = b.backup_regions;
+      f.minRetentionDays = Number(b.min_retention);
+    }
+    if (Number(b.before_snapshot) > 0) beforeSnapshot.set(b.component, Number(b.before_snapshot));
+  }
+  // Gaps: before each row that starts after everything before it, and after the latest end.
+  const lastEnd = new Map<string, number>();
+  for (const g of gaps) {
+    const f = comp(g.component);
+    const s = Number(g.start_ms);
+    const prev = Number(g.prev_ms);
+    if (g.row_n === '1') lastEnd.set(g.component, Number(g.last_ms));
+    const start = Math.max(prev, fromMs);
+    if (s > start && start < toMs) {
+      const snapshotMs = prev > 0 ? prev - rpoMs : beforeSnapshot.get(g.component);
+      f.stale.push({ fromMs: start, toMs: Math.min(s, toMs), ...(snapshotMs !== undefined ? { snapshotMs } : {}) });
+    }
+  }
+  for (const f of components.values()) {
+    if (!f.latest) continue;
+    const end = lastEnd.get(f.component);
+    // No interval reaches into the period: stale throughout, since the latest snapshot.
+    const start = end === undefined ? fromMs : Math.max(end, fromMs);
+    if (start < toMs) f.stale.push({ fromMs: start, toMs, snapshotMs: f.latest.snapshotMs });
+  }
+  for (const r of failures) {
+    const next = Number(r.next);
+    comp(r.component).failures.push({ timeMs: Number(r.t), eventId: r.event_id, ...(next > 0 ? { nextSuccessMs: next } : {}) });
+  }
+  return {
+    tenant,
+    fromMs,
+    toMs,
+    components,
+    tests: tests.map((t) => ({
+      kind: t.kind,
+      timeMs: Number(t.t),
+      component: t.component,
+      scope: t.scope,
+      outcome: t.outcome,
+      durationSeconds: Number(t.duration_seconds),
+      verifiedRecords: Number(t.verified_records),
+      region: t.location_region,
+      eventId: t.event_id,
+    })),
+    failoverSuccesses: tests.length > 0 ? Number(tests[0]!.failovers) : 0,
+  };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const minutes = (ms: number): number => Math.round(ms / 600) / 100;
+
+/** A stale window as the policy and the report show it. */
+export function staleWindowDoc(w: StaleWindowMs): RecoveryStaleWindow {
+  return {
+    from: iso(w.fromMs),
+    to: iso(w.toMs),
+    minutes: minutes(w.toMs - w.fromMs),
+    // With no snapshot before it, the window is "not yet backed up", not an aged backup.
+    max_age_minutes: w.snapshotMs === undefined ? -1 : minutes(w.toMs - w.snapshotMs),
+  };
+}
+
+/** A test as the policy and the report show it. */
+export function testDoc(t: TestFact, toMs: number): RecoveryTestDoc {
+  return {
+    time: iso(t.timeMs),
+    outcome: t.outcome,
+    duration_seconds: t.durationSeconds,
+    component: t.component,
+    location_region: t.region,
+    age_days: Math.round(((toMs - t.timeMs) / DAY_MS) * 100) / 100,
+    event_id: t.eventId,
+  };
+}
+
+/** The facts as recovery.rego reads them (one tenant of its input). */
+export function recoveryTenantDoc(f: TenantRecoveryFacts): RecoveryTenantDoc {
+  const rpoMs = f.tenant.recovery.rpoMinutes * MINUTE_MS;
+  const components: Record<string, RecoveryComponentDoc> = {};
+  for (const c of f.components.values()) {
+    components[c.component] = {
+      ...(c.latest
+        ? { latest: { completed: iso(c.latest.completedMs), snapshot: iso(c.latest.snapshotMs), age_minutes: minutes(f.toMs - c.latest.snapshotMs), scope: c.latest.scope === 'platform' ? 'platform' : 'tenant', event_id: c.latest.eventId } }
+        : {}),
+      backups: c.backups,
+      stale: c.latest ? c.stale.map(staleWindowDoc) : [],
+      keys: c.keys,
+      ...(c.minRetentionDays !== undefined ? { min_retention_days: c.minRetentionDays } : {}),
+      regions: c.regions,
+      // A failure younger than the RPO with no success yet cannot be judged before the RPO has passed.
+      failures: c.failures
+        .filter((x) => x.nextSuccessMs !== undefined || f.toMs - x.timeMs > rpoMs)
+        .map((x) => ({ time: iso(x.timeMs), event_id: x.eventId, next_success_minutes: x.nextSuccessMs === undefined ? -1 : minutes(x.nextSuccessMs - x.timeMs) })),
+    };
+  }
+  const restore = f.tests.find((t) => t.kind === 'restore.tested' && t.scope === 'tenant');
+  const failover = f.tests.find((t) => t.kind === 'failover.tested');
+  const failoverRegions = [...new Set(f.tests.filter((t) => t.kind === 'failover.tested' && t.timeMs >= f.fromMs && t.region !== '').map((t) => t.region))].sort();
+  return {
+    components,
+    ...(restore ? { restore_test: testDoc(restore, f.toMs) } : {}),
+    failover_tests: f.failoverSuccesses,
+    ...(failover ? { failover_test: testDoc(failover, f.toMs) } : {}),
+    failover_regions: failoverRegions,
+  };
+}
