@@ -81,19 +81,24 @@ test('policy run evaluates the scheduled policies against the store, records and
     const r = await cliResult(['policy', 'run', '--config', DEMO_CONFIG, '--data-dir', dataDir]);
     assert.is(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /info\s+umbrella-pharma\s+retention\/legal_hold_active\s+legal_hold/);
-    assert.match(r.stdout, /1 findings, 0 policy errors, 0 resolved/);
+    // An empty store holds no backup facts: every tenant's required components were never backed up.
+    assert.match(r.stdout, /high\s+globex-3pl\s+recovery\/component_never_backed_up\s+integration_state/);
+    assert.match(r.stdout, /high\s+globex-3pl\s+recovery\/failover_never_tested\s+failover/);
+    assert.match(r.stdout, /\d+ findings, 0 policy errors, 0 resolved/);
     const json = await cliResult(['policy', 'run', '--config', DEMO_CONFIG, '--data-dir', dataDir, '--json', '--no-record']);
     assert.is(json.code, 0, json.stderr);
-    const run = JSON.parse(json.stdout) as { findings: { tenant: string; rule: string }[] };
-    assert.equal(run.findings.map((f) => `${f.tenant} ${f.rule}`), ['umbrella-pharma legal_hold_active']);
+    const run = JSON.parse(json.stdout) as { findings: { tenant: string; policy: string; rule: string; subject: string }[] };
+    assert.equal(run.findings.filter((f) => f.policy !== 'recovery').map((f) => `${f.tenant} ${f.rule}`), ['umbrella-pharma legal_hold_active']);
+    const never = run.findings.filter((f) => f.rule === 'component_never_backed_up');
+    assert.equal(new Set(never.map((f) => f.tenant)).size, 6, 'every tenant');
+    assert.ok(never.filter((f) => f.tenant === 'acme-dist').every((f) => ['database', 'object_storage', 'config'].includes(f.subject)), 'a shared tenant is held to its tier\'s components only');
 
     const v = await cliResult(['violations', '--tenant', 'umbrella-pharma', '--config', DEMO_CONFIG, '--data-dir', dataDir, '--json']);
     assert.is(v.code, 0, v.stderr);
-    const listed = (JSON.parse(v.stdout) as { violations: { rule: string; count: number; status: string }[] }).violations;
+    const listed = (JSON.parse(v.stdout) as { violations: { policy: string; rule: string; count: number; status: string }[] }).violations;
     // Recorded once: the --no-record run stored nothing.
-    assert.equal(listed.map((x) => `${x.rule} ${x.status} ${x.count}`), ['legal_hold_active open 1']);
-    const none = await cliResult(['violations', '--tenant', 'acme-dist', '--config', DEMO_CONFIG, '--data-dir', dataDir]);
-    assert.match(none.stdout, /no violations/);
+    assert.equal(listed.filter((x) => x.policy !== 'recovery').map((x) => `${x.rule} ${x.status} ${x.count}`), ['legal_hold_active open 1']);
+    assert.ok(listed.filter((x) => x.policy === 'recovery').every((x) => x.count === 1));
     const unknown = await cliResult(['violations', '--tenant', 'nobody', '--config', DEMO_CONFIG, '--data-dir', dataDir]);
     assert.is(unknown.code, 2);
     assert.match(unknown.stderr, /not in the registry/);

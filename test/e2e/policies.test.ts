@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { fromRoot } from '../../src/paths.js';
 import { bearer, DEMO_CONFIG, startTestServer, type TestServer } from '../support/server.js';
+import { sendHealthyRecovery } from '../support/recovery.js';
 import type { Violation } from '../../src/policy/types.js';
 
 interface Expected {
@@ -80,6 +81,8 @@ for (const f of FIXTURES) {
   test(`fixture ${f.name}: ${f.expect.length === 0 ? 'no violation' : f.expect.map(key).join(', ')}`, async () => {
     const server = await startTestServer({ configPath: registryWith(f.registry, f.name), policyIntervalMs: 0 });
     try {
+      // Backed up as promised, so the recovery policies find nothing they are not asked to.
+      await sendHealthyRecovery(server.otlpHttpUrl, server.registry);
       await server.policies!.runScheduled();
       const before = new Set((await openViolations(server)).map(key));
       await send(server, f);
@@ -146,6 +149,7 @@ test('a repeated finding counts up under one key', async () => {
 test('stored data older than its retention is a violation until it expires, then the next run resolves it', async () => {
   const server = await startTestServer({ policyIntervalMs: 0 });
   try {
+    await sendHealthyRecovery(server.otlpHttpUrl, server.registry);
     // hooli-wholesale keeps spans 14 days; these rows were received 40 days ago, and TTL
     // merges are stopped (as on a server whose background pool is stuck or misconfigured).
     await server.store.exec('SYSTEM STOP TTL MERGES spans');
@@ -202,5 +206,42 @@ test('violations reject a bad status and need a token', async () => {
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+
+test('recovery objectives are judged on schedule into violations, which resolve once the backups arrive', async () => {
+  const server = await startTestServer({ policyIntervalMs: 0 });
+  try {
+    const first = await server.policies!.runScheduled();
+    const never = first.findings.filter((x) => x.rule === 'component_never_backed_up');
+    assert.ok(never.some((x) => x.tenant === 'globex-3pl' && x.subject === 'integration_state'), 'an empty store has no backups of anything');
+    await sendHealthyRecovery(server.otlpHttpUrl, server.registry);
+    const second = await server.policies!.runScheduled();
+    assert.equal(second.findings.filter((x) => x.policy === 'recovery'), []);
+    assert.ok(second.resolved.filter((x) => x.policy === 'recovery').length >= never.length, 'every recovery violation resolved');
+    assert.equal((await openViolations(server)).map(key), STANDING);
+
+    // umbrella-pharma (EU residency: eu-central-1, eu-west-1) has one object-storage copy land in us-east-1.
+    const copy = {
+      time: new Date(Date.now() - 5 * 60_000).toISOString(),
+      actor: { id: 'backup-operator', type: 'service' },
+      action: 'backup.completed',
+      target: { type: 'bucket', id: 'documents' },
+      outcome: 'success',
+      attributes: { component: 'object_storage', scope: 'tenant', snapshot_time: new Date(Date.now() - 6 * 60_000).toISOString(), retention_days: '35', location_region: 'us-east-1', encryption_key_id: 'kms-umbrella-pharma-eu-1' },
+    };
+    const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, { method: 'POST', body: JSON.stringify(copy), headers: { 'content-type': 'application/json', ...bearer('demo-ingest-umbrella-pharma') } });
+    assert.is(res.status, 200);
+    await server.policies!.runScheduled();
+    const open = (await openViolations(server)).filter((x) => x.policy === 'recovery');
+    assert.equal(open.map(key), ['umbrella-pharma recovery/backup_region_not_allowed object_storage@us-east-1']);
+    assert.is(open[0]!.severity, 'critical');
+    const own = await fetch(`${server.apiUrl}/api/v1/tenants/umbrella-pharma/violations`, { headers: bearer('demo-read-umbrella-pharma') });
+    assert.ok(((await own.json()) as { violations: Violation[] }).violations.some((x) => x.rule === 'backup_region_not_allowed'));
+    const theirs = await fetch(`${server.apiUrl}/api/v1/tenants/umbrella-pharma/violations`, { headers: bearer('demo-read-acme-dist') });
+    assert.is(theirs.status, 403);
+  } finally {
+    await server.stop();
+  }
+});
 
 test.run();
