@@ -12,6 +12,7 @@ import { rootLogger } from './log.js';
 import type { VerifyResult } from './ingest/audit/chain.js';
 import type { CommandOutput } from './policy/commands.js';
 import { registerSimulateCommand } from './simulate/command.js';
+import { SCENARIO_NAMES } from './simulate/scenarios.js';
 import { VERSION } from './version.js';
 
 function port(value: string): number {
@@ -659,7 +660,7 @@ program
   .command('demo')
   .description('start tenantscope on a temporary data dir, simulate a day of the demo platform (eod-burst), print the SLO, noisy-neighbour and cost reports, and keep serving')
   .addOption(new Option('--config <file>', 'tenant registry (YAML)').env('TENANTSCOPE_CONFIG').default('fixtures/tenants.yaml'))
-  .addOption(new Option('--scenario <name>', 'workload scenario').choices(['steady', 'eod-burst', 'edi-batch', 'incident', 'leak', 'misconfig']).default('eod-burst'))
+  .addOption(new Option('--scenario <name>', 'workload scenario').choices(SCENARIO_NAMES).default('eod-burst'))
   .option('--seed <n>', 'simulation seed', (v: string) => Number(positiveInt(v)), 1)
   .option('--duration <seconds>', 'real seconds to spread the simulated day over', (v: string) => nonNegativeInt(v), 60)
   .option('--rate <x>', 'multiplier on the requests sent (the modelled load stays the same)', (v: string) => {

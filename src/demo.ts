@@ -81,8 +81,9 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     // The reports read the store directly: what ingest deferred (the rollup's sums) goes in first.
     await server.settle();
     const sent = summary.tenants.reduce((a, t) => a + t.spans, 0);
-    const failed = summary.exports.traces.failedRequests + summary.exports.metrics.failedRequests + summary.exports.logs.failedRequests;
-    opts.out(`sent ${sent.toLocaleString('en-US')} spans${failed > 0 ? `; ${failed} export request(s) FAILED: ${summary.exports.traces.errors.join('; ')}` : ''}`);
+    const failed = Object.values(summary.exports).reduce((a, c) => a + c.failedRequests, 0);
+    const errors = Object.values(summary.exports).flatMap((c) => c.errors);
+    opts.out(`sent ${sent.toLocaleString('en-US')} spans${failed > 0 ? `; ${failed} export request(s) FAILED: ${errors.join('; ')}` : ''}`);
     for (const w of summary.windows) opts.out(`  ${w.kind} ${new Date(w.fromMs).toISOString().slice(11, 16)}-${new Date(w.toMs).toISOString().slice(11, 16)} UTC: ${w.description}`);
 
     const toMs = Date.now();

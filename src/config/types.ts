@@ -65,8 +65,10 @@ export interface SloObjective {
   readonly windowDays: number;
 }
 
+/** The parts of a platform a complete backup set covers. */
+export const RECOVERY_COMPONENTS = ['database', 'object_storage', 'queue', 'config', 'integration_state'] as const;
 /** A part of a platform a complete backup set covers. */
-export type RecoveryComponent = 'database' | 'object_storage' | 'queue' | 'config' | 'integration_state';
+export type RecoveryComponent = (typeof RECOVERY_COMPONENTS)[number];
 
 /** Recovery objectives of a tier, or of a tenant's contract. */
 export interface RecoveryObjectives {

@@ -12,6 +12,7 @@ interface SimulateFlags {
   rate: number;
   period: number;
   config: string;
+  adminToken: string;
   json?: boolean;
 }
 
@@ -40,7 +41,8 @@ export function registerSimulateCommand(program: Command): void {
     .addOption(new Option('--duration <seconds>', 'real seconds to spread the simulated period over (0: as fast as possible)').env('TENANTSCOPE_SIMULATE_DURATION').default(60).argParser(number(0, 'seconds >= 0')))
     .addOption(new Option('--rate <x>', 'multiplier on the number of requests sent (the modelled load stays the same)').env('TENANTSCOPE_SIMULATE_RATE').default(1).argParser(number(0, 'a number >= 0')))
     .addOption(new Option('--period <hours>', 'simulated period, ending now').env('TENANTSCOPE_SIMULATE_PERIOD_HOURS').default(24).argParser(number(1 / 60, 'hours >= 1/60')))
-    .addOption(new Option('--config <file>', 'tenant registry (regions, identifiers)').env('TENANTSCOPE_CONFIG').default('fixtures/tenants.yaml'))
+    .addOption(new Option('--config <file>', 'tenant registry (regions, identifiers, recovery objectives)').env('TENANTSCOPE_CONFIG').default('fixtures/tenants.yaml'))
+    .addOption(new Option('--admin-token <token>', 'admin token for the platform\'s backup facts (POST /v1/audit)').env('TENANTSCOPE_SIMULATE_ADMIN_TOKEN').default('demo-admin'))
     .option('--json', 'print the summary as JSON instead of tables')
     .action(async (flags: SimulateFlags) => {
       const { simulate, SimulationError } = await import('./index.js');
@@ -55,6 +57,7 @@ export function registerSimulateCommand(program: Command): void {
           rate: flags.rate,
           periodMs: Math.round(flags.period * 3_600_000),
           registryPath: flags.config,
+          adminToken: flags.adminToken,
           onProgress: (p) => {
             const tenth = Math.floor((10 * p.minutesDone) / p.minutes);
             if (tenth <= reported || p.minutesDone === p.minutes) return;
@@ -63,7 +66,7 @@ export function registerSimulateCommand(program: Command): void {
           },
         });
         process.stdout.write(`${flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary)}\n`);
-        const failed = summary.exports.traces.failedRequests + summary.exports.metrics.failedRequests + summary.exports.logs.failedRequests;
+        const failed = Object.values(summary.exports).reduce((a, c) => a + c.failedRequests, 0);
         process.exitCode = failed > 0 ? 1 : 0;
       } catch (e) {
         if (!(e instanceof SimulationError)) throw e;

@@ -55,6 +55,8 @@ export function formatSummary(s: SimulationSummary): string {
   for (const l of s.leaks) lines.push('', `leak: ${int(l.spans)} ${l.tenant} spans carry ${l.owner}'s identifier in ${l.attribute}`);
   for (const m of s.missingTenant) lines.push('', `missing tenant context: ${int(m.spans)} ${m.tenant} spans from ${m.instance} (${m.service}) without tenant.id`);
   for (const m of s.mismatch) lines.push('', `tenant mismatch: ${int(m.spans)} spans with ${m.tenant}'s token claim tenant.id=${m.claims} (${m.service}); the server refuses them`);
-  lines.push('', 'exports:', exportLine('traces', s.exports.traces), exportLine('metrics', s.exports.metrics), exportLine('logs', s.exports.logs));
+  lines.push('', table(['RECOVERY FACTS BY', 'KIND', 'FACTS'], s.recovery.facts.map((f) => [f.sender, f.kind, int(f.facts)])));
+  for (const d of s.recovery.drift) lines.push('', `recovery drift: ${d.tenant}: ${d.description}${d.fromMs !== undefined ? ` ${iso(d.fromMs)} .. ${iso(d.toMs!)}` : ''}`);
+  lines.push('', 'exports:', ...Object.entries(s.exports).map(([signal, c]) => exportLine(signal, c)));
   return lines.join('\n');
 }

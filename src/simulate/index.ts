@@ -1,16 +1,21 @@
 // The workload simulator's public surface: run a scenario of the demo platform against a
 // tenantscope (or any OTLP/HTTP endpoint) and report what was sent, so tests, the demo and
 // benchmarks can check the reports against known truths. Simulated time: the period (a day by
-// default) is compressed into `durationSec` real seconds, minute by minute.
-import { loadRegistry, type Registry } from '../config/index.js';
+// default) is compressed into `durationSec` real seconds, minute by minute. Every scenario also
+// reports the platform's backups and restore tests (recovery.ts) as simulated time reaches them.
+import { loadRegistry, type Registry, type TenantRecord } from '../config/index.js';
+import type { RecoveryAction } from '../ingest/recovery/vocabulary.js';
 import { fromRoot } from '../paths.js';
+import { AuditSender } from './audit.js';
 import { MINUTE_MS, WorkloadModel, type RequestPlan, type ResourceLoad, type TenantInfo } from './model.js';
 import { SeededIdGenerator, Rng } from './rng.js';
+import { describeDrift, planRecovery, PLATFORM, RecoveryFeed, type RecoveryDriftSummary } from './recovery.js';
 import { DEFAULT_WORKLOAD, loadWorkload, SCENARIO_NAMES, type ScenarioName, type Workload } from './scenarios.js';
 import { emptyCounts, TenantTelemetry, type ExportCounts } from './telemetry.js';
 
 export { SCENARIO_NAMES, loadWorkload, type ScenarioName, type Workload } from './scenarios.js';
 export type { ExportCounts } from './telemetry.js';
+export type { RecoveryDriftSummary } from './recovery.js';
 
 export interface SimulateOptions {
   scenario: ScenarioName;
@@ -32,6 +37,8 @@ export interface SimulateOptions {
   workloadPath?: string;
   /** Ingest token per tenant. Default: the demo tokens, demo-ingest-<tenant id>. */
   tokens?: Record<string, string>;
+  /** Admin token for platform-scope backup facts (POST /v1/audit). Default: the demo token, demo-admin. */
+  adminToken?: string;
   /** Called after every batch of simulated minutes is sent. */
   onProgress?: (p: SimulationProgress) => void;
 }
@@ -109,8 +116,14 @@ export interface SimulationSummary {
   missingTenant: { tenant: string; service: string; instance: string; spans: number }[];
   /** Spans whose tenant.id claims another tenant (refused by the server; not in `tenants`). */
   mismatch: { tenant: string; claims: string; service: string; spans: number }[];
-  /** All exports of all tenants, per signal. */
-  exports: { traces: ExportCounts; metrics: ExportCounts; logs: ExportCounts };
+  /** Backup and recovery facts sent, and where the scenario departs from the recovery objectives. */
+  recovery: {
+    /** Per sender (a tenant, or _platform for platform-scope facts) and kind. */
+    facts: { sender: string; kind: RecoveryAction; facts: number }[];
+    drift: RecoveryDriftSummary[];
+  };
+  /** All exports of all tenants, per signal; audit: the platform's recovery facts. */
+  exports: { traces: ExportCounts; metrics: ExportCounts; logs: ExportCounts; audit: ExportCounts };
 }
 
 /** Thrown when no export reached the endpoint at all. */
@@ -119,6 +132,9 @@ export class SimulationError extends Error {
 }
 
 const TICK_MS = 250;
+
+/** The demo admin token (published plaintext, see README "Demo tokens"). */
+export const DEMO_ADMIN_TOKEN = 'demo-admin';
 
 /** The demo ingest token of a tenant (published plaintext, see README "Demo tokens"). */
 export function demoToken(tenant: string): string {
@@ -153,6 +169,9 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationSummary
     ]),
   );
   const tally = new Tally(workload, model, scenario, startMs);
+  const recoveryPlan = { evidence: workload.recovery, drift: scenario.recovery, tenants: tenantRecords(workload, registry), seed, startMs, endMs };
+  const recovery = new RecoveryFeed(planRecovery(recoveryPlan));
+  const audit = new AuditSender(opts.endpoint, opts.adminToken ?? DEMO_ADMIN_TOKEN);
 
   const started = performance.now();
   const durationMs = durationSec * 1000;
@@ -181,7 +200,12 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationSummary
           tally.request(plan, n, done);
         }
       }
-      await Promise.all([...telemetry.values()].map((t) => t.flush()));
+      // Facts before the period (the backups it starts on, restore tests) go with the first tick.
+      for (const fact of recovery.due(startMs + done * MINUTE_MS)) {
+        if (fact.sender === PLATFORM) audit.add(fact);
+        else telemetry.get(fact.sender)!.emitFact(fact);
+      }
+      await Promise.all([...[...telemetry.values()].map((t) => t.flush()), audit.flush()]);
       if (done >= metricsDue && done < minutes) {
         metricsDue += workload.metrics_interval_minutes;
         await Promise.all([...telemetry.values()].map((t) => t.flushMetrics()));
@@ -199,9 +223,10 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationSummary
     traces: sumCounts([...telemetry.values()].map((t) => t.counts.traces)),
     metrics: sumCounts([...telemetry.values()].map((t) => t.counts.metrics)),
     logs: sumCounts([...telemetry.values()].map((t) => t.counts.logs)),
+    audit: audit.counts,
   };
-  if (exports.traces.items + exports.metrics.items + exports.logs.items === 0 && spans > 0) {
-    throw new SimulationError(`nothing could be sent to ${opts.endpoint}: ${[...exports.traces.errors, ...exports.metrics.errors].join('; ')}`);
+  if (exports.traces.items + exports.metrics.items + exports.logs.items + exports.audit.items === 0 && spans > 0) {
+    throw new SimulationError(`nothing could be sent to ${opts.endpoint}: ${[...exports.traces.errors, ...exports.metrics.errors, ...exports.audit.errors].join('; ')}`);
   }
   return {
     scenario: opts.scenario,
@@ -215,6 +240,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationSummary
     requests: tally.requests,
     spans,
     ...tally.summary(telemetry),
+    recovery: { facts: recovery.sent, drift: describeDrift(recoveryPlan) },
     exports,
   };
 }
@@ -225,6 +251,11 @@ function tenantInfos(workload: Workload, registry: Registry): TenantInfo[] {
     if (!t) throw new Error(`tenant ${w.id} of the workload is not in the registry ${registry.file}`);
     return { id: t.id, region: t.region, customerCode: t.identifiers.find((i) => /^CUST-/i.test(i)) ?? t.id };
   });
+}
+
+// The simulated tenants with their effective recovery objectives.
+function tenantRecords(workload: Workload, registry: Registry): TenantRecord[] {
+  return workload.tenants.map((w) => registry.tenant(w.id)!);
 }
 
 function sumCounts(all: ExportCounts[]): ExportCounts {

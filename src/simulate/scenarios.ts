@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { tsError } from '../errors.js';
 import { fromRoot } from '../paths.js';
+import { RECOVERY_COMPONENTS } from '../config/types.js';
 
 /** The scenarios the CLI offers; the workload file must define exactly these. */
-export const SCENARIO_NAMES = ['steady', 'eod-burst', 'edi-batch', 'incident', 'leak', 'misconfig'] as const;
+export const SCENARIO_NAMES = ['steady', 'eod-burst', 'edi-batch', 'incident', 'leak', 'misconfig', 'recovery-drift'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export const DEFAULT_WORKLOAD = fromRoot('fixtures', 'scenarios.yaml');
@@ -94,6 +95,39 @@ export interface Mismatch {
   per_hour: number;
 }
 
+/** No backup of the component completes inside the window. */
+export interface BackupGap extends Window {
+  tenant: string;
+  component: string;
+}
+
+/** The tenant's latest restore test is this many days old at the period's end. */
+export interface RestoreTestAge {
+  tenant: string;
+  days: number;
+}
+
+/** A required component the tenant never backs up. */
+export interface SkippedComponent {
+  tenant: string;
+  component: string;
+}
+
+/** The component's backups are stored in `region` instead of the tenant's home region. */
+export interface BackupRegion {
+  tenant: string;
+  component: string;
+  region: string;
+}
+
+/** How a scenario's backup and restore evidence departs from the objectives. */
+export interface RecoveryDrift {
+  backup_gaps: BackupGap[];
+  restore_test_age: RestoreTestAge[];
+  skipped_components: SkippedComponent[];
+  backup_regions: BackupRegion[];
+}
+
 export interface Scenario {
   name: ScenarioName;
   description: string;
@@ -102,6 +136,25 @@ export interface Scenario {
   leaks: Leak[];
   missing_tenant: MissingTenant[];
   mismatch: Mismatch[];
+  recovery: RecoveryDrift;
+}
+
+/** How the backup and restore evidence of every scenario is fitted to the registry's objectives. */
+export interface RecoveryEvidence {
+  /** Tiers whose tenants ride on platform backups; every other tier's tenants back up their own data. */
+  platform_tiers: string[];
+  /** Backups of each component per RPO: the cadence is RPO / this, in whole minutes. */
+  backups_per_rpo: number;
+  /** A backup's snapshot is taken this long before it completes. */
+  snapshot_lag_minutes: number;
+  /** Each tenant's latest restore test is this many days before the period's end. */
+  restore_test_days_before_end: number;
+  /** A restore or failover test takes this share of the RTO, drawn per tenant in [min, max]. */
+  test_rto_share: { min: number; max: number };
+  /** When, as a fraction of the period, a tenant that needs a DR region tests failover. */
+  failover_at: number;
+  /** Key id of platform backups; {region} stands for the backup's region. */
+  platform_key: string;
 }
 
 export interface LoadModelParams {
@@ -120,6 +173,7 @@ export interface Workload {
   resources: ResourceDef[];
   routes: RouteDef[];
   tenants: TenantWorkload[];
+  recovery: RecoveryEvidence;
   scenarios: Record<ScenarioName, Scenario>;
 }
 
@@ -258,6 +312,7 @@ function checkWorkload(c: Checker, root: Obj): Workload {
     return { id, rpm: c.num(t, 'rpm', p), utc_offset_hours: c.num(t, 'utc_offset_hours', p, -12, 14), mix };
   });
   const tenantIds = tenants.map((t) => t.id);
+  const recovery = checkRecoveryEvidence(c, c.obj(root.recovery, 'recovery'));
 
   const rawScenarios = c.obj(root.scenarios, 'scenarios');
   for (const name of Object.keys(rawScenarios)) c.oneOf(name, SCENARIO_NAMES, `scenarios.${name}`);
@@ -314,7 +369,46 @@ function checkWorkload(c: Checker, root: Obj): Workload {
         if (m.claims === m.tenant) c.problems.push(`${q}: a tenant cannot mis-claim itself`);
         return m;
       }),
+      recovery: checkRecoveryDrift(c, s.recovery, `${p}.recovery`, (o, q) => tenant(o, q)),
     };
   }
-  return { load_model, day_shape, metrics_interval_minutes, error_rate, resources, routes, tenants, scenarios };
+  return { load_model, day_shape, metrics_interval_minutes, error_rate, resources, routes, tenants, recovery, scenarios };
+}
+
+function checkRecoveryEvidence(c: Checker, r: Obj): RecoveryEvidence {
+  const p = 'recovery';
+  const share = c.obj(r.test_rto_share, `${p}.test_rto_share`);
+  const test_rto_share = { min: c.num(share, 'min', `${p}.test_rto_share`, 0.01, 1), max: c.num(share, 'max', `${p}.test_rto_share`, 0.01, 1) };
+  if (test_rto_share.max < test_rto_share.min) c.problems.push(`${p}.test_rto_share: max (${test_rto_share.max}) is below min (${test_rto_share.min})`);
+  const platform_key = c.str(r, 'platform_key', p);
+  if (platform_key !== '' && !platform_key.includes('{region}')) c.problems.push(`${p}.platform_key: expected {region} in it, so each region's backups name their own key`);
+  return {
+    platform_tiers: c.list(r.platform_tiers, `${p}.platform_tiers`).map((v, i) => c.str({ v }, 'v', `${p}.platform_tiers[${i}]`)),
+    backups_per_rpo: c.num(r, 'backups_per_rpo', p, 1, 60),
+    snapshot_lag_minutes: c.num(r, 'snapshot_lag_minutes', p, 0, 1440),
+    restore_test_days_before_end: c.num(r, 'restore_test_days_before_end', p, 0.01, 365),
+    test_rto_share,
+    failover_at: c.num(r, 'failover_at', p, 0, 0.999),
+    platform_key,
+  };
+}
+
+function checkRecoveryDrift(c: Checker, raw: unknown, p: string, tenant: (o: Obj, path: string) => string): RecoveryDrift {
+  const r = raw === undefined ? {} : c.obj(raw, p);
+  const items = (key: string) => c.list(r[key], `${p}.${key}`, true).map((v, i) => [c.obj(v, `${p}.${key}[${i}]`), `${p}.${key}[${i}]`] as const);
+  const component = (o: Obj, q: string) => {
+    const name = c.str(o, 'component', q);
+    c.oneOf(name, RECOVERY_COMPONENTS, `${q}.component`);
+    return name;
+  };
+  return {
+    backup_gaps: items('backup_gaps').map(([o, q]) => ({ tenant: tenant(o, q), component: component(o, q), ...c.window(o, q) })),
+    restore_test_age: items('restore_test_age').map(([o, q]) => ({ tenant: tenant(o, q), days: c.num(o, 'days', q, 0.01, 3650) })),
+    skipped_components: items('skipped_components').map(([o, q]) => ({ tenant: tenant(o, q), component: component(o, q) })),
+    backup_regions: items('backup_regions').map(([o, q]) => {
+      const region = c.str(o, 'region', q);
+      if (region !== '' && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) c.problems.push(`${q}.region: expected a region name such as us-east-1, got ${JSON.stringify(region)}`);
+      return { tenant: tenant(o, q), component: component(o, q), region };
+    }),
+  };
 }

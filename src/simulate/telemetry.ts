@@ -17,6 +17,7 @@ import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, 
 import { BasicTracerProvider, BatchSpanProcessor, type IdGenerator, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ResourceDef } from './scenarios.js';
 import type { RequestPlan, TenantInfo } from './model.js';
+import type { RecoveryFact } from './recovery.js';
 
 /** What one signal's exporters of one tenant sent and lost. */
 export interface ExportCounts {
@@ -159,6 +160,7 @@ export class TenantTelemetry {
   readonly #logs: BatchLogRecordProcessor;
   readonly #metricExporters: CountedMetricExporter[] = [];
   readonly #emitters = new Map<string, Emitter>();
+  #backupLogger: Logger | undefined;
 
   constructor(tenant: TenantInfo, dest: Destination, ids: IdGenerator, resources: { db: ResourceDef; queue: ResourceDef }) {
     this.#tenant = tenant;
@@ -291,6 +293,37 @@ export class TenantTelemetry {
     const spans = 1 + plan.children.length;
     this.counts.spansCreated += spans;
     return spans;
+  }
+
+  /**
+   * Log a backup or recovery fact as the tenant's backup tooling would: an OTLP event (a log
+   * record whose event name is the fact's kind) from a backup-agent resource of the tenant.
+   */
+  emitFact(fact: RecoveryFact): void {
+    this.#backupLogger ??= new LoggerProvider({
+      resource: resourceFromAttributes({
+        'service.name': 'backup-agent',
+        'service.namespace': 'distribution-platform',
+        'service.instance.id': `backup-agent-${this.#tenant.id}`,
+        'deployment.environment.name': 'prod',
+        'cloud.provider': 'aws',
+        // Where the agent runs; where a copy lands is the fact's location_region.
+        'cloud.region': this.#tenant.region,
+        'tenant.id': this.#tenant.id,
+      }),
+      processors: [this.#logs],
+    }).getLogger(SCOPE, SCOPE_VERSION);
+    const at = hr(fact.timeMs * 1000);
+    this.#backupLogger.emit({
+      eventName: fact.kind,
+      timestamp: at,
+      observedTimestamp: at,
+      severityNumber: SeverityNumber.INFO,
+      severityText: 'INFO',
+      body: `${fact.kind} ${String(fact.attributes.component ?? fact.attributes.location_region ?? '')}`.trim(),
+      attributes: fact.attributes,
+    });
+    this.counts.logsCreated++;
   }
 
   /** Send every span and log record made so far and wait for the answers. */

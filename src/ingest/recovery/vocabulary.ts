@@ -9,8 +9,8 @@ import schema from './attributes.schema.json' with { type: 'json' };
 export const RECOVERY_ACTIONS = ['backup.completed', 'backup.failed', 'restore.tested', 'failover.tested'] as const;
 export type RecoveryAction = (typeof RECOVERY_ACTIONS)[number];
 
-/** The components a recovery covers. */
-export const RECOVERY_COMPONENTS = ['database', 'object_storage', 'queue', 'config', 'integration_state'] as const;
+/** The components a recovery covers (defined with the registry's objectives, which name them too). */
+export { RECOVERY_COMPONENTS } from '../../config/types.js';
 
 const ACTIONS: ReadonlySet<string> = new Set(RECOVERY_ACTIONS);
 
