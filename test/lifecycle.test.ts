@@ -21,6 +21,8 @@ import { checkBundle } from '../src/lifecycle/bundle.js';
 import { verifyChain } from '../src/ingest/audit/chain.js';
 import { EvidenceSigner, detachedSignatureProblem, signDetached } from '../src/reports/evidence-sign.js';
 import { isTenantscopeError } from '../src/errors.js';
+import { recoveryReport } from '../src/reports/recovery.js';
+import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
 import { checkpointsDir, readCheckpoints, takeCheckpoint, verifyWithCheckpoint, writeCheckpoint } from '../src/ingest/audit/checkpoint.js';
 
 const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
@@ -195,6 +197,14 @@ test('a restore drill restores into a scratch database, matches the manifest, le
     assert.is(ev[0]!.outcome, 'success');
     assert.ok(Number(ev[0]!.attributes.duration_seconds) >= 0);
     assert.ok(Number(ev[0]!.attributes.verified_records) > 0);
+    // tenantscope's own store is held to the same recovery policies: the drill is the tenant's restore test.
+    const judge = standaloneRecoveryJudge(ctx.registry);
+    const recovery = await recoveryReport(ctx.store, ctx.registry.tenant('acme-dist')!, {}, judge);
+    assert.is(recovery.last_restore_test?.outcome, 'success');
+    assert.is(recovery.last_restore_test?.component, 'database');
+    assert.is(recovery.last_restore_test?.verified_records, report.verified_records);
+    assert.ok(recovery.last_restore_test?.within_rto);
+    assert.not.ok(recovery.findings.some((f) => f.rule.startsWith('restore_test')), JSON.stringify(recovery.findings.map((f) => f.rule)));
   });
 });
 
