@@ -57,6 +57,12 @@ const TONES = {
   info: 'info',
   open: 'warn',
   resolved: 'good',
+  met: 'good',
+  'not met': 'bad',
+  success: 'good',
+  'within RPO': 'good',
+  'over RPO': 'bad',
+  failure: 'bad',
 };
 
 /** A status badge coloured by what the status means. */

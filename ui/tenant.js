@@ -1,7 +1,7 @@
-// One tenant's page: SLO, noisy neighbours, cost, open violations and the audit chain for a
-// period, read from the API with the signed-in token, and the evidence for that period as a
-// download. The API decides access: a tenant the token may not read is refused there, and
-// the page then shows the refusal and nothing else.
+// One tenant's page: SLO, noisy neighbours, cost, open violations, recoverability and the
+// audit chain for a period, read from the API with the signed-in token, and the evidence for
+// that period as a download. The API decides access: a tenant the token may not read is
+// refused there, and the page then shows the refusal and nothing else.
 import { ApiError, downloadEvidence, getJson, tenantPath } from './api.js';
 import { badge, el, fixed, money, num, percent, replace, span, table, utc } from './dom.js';
 
@@ -126,6 +126,7 @@ function summary(id, r) {
     card('Error budget left', el('span', { 'data-figure': 'budget-left' }, worst ? percent(worst.budget, 1) : '—'), worst ? `lowest: ${worst.service} ${worst.sli}` : 'no requests in the period'),
     card('Cost', el('span', { 'data-figure': 'cost-total' }, money(r.cost.total, r.cost.currency)), `${utc(r.cost.from)} – ${utc(r.cost.to)}`),
     card('Open violations', el('span', { 'data-figure': 'violations-open' }, String(r.violations.violations.length)), top ? badge(top) : 'none'),
+    card('Recoverability', badge(recoveryStatus(r.recovery), 'recovery-status-card'), el('span', {}, 'RPO attainment ', el('span', { 'data-figure': 'rpo-attainment-card' }, percent(r.recovery.rpo_attainment, 2)))),
     card('Noisy neighbours', el('span', { 'data-figure': 'noisy-incidents' }, String(slowed + caused)), `slowed on ${slowed}, caused on ${caused} resources`),
     card('Audit chain', badge(r.audit.status, 'chain-status'), el('span', {}, el('span', { 'data-figure': 'chain-events' }, String(r.audit.events)), ' events')),
   );
@@ -253,6 +254,90 @@ function violationsSection(list) {
   );
 }
 
+/** The report's status in words: `not_met` reads as "not met". */
+function recoveryStatus(recovery) {
+  return recovery.status === 'not_met' ? 'not met' : recovery.status;
+}
+
+/** Minutes with one decimal, the precision the report keeps them to (it rounds to 0.01). */
+function minutes(x) {
+  return `${fixed(x, 1)} min`;
+}
+
+/** At most this many stale windows per component row; a month of hourly gaps would swamp it. */
+const STALE_WINDOWS_SHOWN = 5;
+
+function recoverySection(recovery) {
+  const o = recovery.objectives;
+  const components = recovery.components.map((c) => {
+    const l = c.latest;
+    const windows = c.stale_windows.slice(0, STALE_WINDOWS_SHOWN).map((w) => el('li', {}, span(w)));
+    const more = c.stale_windows.length - windows.length;
+    return el(
+      'tr',
+      { 'data-component': c.component },
+      el('td', {}, el('code', {}, c.component)),
+      el('td', { 'data-figure': 'required' }, c.required ? 'yes' : 'no'),
+      // The key and region are the tenant's own free text: written as text like every value.
+      el(
+        'td',
+        { 'data-figure': 'latest' },
+        l ? utc(l.snapshot) : el('span', { class: 'hot' }, 'never backed up'),
+        l ? el('div', { class: 'muted small' }, `${l.scope} copy in ${l.location_region}, key `, el('code', { 'data-figure': 'key' }, l.encryption_key_id || 'none (unencrypted)')) : null,
+      ),
+      el('td', { class: c.within_rpo ? 'num' : 'num hot', title: `RPO ${o.rpo_minutes} min` }, el('span', { 'data-figure': 'age' }, l ? minutes(l.age_minutes) : '—'), ' ', badge(c.within_rpo ? 'within RPO' : 'over RPO', 'rpo-check')),
+      num(String(c.backups), 'backups'),
+      num(String(c.failed_backups), 'failed'),
+      num(percent(c.rpo_attainment, 2), 'attainment'),
+      num(minutes(c.stale_minutes), 'stale'),
+      el('td', {}, windows.length ? el('ul', { class: 'plain' }, windows, more > 0 ? el('li', { class: 'muted' }, `… and ${more} more`) : null) : null),
+    );
+  });
+  const t = recovery.last_restore_test;
+  // Due when the next test must have happened; overdue once that is before the period's end.
+  const overdue = t !== null && t.due_by < recovery.period.to;
+  const restore = t
+    ? table(
+        ['Time', 'Component', 'Outcome', { label: 'Duration', numeric: true }, { label: 'RTO', numeric: true }, { label: 'Verified records', numeric: true }, 'Due by'],
+        [
+          el(
+            'tr',
+            { 'data-event': t.event_id },
+            el('td', { 'data-figure': 'restore-time' }, utc(t.time)),
+            el('td', {}, el('code', {}, t.component)),
+            el('td', {}, badge(t.outcome, 'restore-outcome')),
+            el('td', { class: t.within_rto ? 'num' : 'num hot', 'data-figure': 'restore-duration' }, minutes(t.duration_seconds / 60)),
+            num(`${o.rto_minutes} min`, 'rto'),
+            num(String(t.verified_records)),
+            el('td', { class: overdue ? 'hot' : null, 'data-figure': 'restore-due' }, utc(t.due_by), overdue ? ' (overdue)' : null),
+          ),
+        ],
+        { id: 'restore-table' },
+      )
+    : el('p', { class: 'notice warn', id: 'restore-none' }, `No restore test on record up to the end of the period; one is due every ${o.restore_test_days} days.`);
+  const findings = recovery.findings.map((f) =>
+    el('tr', { 'data-rule': `${f.policy}/${f.rule}`, 'data-subject': f.subject }, el('td', {}, badge(f.severity)), el('td', {}, el('code', {}, f.rule)), el('td', {}, f.subject), el('td', { class: 'message' }, f.message)),
+  );
+  return section(
+    'recovery',
+    'Recoverability',
+    el(
+      'p',
+      {},
+      badge(recoveryStatus(recovery), 'recovery-status'),
+      ' RPO attainment ',
+      el('strong', { 'data-figure': 'rpo-attainment' }, percent(recovery.rpo_attainment, 2)),
+      ': the share of the period in which every required component had a backup younger than the RPO.',
+    ),
+    el('p', { class: 'muted' }, `Objectives: RPO ${o.rpo_minutes} min, RTO ${o.rto_minutes} min, a restore test every ${o.restore_test_days} days, backups kept ${o.backup_retention_days} days${o.dr_region_required ? ', a failover test to a DR region' : ''}. ${recovery.restore_tests.length} restore and ${recovery.failover_tests.length} failover tests in the period.`),
+    table(['Component', 'Required', 'Latest snapshot', { label: 'Age', numeric: true }, { label: 'Backups', numeric: true }, { label: 'Failed', numeric: true }, { label: 'RPO attainment', numeric: true }, { label: 'Stale', numeric: true }, 'Stale windows'], components, { id: 'recovery-components' }),
+    el('h3', {}, 'Latest restore test'),
+    restore,
+    el('h3', {}, 'Findings'),
+    findings.length ? table(['Severity', 'Rule', 'Subject', 'Message'], findings, { id: 'recovery-findings' }) : el('p', { class: 'notice', id: 'recovery-no-findings' }, 'No findings: every recovery objective was met in this period.'),
+  );
+}
+
 function auditSection(audit) {
   const rows = audit.segments.map((s) => [el('code', {}, s.segment_id), num(String(s.events)), num(String(s.head_seq)), el('td', { title: s.head_hash }, el('code', {}, `${s.head_hash.slice(0, 16)}…`))]);
   const b = audit.broken;
@@ -287,12 +372,13 @@ export async function renderTenant(main, ctx) {
   replace(main, el('nav', { class: 'crumbs' }, el('a', { href: '#/tenants' }, 'Tenants'), ' / ', title), el('h1', {}, title), el('p', { class: 'muted' }, 'Loading reports…'));
 
   const bounds = { from: period.from, to: period.to };
-  const names = ['slo', 'noisy', 'cost', 'violations', 'audit'];
+  const names = ['slo', 'noisy', 'cost', 'violations', 'recovery', 'audit'];
   const paths = [
     tenantPath(id, 'slo', bounds),
     tenantPath(id, 'noisy-neighbors', bounds),
     tenantPath(id, 'cost', bounds),
     tenantPath(id, 'violations', { status: 'open', ...bounds }),
+    tenantPath(id, 'recovery', bounds),
     tenantPath(id, 'audit/verify'),
   ];
   const settled = await Promise.allSettled(paths.map((p) => getJson(p)));
@@ -314,6 +400,6 @@ export async function renderTenant(main, ctx) {
     replace(main, ...head, el('p', { class: 'notice error', role: 'alert' }, `Could not read ${failed.join(', ')}: ${why}`));
     return ctx.setView('tenant', 'error');
   }
-  replace(main, ...head, summary(id, r), sloSection(r.slo), noisySection(id, r.noisy), costSection(r.cost), violationsSection(r.violations), auditSection(r.audit));
+  replace(main, ...head, summary(id, r), sloSection(r.slo), noisySection(id, r.noisy), costSection(r.cost), violationsSection(r.violations), recoverySection(r.recovery), auditSection(r.audit));
   ctx.setView('tenant', 'ready');
 }
