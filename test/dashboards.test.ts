@@ -308,11 +308,21 @@ test('the recording rules are the bad ratio and the burn rate of each of the sev
   assert.is(rules.size, 2 * WINDOWS.length, 'no recording rule beyond the catalogue: the dashboards need none');
 });
 
+interface AlertRule {
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+/** The alerts of one group of tenantscope-rules.yml. */
+function groupAlerts(name: string): AlertRule[] {
+  const doc = parse(read('prometheus', 'tenantscope-rules.yml')) as { groups: Array<{ name: string; rules: AlertRule[] }> };
+  return doc.groups.filter((g) => g.name === name).flatMap((g) => g.rules.filter((r) => r.alert));
+}
+
 test('the four burn-rate alerts pair the catalogue windows and thresholds, page after 2m and ticket after 15m, naming tenant and sli', () => {
-  const doc = parse(read('prometheus', 'tenantscope-rules.yml')) as {
-    groups: Array<{ rules: Array<{ alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
-  };
-  const alerts = doc.groups.flatMap((g) => g.rules.filter((r) => r.alert));
+  const alerts = groupAlerts('tenantscope-slo');
   const expected = [
     ['TenantSLOBurnRate1h5m', '1h', '5m', '14.4', 'page', '2m'],
     ['TenantSLOBurnRate6h30m', '6h', '30m', '6', 'page', '2m'],
@@ -336,6 +346,30 @@ test('the four burn-rate alerts pair the catalogue windows and thresholds, page 
   }
 });
 
+test("the recovery alerts hold each tenant to its own objectives, per component for backups, naming the tenant", () => {
+  const alerts = groupAlerts('tenantscope-recovery');
+  const expected = [
+    ['TenantBackupOlderThanRPO', 'max by (tenant, tier, component) (tenantscope_backup_age_seconds{required="true"}) > on (tenant, tier) group_left () max by (tenant, tier) (tenantscope_recovery_rpo_seconds)', 'page', '5m'],
+    ['TenantBackupMissing', 'max by (tenant, tier, component) (tenantscope_backup_missing) == 1', 'ticket', '15m'],
+    ['TenantRestoreTestOverdue', 'max by (tenant, tier) (tenantscope_restore_test_age_seconds) > on (tenant, tier) group_left () max by (tenant, tier) (tenantscope_restore_test_interval_seconds)', 'ticket', '15m'],
+    ['TenantRestoreTestMissing', 'max by (tenant, tier) (tenantscope_restore_test_missing) == 1', 'ticket', '15m'],
+  ] as const;
+  assert.equal(alerts.map((a) => a.alert), expected.map((e) => e[0]));
+  for (const [name, expr, severity, hold] of expected) {
+    const a = alerts.find((x) => x.alert === name)!;
+    assert.is(a.expr.replace(/\s+/g, ' ').trim(), expr, name);
+    assert.is(a.for, hold, `${name}: for`);
+    assert.equal(a.labels, { severity }, `${name}: labels`);
+    for (const key of ['summary', 'description']) {
+      const text = a.annotations?.[key] ?? '';
+      assert.ok(text.includes('{{ $labels.tenant }}'), `${name}: ${key} must name the tenant`);
+      if (expr.includes('component')) assert.ok(text.includes('{{ $labels.component }}'), `${name}: ${key} must name the component`);
+    }
+  }
+  const all = parse(read('prometheus', 'tenantscope-rules.yml')) as { groups: Array<{ name: string }> };
+  assert.equal(all.groups.map((g) => g.name), ['tenantscope-slo', 'tenantscope-recovery'], 'no alert outside the two known groups');
+});
+
 test('the example Prometheus config scrapes localhost:8080/metrics with a bearer token file and loads the rules', () => {
   const doc = parse(read('prometheus', 'prometheus.yml')) as {
     rule_files?: string[];
@@ -356,7 +390,7 @@ if (promtool) {
     for (const path of ruleFiles()) runPromtool(['check', 'rules', path], DASHBOARDS_DIR);
   });
 
-  test('promtool test rules: fast burns page at the expected minute, slow burns only ticket, healthy tenants fire nothing', () => {
+  test('promtool test rules: fast burns page at the expected minute, slow burns only ticket, healthy tenants fire nothing; stale or missing recovery evidence alerts', () => {
     runPromtool(['test', 'rules', 'tenantscope-rules.test.yml'], join(DASHBOARDS_DIR, 'prometheus'));
   });
 

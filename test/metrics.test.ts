@@ -56,6 +56,9 @@ test('stored spans are counted per tenant, with their bytes and the SLI events t
   assert.is(sample(text, 'tenantscope_sli_bad_events_total', { ...acme, sli: 'availability' }), 1);
   assert.is(sample(text, 'tenantscope_sli_bad_events_total', { ...acme, sli: 'latency' }), 1);
   assert.is(sample(text, 'tenantscope_slo_objective_ratio', { ...acme, sli: 'availability' }), registry.tenant('acme-dist')!.slo.availability);
+  // The recovery objectives in the unit of the recovery gauges' ages.
+  assert.is(sample(text, 'tenantscope_recovery_rpo_seconds', acme), registry.tenant('acme-dist')!.recovery.rpoMinutes * 60);
+  assert.is(sample(text, 'tenantscope_restore_test_interval_seconds', acme), registry.tenant('acme-dist')!.recovery.restoreTestDays * 86_400);
   await m.close();
 });
 
@@ -98,6 +101,8 @@ test('past the tenant label limit, tenants are folded into tenant="other" and th
   for (const t of rest) assert.not.ok(text.includes(`tenant="${t}"`), `${t} has no series of its own`);
   // A folded tenant has no objective of its own: "other" mixes tenants with different SLOs.
   assert.is(sample(text, 'tenantscope_slo_objective_ratio', { tenant: 'other' }), undefined);
+  assert.is(sample(text, 'tenantscope_recovery_rpo_seconds', { tenant: 'other' }), undefined);
+  assert.is(sample(text, 'tenantscope_restore_test_interval_seconds', { tenant: 'other' }), undefined);
   await m.close();
 });
 

@@ -272,3 +272,62 @@ export function recoveryTenantDoc(f: TenantRecoveryFacts): RecoveryTenantDoc {
     failover_regions: failoverRegions,
   };
 }
+
+/** One tenant's newest evidence at a moment: what the recovery gauges are made of. */
+export interface LatestRecovery {
+  /** Per component, the snapshot time of its newest successful backup (own or platform). */
+  backupSnapshotMs: Map<string, number>;
+  /** The newest successful tenant-scope restore test; undefined when there never was one. */
+  restoreTestMs?: number;
+}
+
+interface LatestRow {
+  tenant_id: string;
+  kind: 'backup.completed' | 'restore.tested';
+  component: string;
+  tiers: string[];
+  regions: string[];
+  latest_ms: string;
+}
+
+/**
+ * Every given tenant's newest backups and restore test before `nowMs`, in one query for all of
+ * them: the metrics refresh asks this every interval, and a query per tenant would grow with
+ * the tenant count. Platform-scope rows come back once per (tiers, regions) and are matched to
+ * tenants here, by the same rule FACTS_OF_TENANT applies in SQL.
+ */
+export async function latestRecovery(store: Store, tenants: readonly TenantRecord[], nowMs: number): Promise<Map<string, LatestRecovery>> {
+  const rows = await store.query<LatestRow>(
+    `SELECT tenant_id, kind, component, tiers, regions,
+            toString(toUnixTimestamp64Milli(max(if(kind = 'backup.completed', snapshot_time, time)))) AS latest_ms
+       FROM recovery_events
+      WHERE tenant_id IN {tenants:Array(String)} AND outcome = 'success' AND time < fromUnixTimestamp64Milli({now:Int64})
+        AND ((kind = 'backup.completed' AND (tenant_id != '_platform' OR scope = 'platform'))
+          OR (kind = 'restore.tested' AND scope = 'tenant' AND tenant_id != '_platform'))
+      GROUP BY tenant_id, kind, component, tiers, regions`,
+    { tenants: [...tenants.map((t) => t.id), '_platform'], now: nowMs },
+  );
+  const own = new Map<string, LatestRow[]>();
+  const platform: LatestRow[] = [];
+  for (const r of rows) {
+    if (r.tenant_id === '_platform') platform.push(r);
+    else if (own.has(r.tenant_id)) own.get(r.tenant_id)!.push(r);
+    else own.set(r.tenant_id, [r]);
+  }
+  const out = new Map<string, LatestRecovery>();
+  for (const t of tenants) {
+    const latest: LatestRecovery = { backupSnapshotMs: new Map() };
+    for (const r of [...(own.get(t.id) ?? []), ...platform.filter((p) => platformCovers(p, t))]) {
+      const ms = Number(r.latest_ms);
+      if (r.kind === 'restore.tested') latest.restoreTestMs = Math.max(latest.restoreTestMs ?? ms, ms);
+      else latest.backupSnapshotMs.set(r.component, Math.max(latest.backupSnapshotMs.get(r.component) ?? ms, ms));
+    }
+    out.set(t.id, latest);
+  }
+  return out;
+}
+
+/** A platform-scope fact counts for the tenants of the tiers and home regions it names (all when none). */
+function platformCovers(r: { tiers: string[]; regions: string[] }, t: TenantRecord): boolean {
+  return (r.tiers.length === 0 || r.tiers.includes(t.tier)) && (r.regions.length === 0 || r.regions.includes(t.region));
+}

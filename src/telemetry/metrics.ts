@@ -8,7 +8,7 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { Registry } from '../config/index.js';
+import type { Registry, TenantRecord } from '../config/index.js';
 import type { IngestObserver, StoredSlice } from '../ingest/pipeline.js';
 import type { Rejection } from '../ingest/tenancy.js';
 import type { Signal } from '../ingest/otlp/types.js';
@@ -122,6 +122,10 @@ export class TenantscopeMetrics implements IngestObserver {
         r.observe(t.slo.latencyTarget, { ...l, sli: 'latency' });
       }
     });
+    // The recovery objectives next to the recovery gauges' ages (report-gauges.ts), in the same
+    // unit, so a rule compares each tenant with its own objective rather than a fixed threshold.
+    this.objectiveGauge('tenantscope_recovery_rpo_seconds', "The tenant's recovery point objective: the oldest a required component's newest backup may be", (t) => t.recovery.rpoMinutes * 60);
+    this.objectiveGauge('tenantscope_restore_test_interval_seconds', "How recent the tenant's last passed restore test must be (its restore_test_days)", (t) => t.recovery.restoreTestDays * 86_400);
     m.createObservableGauge('tenantscope_writer_pending_rows', { description: 'Rows waiting for the store or being inserted, per table' }).addCallback((r) => {
       for (const [table, rows] of Object.entries(this.queues.writerDepth?.() ?? {})) r.observe(rows, { table });
     });
@@ -130,6 +134,16 @@ export class TenantscopeMetrics implements IngestObserver {
       if (!d) return;
       r.observe(d.running, { state: 'running' });
       r.observe(d.waiting, { state: 'waiting' });
+    });
+  }
+
+  /** A gauge of one registry value per labelled tenant (a folded tenant has no objective of its own). */
+  private objectiveGauge(name: string, description: string, value: (t: TenantRecord) => number): void {
+    this.meter.createObservableGauge(name, { description }).addCallback((r) => {
+      for (const t of this.registry.tenants()) {
+        const l = this.labels.of(t.id);
+        if (l.tenant === t.id) r.observe(value(t), { ...l });
+      }
     });
   }
 

@@ -1,15 +1,17 @@
 // The per-tenant gauges that are aggregates over stored data: SLO budget and burn rates, open
-// violations, noisy-neighbour scores, cost to date and audit-chain status. They come from the
+// violations, noisy-neighbour scores, cost to date, audit-chain status and recovery evidence
+// (backup and restore-test ages). They come from the
 // same report functions the API serves, so a dashboard and a report never disagree; they are
 // computed on an interval (a scrape must not run a ClickHouse query per series) and the gauges
 // read the last snapshot.
-import type { Registry } from '../config/index.js';
+import type { Registry, TenantRecord } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { sloReport } from '../reports/slo.js';
 import { costReport, COST_COMPONENTS } from '../reports/cost.js';
 import { noisyNeighborReport } from '../reports/noisy.js';
 import { listViolations } from '../policy/violations.js';
+import { latestRecovery } from '../reports/recovery-facts.js';
 import { verifyChain, type SegmentHead } from '../ingest/audit/chain.js';
 import { truncatedSegments, type CheckpointReading } from '../ingest/audit/checkpoint.js';
 import type { TenantscopeMetrics } from './metrics.js';
@@ -27,6 +29,13 @@ type Labels = Record<string, string>;
 /** One gauge's values: labels and value. */
 type Series = Array<{ labels: Labels; value: number }>;
 
+/**
+ * An age gauge's values: the moment each age counts from. The age itself is taken at scrape
+ * time, so it keeps growing between refreshes (and while the store cannot be read) instead of
+ * standing still for an interval, as a stalled backup's age would in reality not.
+ */
+type AgeSeries = Array<{ labels: Labels; sinceMs: number }>;
+
 interface Snapshot {
   budget: Series;
   burn: Series;
@@ -36,14 +45,21 @@ interface Snapshot {
   cost: Series;
   chainOk: Series;
   chainEvents: Series;
+  backupAge: AgeSeries;
+  backupMissing: Series;
+  restoreTestAge: AgeSeries;
+  restoreTestMissing: Series;
 }
 
-const EMPTY: Snapshot = { budget: [], burn: [], violations: [], noisyScore: [], noisyIncrease: [], cost: [], chainOk: [], chainEvents: [] };
+const emptySnapshot = (): Snapshot => ({
+  budget: [], burn: [], violations: [], noisyScore: [], noisyIncrease: [], cost: [], chainOk: [], chainEvents: [],
+  backupAge: [], backupMissing: [], restoreTestAge: [], restoreTestMissing: [],
+});
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 
 export class ReportGauges {
-  private snapshot: Snapshot = EMPTY;
+  private snapshot: Snapshot = emptySnapshot();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private refreshes = 0;
@@ -71,6 +87,15 @@ export class ReportGauges {
     gauge('tenantscope_cost_to_date', "Cost this month to date in the price card's currency, per tenant and component", (s) => s.cost);
     gauge('tenantscope_audit_chain_ok', "1 when the tenant's audit hash chain verifies and holds every head of the latest checkpoint, 0 when a link is broken or a checkpointed head is gone", (s) => s.chainOk);
     gauge('tenantscope_audit_chain_events', "Events in the tenant's verified audit chain", (s) => s.chainEvents);
+    const age = (name: string, description: string, pick: (s: Snapshot) => AgeSeries) =>
+      m.createObservableGauge(name, { description }).addCallback((r) => {
+        const now = Date.now();
+        for (const x of pick(this.snapshot)) r.observe((now - x.sinceMs) / 1000, x.labels);
+      });
+    age('tenantscope_backup_age_seconds', "Seconds since the snapshot of the newest successful backup (the tenant's own or a platform backup covering it), per tenant and component; required says whether the tenant's recovery objectives require the component", (s) => s.backupAge);
+    gauge('tenantscope_backup_missing', "1 for a component the tenant's recovery objectives require that has never had a successful backup (so it has no backup age), 0 once it has one", (s) => s.backupMissing);
+    age('tenantscope_restore_test_age_seconds', "Seconds since the tenant's newest successful tenant-scope restore test", (s) => s.restoreTestAge);
+    gauge('tenantscope_restore_test_missing', '1 while the tenant has never passed a tenant-scope restore test (so it has no restore test age), else 0', (s) => s.restoreTestMissing);
   }
 
   /** Refresh now and then every `intervalMs`. */
@@ -103,7 +128,7 @@ export class ReportGauges {
 
   private async compute(): Promise<Snapshot> {
     const started = performance.now();
-    const s: Snapshot = { budget: [], burn: [], violations: [], noisyScore: [], noisyIncrease: [], cost: [], chainOk: [], chainEvents: [] };
+    const s = emptySnapshot();
     const now = Date.now();
     // Only tenants with labels of their own: a folded tenant's gauges cannot be told apart.
     const tenants = this.registry.tenants().filter((t) => this.metrics.labels.of(t.id).tenant === t.id);
@@ -143,9 +168,28 @@ export class ReportGauges {
       if (!own.has(c.tenant)) continue;
       for (const comp of COST_COMPONENTS) s.cost.push({ labels: { ...labels(c.tenant), component: comp }, value: c.by_component[comp] });
     }
+    await this.recovery(s, tenants, now);
     this.refreshes++;
     this.log.debug({ ms: Math.round(performance.now() - started), tenants: tenants.length }, 'report gauges refreshed');
     this.metrics.refreshed(performance.now() - started);
     return s;
+  }
+
+  // A required component with no backup, or a tenant with no restore test, has no age to show:
+  // the *_missing gauges say so with a 1, so an alert sees it instead of an absent series.
+  private async recovery(s: Snapshot, tenants: readonly TenantRecord[], now: number): Promise<void> {
+    const latest = await latestRecovery(this.store, tenants, now);
+    for (const t of tenants) {
+      const l = { ...this.metrics.labels.of(t.id) };
+      const facts = latest.get(t.id)!;
+      const required = new Set<string>(t.recovery.components);
+      for (const component of new Set([...required, ...facts.backupSnapshotMs.keys()])) {
+        const snapshotMs = facts.backupSnapshotMs.get(component);
+        if (snapshotMs !== undefined) s.backupAge.push({ labels: { ...l, component, required: String(required.has(component)) }, sinceMs: snapshotMs });
+        if (required.has(component)) s.backupMissing.push({ labels: { ...l, component }, value: snapshotMs === undefined ? 1 : 0 });
+      }
+      if (facts.restoreTestMs !== undefined) s.restoreTestAge.push({ labels: l, sinceMs: facts.restoreTestMs });
+      s.restoreTestMissing.push({ labels: l, value: facts.restoreTestMs === undefined ? 1 : 0 });
+    }
   }
 }

@@ -1,8 +1,9 @@
 // The dashboards and rules against a real Prometheus: tenantscope runs a simulated workload
 // (a noisy neighbour, an incident, a cross-tenant leak, misconfigured senders, a tenant over
-// its quota, audit events), Debian's prometheus scrapes /metrics every second and evaluates
-// the rules, and then every PromQL expression of every dashboard panel and every rule is run
-// through Prometheus's HTTP query API: each must parse and return data.
+// its quota, audit events, backup and restore-test facts), Debian's prometheus scrapes
+// /metrics every second and evaluates the rules, and then every PromQL expression of every
+// dashboard panel and every rule is run through Prometheus's HTTP query API: each must parse
+// and return data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -79,6 +80,16 @@ async function pageAlerting(): Promise<Set<string>> {
   return new Set((r.data?.result as Array<{ metric: Record<string, string> }> | undefined ?? []).map((x) => x.metric.tenant!));
 }
 
+/** A backup or restore fact as an audit event. */
+function recoveryFact(action: string, timeMs: number, attributes: Record<string, string>): Record<string, unknown> {
+  return { time: new Date(timeMs).toISOString(), actor: { id: 'backup-operator', type: 'service' }, action, target: { type: 'backup', id: attributes.component! }, outcome: 'success', attributes };
+}
+
+async function postFacts(token: string, events: unknown[]): Promise<void> {
+  const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(events) });
+  assert.is(res.status, 200, await res.text());
+}
+
 if (!onPath('prometheus') || !onPath('promtool')) {
   console.log('prometheus: skipped, the prometheus and promtool commands are not installed (Debian package prometheus; .ci/run installs it)');
 } else {
@@ -139,6 +150,11 @@ if (!onPath('prometheus') || !onPath('promtool')) {
       body: JSON.stringify([auditEvent(), auditEvent({ attributes: { 'contact.email': 'jane.doe@example.com' } })]),
     });
     assert.is(audit.status, 200, await audit.text());
+    // Recovery evidence for the recovery panels and alerts: stark-logistics's database backed up
+    // 2 hours ago (past its 15-minute RPO), acme-dist's last restore test 100 days ago (past its
+    // 90 days); every other required component and restore test is missing.
+    await postFacts('demo-ingest-stark-logistics', [recoveryFact('backup.completed', Date.now() - 2 * HOUR, { component: 'database', scope: 'tenant', snapshot_time: new Date(Date.now() - 2 * HOUR).toISOString(), retention_days: '90', location_region: 'us-east-1', encryption_key_id: 'kms-stark-logistics-1' })]);
+    await postFacts('demo-ingest-acme-dist', [recoveryFact('restore.tested', Date.now() - 100 * 24 * HOUR, { component: 'database', scope: 'tenant', duration_seconds: '600' })]);
     // initech-retail at ten times its quota for two seconds: refused requests.
     const [flood] = await runStreams(server.otlpHttpUrl, [{ token: 'demo-ingest-initech-retail', rate: 20, spansPerRequest: 1000 }], 2000);
     assert.ok(flood!.refused > 0, 'the flood was refused in part');
