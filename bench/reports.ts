@@ -1,7 +1,10 @@
 // Report query benchmark: loads 10 million spans for 50 tenants over 7 days into chDB (one
 // INSERT ... SELECT, so loading is not what is measured), plus a usage row per tenant and
 // minute, and prints p50/p95 of each report query: per tenant over its default window, and
-// the platform-wide views (noisy neighbours over the last day, cost over the 7 days).
+// the platform-wide views (noisy neighbours over the last day, cost over the 7 days). Then the
+// recovery report over a year of hourly backup facts: 50 tenants x 5 components x 8,760 hours
+// (2.19 million facts; every hundredth backup missing, so there are stale windows to find),
+// with a restore test a week and a failed backup a day per tenant.
 //
 //   npm run bench:reports -- --spans 10000000 --runs 5
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,8 @@ import { sloReport } from '../src/reports/slo.js';
 import { noisyNeighborReport } from '../src/reports/noisy.js';
 import { costReport } from '../src/reports/cost.js';
 import { rollUpStoredSpans } from '../test/support/rollup.js';
+import { platformRecovery, recoveryReport } from '../src/reports/recovery.js';
+import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
 import { fiftyTenantRegistryYaml } from './workload.js';
 
 const { values: args } = parseArgs({ options: { spans: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '5' } } });
@@ -86,6 +91,12 @@ async function main(): Promise<void> {
   console.log(`loaded ${rows.toLocaleString('en')} spans for ${tenants.length} tenants over ${DAYS} days in ${loadSecs.toFixed(1)} s`);
   console.log(`rollup: ${Number(rollup.rows).toLocaleString('en')} resource-minute rows in ${rollup.parts} parts (merged in ${((performance.now() - mergeStart) / 1000).toFixed(1)} s)`);
 
+  const recoveryStart = performance.now();
+  const facts = await loadRecoveryFacts(store, tenants.map((t) => t.id), now);
+  console.log(`loaded ${facts.toLocaleString('en')} recovery facts (a year, hourly, 5 components, ${tenants.length} tenants) in ${((performance.now() - recoveryStart) / 1000).toFixed(1)} s`);
+  while (Number((await store.query<{ n: string }>('SELECT count() AS n FROM system.merges'))[0]!.n) > 0) await new Promise((r) => setTimeout(r, 500));
+  const judge = standaloneRecoveryJudge(registry);
+
   const day = { fromMs: now - 86_400_000, toMs: now };
   const week = { fromMs: now - DAYS * 86_400_000, toMs: now };
   // [name, query, calls per run: every tenant, or the platform view PLATFORM_CALLS times]
@@ -96,6 +107,9 @@ async function main(): Promise<void> {
     ['noisy neighbours, tenant view (1 day)', (i) => noisyNeighborReport(store, { ...day, tenant: tenants[i % tenants.length]!.id }), tenants.length / 5],
     ['cost, platform (7 days)', () => costReport(store, registry, week), PLATFORM_CALLS],
     ['cost, tenant view (7 days)', (i) => costReport(store, registry, { ...week, tenant: tenants[i % tenants.length]!.id }), tenants.length / 5],
+    ['recovery, tenant (30 days, with policy)', (i) => recoveryReport(store, tenants[i % tenants.length]!, { toMs: now }, judge, now), tenants.length],
+    ['recovery, tenant (365 days, with policy)', (i) => recoveryReport(store, tenants[i % tenants.length]!, { fromMs: now - 365 * 86_400_000, toMs: now }, judge, now), tenants.length / 5],
+    ['recovery, platform (30 days, 50 tenants)', () => platformRecovery(store, registry, { toMs: now }, judge, now), 2],
   ];
   for (const [name, run, calls] of reports) {
     await run(0); // warm-up: first read of each column
@@ -112,6 +126,40 @@ async function main(): Promise<void> {
   }
   await store.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+// A year of hourly backups of every component of every tenant (the snapshot taken as each
+// completes, so an hourly RPO is just met), every hundredth one missing; a restore test a week
+// and a failed backup a day per tenant. Loaded with INSERT ... SELECT: loading is not measured.
+async function loadRecoveryFacts(store: ChdbStore, tenants: string[], now: number): Promise<number> {
+  const hours = 365 * 24;
+  await store.exec(
+    `INSERT INTO recovery_events (tenant_id, kind, component, scope, time, snapshot_time, outcome, size_bytes, encryption_key_id, backup_retention_days, location_region, source, event_id, reporter, retention_days, received_at)
+     WITH {tenants:Array(String)} AS tenants, ['database', 'object_storage', 'queue', 'config', 'integration_state'] AS components
+     SELECT tenants[1 + intDiv(number, 5 * {hours:UInt64})], 'backup.completed', components[1 + number % 5], 'tenant',
+            fromUnixTimestamp64Milli({now:Int64} - toInt64(intDiv(number, 5) % {hours:UInt64}) * 3600000) AS t, t, 'success',
+            1073741824, 'kms-bench', 90, 'us-east-1', 'audit', toString(number), 'backup-operator', 400, t
+       FROM numbers({n:UInt64}) WHERE cityHash64(intDiv(number, 5)) % 100 != 0
+     SETTINGS max_block_size = 65536`,
+    { n: tenants.length * 5 * hours, hours, now, tenants },
+  );
+  await store.exec(
+    `INSERT INTO recovery_events (tenant_id, kind, component, scope, time, snapshot_time, outcome, duration_seconds, verified_records, source, event_id, reporter, retention_days, received_at)
+     WITH {tenants:Array(String)} AS tenants
+     SELECT tenants[1 + number % length(tenants)], 'restore.tested', 'database', 'tenant',
+            fromUnixTimestamp64Milli({now:Int64} - toInt64(intDiv(number, length(tenants))) * 7 * 86400000 - 3600000) AS t, t, 'success', 1800, 1000000, 'audit', concat('rt-', toString(number)), 'backup-operator', 400, t
+       FROM numbers({n:UInt64})`,
+    { n: tenants.length * 52, now, tenants },
+  );
+  await store.exec(
+    `INSERT INTO recovery_events (tenant_id, kind, component, scope, time, snapshot_time, outcome, source, event_id, reporter, retention_days, received_at)
+     WITH {tenants:Array(String)} AS tenants
+     SELECT tenants[1 + number % length(tenants)], 'backup.failed', 'queue', 'tenant',
+            fromUnixTimestamp64Milli({now:Int64} - toInt64(intDiv(number, length(tenants))) * 86400000 - 1800000) AS t, t, 'failure', 'audit', concat('bf-', toString(number)), 'backup-operator', 400, t
+       FROM numbers({n:UInt64})`,
+    { n: tenants.length * 365, now, tenants },
+  );
+  return Number((await store.query<{ n: string }>('SELECT count() AS n FROM recovery_events'))[0]!.n);
 }
 
 main().catch((e: unknown) => {
