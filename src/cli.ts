@@ -549,6 +549,22 @@ reportOptions(report.command('cost').description("cost per tenant by component a
     await runReport(flags, { path }, (store, registry, window) => costReport(store, registry, { ...window, tenant: flags.tenant }), flags.csv ? (r) => costCsv(r).trimEnd() : formatCost);
   });
 
+reportOptions(report.command('recovery').description('recovery objectives: per component the latest backup, its age against the RPO and the RPO attainment; restore and failover tests against the RTO; findings (default: the last 30 days)'))
+  .option('--tenant <id>', "one tenant's report; default: every tenant (admin)")
+  .option('--csv', 'print CSV (one row per tenant and component) instead of a table')
+  .action(async (flags: ReportFlags & { csv?: boolean }) => {
+    const { recoveryReport, platformRecovery } = await import('./reports/recovery.js');
+    const { standaloneRecoveryJudge } = await import('./policy/recovery-judge.js');
+    const { formatRecovery, formatRecoverySummary, recoveryCsv } = await import('./reports/format.js');
+    const tenant = flags.tenant;
+    // From the store, findings come from the shipped policies, as a server with policies off gives them.
+    if (tenant !== undefined) {
+      await runReport(flags, { path: tenantPath(tenant, 'recovery') }, (store, registry, window) => recoveryReport(store, registry.tenant(tenant)!, window, standaloneRecoveryJudge(registry)), flags.csv ? (r) => recoveryCsv([r]) : formatRecovery);
+    } else {
+      await runReport(flags, { path: '/api/v1/recovery' }, (store, registry, window) => platformRecovery(store, registry, window, standaloneRecoveryJudge(registry)), flags.csv ? (r) => recoveryCsv(r.tenants) : formatRecoverySummary);
+    }
+  });
+
 interface EvidenceFlags extends StoreFlags {
   tenant?: string;
   from?: string;
@@ -589,13 +605,20 @@ const evidence = storeOptions(program.command('evidence').description("write a t
       const { loadEvidenceSigner } = await import('./reports/evidence-sign.js');
       const { evidenceFile } = await import('./reports/evidence-file.js');
       const { readCheckpoints } = await import('./ingest/audit/checkpoint.js');
+      const { standaloneRecoveryJudge } = await import('./policy/recovery-judge.js');
       const signer = loadEvidenceSigner({ dataDir: flags.dataDir, keyFile: flags.evidenceKey });
       const checkpoints = readCheckpoints(flags.dataDir, flags.checkpointDir, signer.publicKeyPem);
       const tenant = flags.tenant;
       const doc = await withStore(flags, async (store, registry) => {
         if (!registry.tenant(tenant)) throw new InvalidArgumentError(`tenant ${JSON.stringify(tenant)} is not in the registry`);
         // The operator reads the store directly: nothing is anonymised, and server settings are unknown.
-        const report = await evidenceReport(store, registry, tenant, window, { requestedBy: { name: 'operator (local store)', kind: 'operator' }, anonymise: false, signingKeyId: signer.keyId, checkpoints });
+        const report = await evidenceReport(store, registry, tenant, window, {
+          requestedBy: { name: 'operator (local store)', kind: 'operator' },
+          anonymise: false,
+          signingKeyId: signer.keyId,
+          checkpoints,
+          recoveryJudge: standaloneRecoveryJudge(registry),
+        });
         return signer.sign(report);
       });
       body = (await evidenceFile(doc, format)).body;

@@ -1,6 +1,7 @@
 // Evidence reports on a store filled with known rows: the figures (controls, policy results,
 // redactions, access review, retention, the daily error budget) checked against answers worked
-// out by hand; then the signature: what it covers, and that every kind of change to a signed
+// out by hand, and the recoverability section against backup timelines worked out the same way;
+// then the signature: what it covers, and that every kind of change to a signed
 // document is refused with the reason that says what changed; then the signing key's life.
 // runs-on: single, cluster
 import { test } from 'uvu';
@@ -13,7 +14,7 @@ import canonicalize from 'canonicalize';
 import { loadRegistry } from '../src/config/index.js';
 import { insertChunk, type ChdbStore } from '../src/store/index.js';
 import { auditRows, ChainWriter } from '../src/ingest/audit/chain.js';
-import type { AuditEvent } from '../src/ingest/audit/types.js';
+import type { AuditEvent, ChainedAuditEvent } from '../src/ingest/audit/types.js';
 import { violationRows, resolutionRows, listViolations } from '../src/policy/violations.js';
 import { sloReport } from '../src/reports/slo.js';
 import { evidenceReport, type EvidenceReport } from '../src/reports/evidence.js';
@@ -24,8 +25,12 @@ import { isTenantscopeError } from '../src/errors.js';
 import { openTestStore } from './support/topology.js';
 import { DEMO_CONFIG } from './support/server.js';
 import { rollUpStoredSpans } from './support/rollup.js';
+import { PLATFORM_CHAIN } from '../src/ingest/audit/chain.js';
+import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
+import { ANOTHER_TENANT } from '../src/reports/foreign-names.js';
 
 const registry = loadRegistry(DEMO_CONFIG);
+const judge = standaloneRecoveryJudge(registry);
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-evidence-'));
 const keyDir = mkdtempSync(join(tmpdir(), 'tenantscope-evidence-key-'));
 let store: ChdbStore;
@@ -75,6 +80,73 @@ function apiRead(actor: string, kind: string, route: string, outcome: string, at
   };
 }
 
+/** A backup or recovery fact as a chained audit event (the recovery view reads it from audit_events). */
+function recoveryFact(tenantId: string, eventId: string, action: string, atMs: number, attributes: Record<string, string>): AuditEvent {
+  return {
+    tenantId,
+    eventId,
+    timeNs: `${BigInt(atMs) * 1_000_000n}`,
+    actorId: 'backup-operator',
+    actorType: 'service',
+    actorTenantId: '',
+    action,
+    targetType: 'backup',
+    targetId: attributes.component ?? '',
+    targetTenantId: tenantId === PLATFORM_CHAIN ? '' : tenantId,
+    outcome: action === 'backup.failed' ? 'failure' : 'success',
+    region: '',
+    sourceIp: '',
+    ticket: '',
+    attributes,
+    flags: [],
+  };
+}
+
+/** Hourly backups of a component over the period (and the hour before it), skipping some hours. */
+function hourlyBackups(tenantId: string, component: string, skip: number[], extra: Record<string, string>): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  for (let h = -1; h < 48; h++) {
+    if (skip.includes(h)) continue;
+    const at = DAY0 + h * HOUR;
+    out.push(recoveryFact(tenantId, `${tenantId}-${component}-${h}`, 'backup.completed', at, { component, scope: 'tenant', snapshot_time: new Date(at).toISOString(), retention_days: '35', location_region: 'us-east-1', ...extra }));
+  }
+  return out;
+}
+
+/**
+ * acme-dist (shared: RPO 60 min, RTO 240, restore test every 90 days; requires database,
+ * object_storage, config). Backups each hour with the snapshot taken as it completes cover
+ * [h, h + 1h), so consecutive hours leave no gap. The database skips 10:00-12:00 of day 0: the
+ * 09:00 backup covers until 10:00, the next comes at 13:00, a 180-minute stale window whose
+ * newest snapshot is 240 minutes old at its end. object_storage skips hours 30 and 31 (120
+ * minutes, snapshot 180 minutes old), and its backup failed at 30:05 with the next success 115
+ * minutes later, past the RPO. config rides on hourly platform backups of the shared tier in
+ * us-east-1. Together the required components were covered 2880 - 300 of 2880 minutes.
+ * A restore test took 18000 s (over the 240-minute RTO); a failover test 1800 s (within it).
+ * A queue backup names another tenant's key; globex-3pl has facts of its own, and the
+ * platform has backups for another tier: none of them may show in acme-dist's evidence.
+ */
+async function loadRecoveryFacts(chain: ChainWriter): Promise<void> {
+  const persist = async (chained: ChainedAuditEvent[]) => {
+    await insertChunk(store, auditRows(chained, 400, 'test'));
+  };
+  await chain.append('acme-dist', [
+    ...hourlyBackups('acme-dist', 'database', [10, 11, 12], {}),
+    ...hourlyBackups('acme-dist', 'object_storage', [30, 31], {}),
+    recoveryFact('acme-dist', 'acme-dist-os-failed', 'backup.failed', DAY0 + 30 * HOUR + 5 * 60_000, { component: 'object_storage', scope: 'tenant' }),
+    recoveryFact('acme-dist', 'acme-dist-restore', 'restore.tested', DAY0 + 20 * HOUR, { component: 'database', scope: 'tenant', duration_seconds: '18000', verified_records: '5000', location_region: 'us-east-1' }),
+    recoveryFact('acme-dist', 'acme-dist-failover', 'failover.tested', DAY0 + 21 * HOUR, { component: 'database', scope: 'tenant', duration_seconds: '1800', location_region: 'us-west-2' }),
+    recoveryFact('acme-dist', 'acme-dist-queue', 'backup.completed', DAY0 + 40 * HOUR, { component: 'queue', scope: 'tenant', snapshot_time: new Date(DAY0 + 40 * HOUR).toISOString(), retention_days: '35', location_region: 'us-east-1', encryption_key_id: 'kms-globex-3pl-1' }),
+  ], persist);
+  await chain.append(PLATFORM_CHAIN, [
+    ...hourlyBackups(PLATFORM_CHAIN, 'config', [], { scope: 'platform', tiers: 'shared', regions: 'us-east-1', encryption_key_id: 'kms-platform-use1' }),
+    recoveryFact(PLATFORM_CHAIN, 'platform-dedicated-db', 'backup.completed', DAY0 + 5 * HOUR, { component: 'database', scope: 'platform', tiers: 'dedicated', snapshot_time: new Date(DAY0 + 5 * HOUR).toISOString(), retention_days: '90', location_region: 'eu-central-1' }),
+  ], persist);
+  await chain.append('globex-3pl', [
+    recoveryFact('globex-3pl', 'globex-3pl-db', 'backup.completed', DAY0 + 6 * HOUR, { component: 'database', scope: 'tenant', snapshot_time: new Date(DAY0 + 6 * HOUR).toISOString(), retention_days: '35', location_region: 'us-east-1', encryption_key_id: 'kms-globex-3pl-1' }),
+  ], persist);
+}
+
 const finding = (rule: string, subject: string, severity: 'high' | 'medium') => ({ policy: 'isolation', rule, severity, tenant: 'acme-dist', subject, message: `${rule} on ${subject}`, evidence: {} });
 
 let acme: EvidenceReport;
@@ -111,6 +183,7 @@ test.before(async () => {
   await chain.append('acme-dist', events, async (chained) => {
     await insertChunk(store, auditRows(chained, 400, 'test'));
   });
+  await loadRecoveryFacts(chain);
 
   // A residency finding still open, and an export finding resolved on day 1.
   const open = { finding: finding('residency', 'evt-eu', 'high'), source: 'stream' as const, atMs: DAY0 + 10 * HOUR, retentionDays: 400 };
@@ -125,6 +198,7 @@ test.before(async () => {
     anonymise: true,
     runtime: { redaction: true, quotas: true, policies: true },
     signingKeyId: signer.keyId,
+    recoveryJudge: judge,
   });
   acmeDoc = signer.sign(acme);
   acmeText = evidenceJson(acmeDoc);
@@ -161,7 +235,7 @@ test('the access review counts each actor\'s API reads per route and outcome in 
   ]);
   assert.equal({ ...acme.access_review, rows: [] }, { reads: 4, denied: 1, failed: 0, actors: 2, anonymised_actors: 1, rows: [] });
   assert.not.ok(JSON.stringify(acme).includes('globex-3pl read'));
-  const operator = await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'operator', kind: 'operator' }, anonymise: false });
+  const operator = await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'operator', kind: 'operator' }, anonymise: false, recoveryJudge: judge });
   assert.equal(operator.access_review.rows.map((r) => r.actor), ['acme-dist read', 'globex-3pl read']);
 });
 
@@ -181,7 +255,7 @@ test('retention flags rows kept past the tenant\'s retention, and a legal hold i
   assert.ok(spansRow.oldest_age_days! >= 40 && spansRow.oldest_age_days! < 41, String(spansRow.oldest_age_days));
   const logs = acme.retention.find((r) => r.data_class === 'logs')!;
   assert.equal([logs.status, logs.rows, logs.oldest_stored], ['ok', 0, null]);
-  const umbrella = await evidenceReport(store, registry, 'umbrella-pharma', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false });
+  const umbrella = await evidenceReport(store, registry, 'umbrella-pharma', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, recoveryJudge: judge });
   assert.equal(umbrella.retention.map((r) => r.status), ['legal_hold', 'legal_hold', 'legal_hold', 'legal_hold']);
 });
 
@@ -192,19 +266,69 @@ test('controls are decided from data: the chain, redaction, residency findings, 
   assert.equal([a.ingest_quota, a.cross_tenant_redaction, a.audit_chain, a.access_review, a.signed_evidence], ['pass', 'pass', 'pass', 'pass', 'pass']);
   // acme-dist has no key of its own, and a residency finding in the period.
   assert.equal([a.per_tenant_key, a.eu_residency], ['fail', 'fail']);
-  const umbrella = await evidenceReport(store, registry, 'umbrella-pharma', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, runtime: { redaction: true } });
+  const umbrella = await evidenceReport(store, registry, 'umbrella-pharma', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, recoveryJudge: judge, runtime: { redaction: true } });
   const u = status(umbrella);
   assert.equal([u.eu_residency, u.per_tenant_key, u.pii_redaction], ['pass', 'pass', 'partial']);
   assert.equal(umbrella.controls.find((c) => c.control === 'pii_redaction')!.evidence.not_detected, ['person_name', 'national_id', 'date_of_birth']);
   // Redaction switched off on the server fails both redaction controls.
-  const off = status(await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, runtime: { redaction: false } }));
+  const off = status(await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, recoveryJudge: judge, runtime: { redaction: false } }));
   assert.equal([off.cross_tenant_redaction, off.pii_redaction], ['fail', 'fail']);
+});
+
+test('recoverability: per component the latest backup, its age and the stale windows, with the overall RPO attainment', () => {
+  const x = acme.recoverability;
+  assert.equal(x.objectives, { rpo_minutes: 60, rto_minutes: 240, restore_test_days: 90, backup_retention_days: 30, components: ['database', 'object_storage', 'config'], dr_region_required: false });
+  assert.equal(x.components.map((c) => [c.component, c.required, c.backups, c.failed_backups, c.stale_minutes, c.rpo_attainment]), [
+    ['database', true, 45, 0, 180, 0.9375],
+    ['object_storage', true, 46, 1, 120, 0.9583],
+    ['config', true, 48, 0, 0, 1],
+    ['queue', false, 1, 0, 2820, 0.0208],
+  ]);
+  const [db, os, config] = x.components;
+  const at = (h: number, m = 0) => new Date(DAY0 + h * HOUR + m * 60_000).toISOString();
+  assert.equal(db!.stale_windows, [{ from: at(10), to: at(13), minutes: 180, max_age_minutes: 240 }]);
+  assert.equal(os!.stale_windows, [{ from: at(30), to: at(32), minutes: 120, max_age_minutes: 180 }]);
+  assert.equal(os!.failures, [{ time: at(30, 5), event_id: 'acme-dist-os-failed', scope: 'tenant', next_success_minutes: 115 }]);
+  assert.equal([db!.latest!.snapshot, db!.latest!.age_minutes, db!.within_rpo], [at(47), 60, true]);
+  assert.equal([config!.latest!.scope, config!.latest!.event_id], ['platform', `${PLATFORM_CHAIN}-config-47`]);
+  // The two required gaps do not overlap: 2880 - 180 - 120 of 2880 minutes.
+  assert.is(x.rpo_attainment, 0.8958);
+});
+
+test('recoverability: restore and failover tests checked against the RTO, the findings of recovery.rego, and where the evidence is', () => {
+  const x = acme.recoverability;
+  assert.equal(x.restore_tests.map((t) => [t.event_id, t.duration_seconds, t.within_rto, t.verified_records]), [['acme-dist-restore', 18000, false, 5000]]);
+  assert.equal(x.failover_tests.map((t) => [t.event_id, t.location_region, t.within_rto]), [['acme-dist-failover', 'us-west-2', true]]);
+  assert.is(x.last_restore_test!.due_by, new Date(DAY0 + 20 * HOUR + 90 * DAY).toISOString());
+  assert.equal(x.findings.map((f) => `${f.rule}:${f.subject}`), ['backup_failure_unrecovered:object_storage', 'backup_older_than_rpo:database', 'backup_older_than_rpo:object_storage', 'restore_test_over_rto:restore_test']);
+  assert.is(x.status, 'not_met');
+  assert.equal(x.sources.map((e) => [e.event_id, e.kind, e.stored_as]), [
+    ['acme-dist-restore', 'restore.tested', 'tenant_audit_chain'],
+    ['acme-dist-failover', 'failover.tested', 'tenant_audit_chain'],
+    ['acme-dist-os-failed', 'backup.failed', 'tenant_audit_chain'],
+    ['acme-dist-queue', 'backup.completed', 'tenant_audit_chain'],
+    [`${PLATFORM_CHAIN}-config-47`, 'backup.completed', 'platform_audit_chain'],
+    ['acme-dist-database-47', 'backup.completed', 'tenant_audit_chain'],
+    ['acme-dist-object_storage-47', 'backup.completed', 'tenant_audit_chain'],
+  ]);
+});
+
+test('recoverability never names another tenant: not their facts, and not a name inside the tenant\'s own facts', async () => {
+  const text = JSON.stringify(acme.recoverability);
+  for (const t of registry.tenants().filter((t) => t.id !== 'acme-dist')) {
+    for (const n of [t.id, t.name, ...t.identifiers]) assert.not.ok(text.includes(n), `${t.id}: ${n}`);
+  }
+  // The platform's backups of another tier are not acme-dist's either.
+  assert.not.ok(text.includes('platform-dedicated-db'));
+  assert.is(acme.recoverability.components.find((c) => c.component === 'queue')!.latest!.encryption_key_id, `kms-${ANOTHER_TENANT}-1`);
+  const operator = await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'operator', kind: 'operator' }, anonymise: false, recoveryJudge: judge });
+  assert.is(operator.recoverability.components.find((c) => c.component === 'queue')!.latest!.encryption_key_id, 'kms-globex-3pl-1');
 });
 
 test('a period longer than a year, or ending before it starts, is refused with the parameter named', async () => {
   for (const w of [{ fromMs: DAY0 - 400 * DAY, toMs: DAY0 }, { fromMs: DAY0, toMs: DAY0 - 1 }]) {
     try {
-      await evidenceReport(store, registry, 'acme-dist', w, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false });
+      await evidenceReport(store, registry, 'acme-dist', w, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, recoveryJudge: judge });
       assert.unreachable('accepted');
     } catch (e) {
       assert.ok(isTenantscopeError(e) && e.code === 'TS_ERR_BAD_QUERY' && /from/.test(e.message), String(e));
@@ -252,6 +376,8 @@ test('changing one byte of a value in a signed evidence report makes verify name
   assert.match(r.message, /access_review differs from what was signed/);
   const n = failure(change(acmeText, '"availability_budget_remaining": -1', '"availability_budget_remaining": -2'));
   assert.equal([n.reason, n.sections], ['signature_mismatch', ['series']]);
+  const rpo = failure(change(acmeText, '"rpo_attainment": 0.8958', '"rpo_attainment": 0.9958'));
+  assert.equal([rpo.reason, rpo.sections], ['signature_mismatch', ['recoverability']]);
 });
 
 test('changing one byte of a member name makes verify name its section', () => {
@@ -305,10 +431,13 @@ test('a file that is not JSON, not a document, or not as written is refused with
 
 // ---- the page ----
 
-test('the page has a table per section, four SVG charts, nothing fetched, and every value escaped', async () => {
+test('the page has a table per section, five SVG charts, nothing fetched, and every value escaped', async () => {
   const html = await renderEvidenceHtml(acmeDoc);
-  for (const id of ['profile', 'controls', 'policy', 'redactions', 'audit-chain', 'retention', 'access-review', 'slo', 'noisy', 'cost', 'signature']) assert.ok(html.includes(`<section id="${id}">`), id);
-  assert.ok((html.match(/<svg/g) ?? []).length >= 4);
+  for (const id of ['profile', 'controls', 'policy', 'redactions', 'audit-chain', 'retention', 'access-review', 'slo', 'noisy', 'cost', 'recoverability', 'signature']) assert.ok(html.includes(`<section id="${id}">`), id);
+  assert.ok((html.match(/<svg/g) ?? []).length >= 5);
+  // The recoverability table: a row per component, and the attainment bar chart.
+  assert.match(html, /<td>database<\/td><td>yes<\/td><td>[^<]+ \(tenant\)<\/td><td>60<\/td><td>yes<\/td><td>45<\/td><td>0<\/td><td>180<\/td><td>1<\/td><td>93.75%<\/td>/);
+  assert.ok(html.includes('aria-label="RPO attainment per component'));
   assert.not.match(html, /(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
   assert.not.match(html, /<link|<img|<script(?! type="application\/json" id="evidence")/);
   assert.ok(html.includes('&#60;/script&#62;&#60;img src=x onerror=alert(1)&#62;'), 'the hostile service name shown as text');

@@ -3,7 +3,11 @@
 // the API, every figure checked against arithmetic done here by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
+import { cliResult } from './support/cli.js';
 
 let server: TestServer;
 test.before(async () => {
@@ -184,6 +188,66 @@ test('a period that ends before it starts is a 400 naming the parameter', async 
   const res = await fetch(`${server.apiUrl}/api/v1/tenants/acme-dist/recovery?from=${iso(TO)}&to=${iso(FROM)}`, { headers: bearer('demo-admin') });
   assert.is(res.status, 400);
   assert.match(await res.text(), /from/);
+});
+
+// ---- the CLI: tenantscope report recovery ----
+
+const cli = (args: string[], token = 'demo-admin') => cliResult(['report', 'recovery', ...args, '--from', iso(FROM), '--to', iso(TO), '--api', server.apiUrl, '--token', token]);
+
+test('report recovery --tenant prints a line per component, then the tests and findings', async () => {
+  const r = await cli(['--tenant', 'stark-logistics'], 'demo-read-stark-logistics');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Recovery of stark-logistics \(segmented\) from 2026-12-01T00:00:00.000Z to 2026-12-01T12:00:00.000Z: RPO 15 min, RTO 120 min, restore test every 30 days$/m);
+  assert.match(r.stdout, /^RPO attainment of the required components: 0.00%$/m);
+  assert.match(r.stdout, /^COMPONENT\s+REQUIRED\s+LATEST SNAPSHOT\s+AGE MIN\s+RPO\s+ATTAINMENT\s+STALE MIN$/m);
+  assert.match(r.stdout, /^database\s+yes\s+2026-12-01 11:48 \(tenant\)\s+12\s+met\s+83.75%\s+117$/m);
+  assert.match(r.stdout, /^integration_state\s+yes\s+-\s+-\s+never\s+0.00%\s+720$/m);
+  assert.match(r.stdout, /^no restore or failover test in the period$/m);
+  assert.match(r.stdout, /^last restore test 2026-11-20 00:00 \(rf-\d+\), next due by 2026-12-20 00:00$/m);
+  assert.match(r.stdout, /^high\s+backup_older_than_rpo\s+database\s+stark-logistics: database had no restorable backup/m);
+  assert.match(r.stdout, /^high\s+component_never_backed_up\s+integration_state\s+/m);
+  assert.match(r.stdout, /\nstatus: not_met\n$/);
+});
+
+test('report recovery --json is the API report; --csv has a row per tenant and component', async () => {
+  const j = await cli(['--tenant', 'stark-logistics', '--json']);
+  assert.is(j.code, 0, j.stderr);
+  const { generated_at: _a, ...fromCli } = JSON.parse(j.stdout) as Record<string, any>;
+  const { generated_at: _b, ...fromApi } = (await report('stark-logistics')).body;
+  assert.equal(fromCli, fromApi);
+  const c = await cli(['--tenant', 'stark-logistics', '--csv']);
+  assert.is(c.code, 0, c.stderr);
+  const lines = c.stdout.trimEnd().split('\n');
+  assert.is(lines[0], 'tenant,component,required,latest_snapshot,age_minutes,within_rpo,rpo_minutes,rpo_attainment,stale_minutes,stale_windows,backups,failed_backups');
+  assert.ok(lines.includes('stark-logistics,database,true,2026-12-01T11:48:00.000Z,12,true,15,0.8375,117,1,60,0'), lines.join('\n'));
+  assert.ok(lines.includes('stark-logistics,integration_state,true,,,false,15,0,720,0,0,0'), lines.join('\n'));
+  assert.is(lines.length, 6);
+});
+
+test('report recovery without --tenant is the platform summary, for admins only', async () => {
+  const r = await cli([]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^TENANT\s+TIER\s+RPO MIN\s+RTO MIN\s+ATTAINMENT\s+OVER RPO\s+LAST RESTORE TEST\s+FINDINGS\s+STATUS$/m);
+  assert.match(r.stdout, /^stark-logistics\s+segmented\s+15\s+120\s+0.00%\s+integration_state\s+2026-11-20 00:00\s+2\s+not_met$/m);
+  assert.match(r.stdout, /^acme-dist\s+shared\s+60\s+240\s+100.00%\s+-\s+\S+ \S+\s+0\s+met$/m);
+  const denied = await cli([], 'demo-read-stark-logistics');
+  assert.is(denied.code, 2);
+  assert.match(denied.stderr, /TS_ERR_FORBIDDEN|TS_ERR_TOKEN_KIND/);
+  assert.not.match(denied.stdout + denied.stderr, /acme-dist|hooli|globex|umbrella/);
+});
+
+test('report recovery reads a local store with the shipped policies', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tenantscope-recovery-cli-'));
+  try {
+    const r = await cliResult(['report', 'recovery', '--tenant', 'acme-dist', '--data-dir', dataDir, '--json'], { TENANTSCOPE_LOG_LEVEL: 'warn' });
+    assert.is(r.code, 0, r.stderr);
+    const body = JSON.parse(r.stdout) as Record<string, any>;
+    assert.is(body.tenant, 'acme-dist');
+    // Nothing stored: every required component never backed up, and no restore test.
+    assert.equal(rules(body), ['component_never_backed_up:config', 'component_never_backed_up:database', 'component_never_backed_up:object_storage', 'restore_test_overdue:restore_test']);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test.run();

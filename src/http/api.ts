@@ -95,7 +95,9 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   if (recordRead) recordReads(app, registry, recordRead, log);
   if (metrics) registerMetricsRoute(app, registry, metrics);
   registerUiRoutes(app);
-  registerEvidenceRoutes(app, registry, store, opts.evidence);
+  // Findings come from the running policy set, or the shipped policies when policies are off.
+  const judge: RecoveryJudge = policies ? (input) => policies.judgeRecovery(input) : standaloneRecoveryJudge(registry);
+  registerEvidenceRoutes(app, registry, store, opts.evidence, judge);
   if (opts.lifecycle) registerLifecycleRoutes(app, registry, store, opts.lifecycle);
 
   app.get('/healthz', { config: { access: { scope: 'public' } } }, async () => {
@@ -132,8 +134,6 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     return sendCost(reply, await costReport(store, registry, { ...windowQuery(req.query), tenant: req.params.id }), csv);
   });
 
-  // Findings come from the running policy set, or the shipped policies when policies are off.
-  const judge: RecoveryJudge = policies ? (input) => policies.judgeRecovery(input) : standaloneRecoveryJudge(registry);
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/recovery', TENANT_READ, async (req) => {
     return recoveryReport(store, registry.tenant(req.params.id)!, windowQuery(req.query), judge);
   });

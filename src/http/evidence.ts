@@ -10,6 +10,7 @@ import { evidenceReport, type EvidenceRuntime } from '../reports/evidence.js';
 import type { EvidenceSigner } from '../reports/evidence-sign.js';
 import { evidenceFile } from '../reports/evidence-file.js';
 import type { CheckpointReading } from '../ingest/audit/checkpoint.js';
+import type { RecoveryJudge } from '../reports/recovery.js';
 import { principalOf } from './access.js';
 
 /** What the evidence routes need beyond the store and registry. */
@@ -28,8 +29,11 @@ export interface EvidencePublicKey {
   public_key: string;
 }
 
-/** Register the evidence routes; without `evidence` they answer 404 (signing not configured). */
-export function registerEvidenceRoutes(app: FastifyInstance, registry: Registry, store: Store, evidence: EvidenceApiOptions | undefined): void {
+/**
+ * Register the evidence routes; without `evidence` they answer 404 (signing not configured).
+ * `recoveryJudge` is the API's, so the recoverability section and the recovery route agree.
+ */
+export function registerEvidenceRoutes(app: FastifyInstance, registry: Registry, store: Store, evidence: EvidenceApiOptions | undefined, recoveryJudge: RecoveryJudge): void {
   const configured = (url: string) => {
     if (!evidence) throw tsError('TS_ERR_NOT_FOUND', ['GET', `${url} (evidence signing is not configured)`]);
     return evidence;
@@ -49,6 +53,7 @@ export function registerEvidenceRoutes(app: FastifyInstance, registry: Registry,
         runtime,
         signingKeyId: signer.keyId,
         checkpoints: checkpoints?.(),
+        recoveryJudge,
       });
       const file = await evidenceFile(signer.sign(report), format);
       return reply.type(file.contentType).header('content-disposition', `attachment; filename="${file.filename}"`).send(file.body);

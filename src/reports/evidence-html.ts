@@ -43,6 +43,7 @@ export async function renderEvidenceHtml(doc: SignedEvidence): Promise<string> {
     section('slo', 'SLO attainment and error budget', slo(r, charts)),
     section('noisy', 'Noisy-neighbour incidents', noisy(r)),
     section('cost', 'Cost', cost(r, charts)),
+    section('recoverability', 'Recoverability', recoverability(r, charts)),
     section('signature', 'Signature and verification', signatureSection(doc)),
   ].join('\n');
   return `<!DOCTYPE html>
@@ -172,6 +173,17 @@ function costChart(r: EvidenceReport, charts: ChartSet): string {
   });
 }
 
+function recoveryChart(r: EvidenceReport, charts: ChartSet): string {
+  const c = r.recoverability.components;
+  return charts.svg('RPO attainment per component: share of the period with a restorable backup younger than the RPO', {
+    title: c.length === 0 ? { text: 'No component to recover', left: 'center', top: 'middle', textStyle: { fontSize: 14 } } : undefined,
+    grid: { left: 60, right: 20, top: 30, bottom: 40 },
+    xAxis: { type: 'category', data: c.map((x) => (x.required ? x.component : `${x.component} (not required)`)), axisLabel: { interval: 0 } },
+    yAxis: percentAxis(0),
+    series: [{ name: 'RPO attainment', type: 'bar', data: c.map((x) => round(x.rpo_attainment * 100, 2)), label: { show: true, position: 'top', formatter: '{c}%' } }],
+  });
+}
+
 function violationsChart(r: EvidenceReport, charts: ChartSet): string {
   const days = r.series.violations;
   return charts.svg('Violations per day: opened and resolved that day (bars), open at some time that day (line)', {
@@ -203,8 +215,8 @@ function summary(r: EvidenceReport): string {
   const required = r.controls.filter((c) => c.required);
   const count = (s: ControlStatus) => required.filter((c) => c.status === s).length;
   return `<div class="summary">${table(
-    ['Required controls', 'Open violations', 'Audit chain', 'SLO status', `Cost (${r.cost.currency})`],
-    [[`${count('pass')} pass, ${count('partial')} partial, ${count('fail')} fail, ${count('unknown')} unknown`, r.policy.open, r.audit_chain.status, r.slo.status, money(r.cost.total)]],
+    ['Required controls', 'Open violations', 'Audit chain', 'SLO status', 'Recovery objectives', `Cost (${r.cost.currency})`],
+    [[`${count('pass')} pass, ${count('partial')} partial, ${count('fail')} fail, ${count('unknown')} unknown`, r.policy.open, r.audit_chain.status, r.slo.status, r.recoverability.status, money(r.cost.total)]],
   )}</div>`;
 }
 
@@ -374,6 +386,43 @@ function cost(r: EvidenceReport, charts: ChartSet): string {
     t ? table(['CPU-seconds', 'Requests', 'GB ingested', 'GB-months stored'], [[t.usage.cpu_seconds, t.usage.requests, t.usage.gb_ingested, t.usage.gb_months_stored]]) : '',
     costChart(r, charts),
     table(['Day', ...COST_COMPONENTS, 'Total'], r.series.cost.map((d) => [d.day, ...COST_COMPONENTS.map((k) => money(d.by_component[k])), money(d.total)])),
+  ].join('\n');
+}
+
+function recoverability(r: EvidenceReport, charts: ChartSet): string {
+  const x = r.recoverability;
+  const o = x.objectives;
+  const last = x.last_restore_test;
+  return [
+    para(
+      `Objectives: RPO ${o.rpo_minutes} minutes, RTO ${o.rto_minutes} minutes, a restore test every ${o.restore_test_days} days, backups kept ${o.backup_retention_days} days, ` +
+        `required components ${o.components.join(', ') || 'none'}${o.dr_region_required ? ', a DR region with failover tests' : ''}. ` +
+        `Every required component had a backup younger than the RPO for ${pct(x.rpo_attainment)} of the period. Status: ${x.status === 'met' ? 'met' : 'not met'}.`,
+    ),
+    table(
+      ['Component', 'Required', 'Latest snapshot', 'Age (min)', 'Within RPO', 'Backups', 'Failed', 'Stale (min)', 'Stale windows', 'RPO attainment'],
+      x.components.map((c) => [c.component, c.required ? 'yes' : 'no', c.latest ? `${when(c.latest.snapshot)} (${c.latest.scope})` : 'never backed up', c.latest?.age_minutes ?? '-', c.within_rpo ? 'yes' : 'no', c.backups, c.failed_backups, c.stale_minutes, c.stale_windows.length, pct(c.rpo_attainment)]),
+      'No component is required and none was backed up.',
+    ),
+    recoveryChart(r, charts),
+    h3('Stale windows'),
+    table(
+      ['Component', 'From', 'To', 'Minutes', 'Oldest snapshot age (min)'],
+      x.components.flatMap((c) => c.stale_windows.map((w) => [c.component, when(w.from), when(w.to), w.minutes, w.max_age_minutes])),
+      'No stale window after a first backup in the period.',
+    ),
+    h3('Restore and failover tests'),
+    para(last ? `Last restore test ${when(last.time)} (${last.age_days} days before the period's end); the next is due by ${when(last.due_by)}.` : 'No restore test on record.'),
+    table(
+      ['Kind', 'Time', 'Component', 'Scope', 'Outcome', 'Duration (s)', `Within RTO (${o.rto_minutes} min)`, 'Verified records', 'Region', 'Event'],
+      [...x.restore_tests.map((t) => ['restore', t] as const), ...x.failover_tests.map((t) => ['failover', t] as const)].map(([kind, t]) => [kind, when(t.time), t.component, t.scope, t.outcome, t.duration_seconds, t.within_rto ? 'yes' : 'no', t.verified_records, t.location_region || '-', code(t.event_id)]),
+      'No restore or failover test in the period.',
+    ),
+    h3('Findings'),
+    table(['Severity', 'Rule', 'Subject', 'Message'], x.findings.map((f) => [f.severity, f.rule, f.subject, f.message]), 'recovery.rego found nothing: the objectives were met.'),
+    h3('Where the evidence is'),
+    para('The stored facts these figures rest on, by event id: audit events are in the tenant\'s audit chain or, for platform-scope facts, in the platform chain; ids starting log: are OTLP log records.'),
+    table(['Event', 'Kind', 'Component', 'Time', 'Scope', 'Stored as'], x.sources.map((e) => [code(e.event_id), e.kind, e.component, when(e.time), e.scope, e.stored_as]), 'No backup or test is on record.'),
   ].join('\n');
 }
 

@@ -3,10 +3,10 @@
 //
 // The figures come from the same functions as the per-topic routes (SLO, cost, violations,
 // noisy neighbours, usage, audit-chain verification against the latest checkpoint, the
-// retention policy's stored extent), called with the same window, so the evidence and those
-// routes never disagree. What only evidence needs is read here: redaction counts per class,
-// and the access review over the `tenantscope.api.read` audit events the API writes into each
-// tenant's chain.
+// retention policy's stored extent, recoverability), called with the same window, so the
+// evidence and those routes never disagree. What only evidence needs is read here: redaction
+// counts per class, and the access review over the `tenantscope.api.read` audit events the API
+// writes into each tenant's chain.
 //
 // Control statuses are decided from data and configuration; every control carries the rule
 // that decided it (`basis`) and the figures it used (`evidence`), so an auditor can redo it.
@@ -25,6 +25,7 @@ import { budgetRemaining, sloReport, type SloReport } from './slo.js';
 import { costReport, utcDays, type CostReport, type DayCost } from './cost.js';
 import { noisyNeighborReport, type NoisyNeighborReport } from './noisy.js';
 import { usageReport } from './usage.js';
+import { recoveryReport, recoverySources, type RecoveryJudge, type RecoveryReport, type RecoverySource } from './recovery.js';
 import { VERSION } from '../version.js';
 
 const DAY = 86_400_000;
@@ -106,6 +107,14 @@ export interface ViolationDay {
   active: number;
 }
 
+/**
+ * The recovery report of the period without what the evidence states once for all sections
+ * (tenant, tier, region, period, generation time), plus the stored facts it rests on.
+ */
+export type RecoverabilitySection = Omit<RecoveryReport, 'tenant' | 'tier' | 'region' | 'period' | 'generated_at'> & {
+  sources: RecoverySource[];
+};
+
 /** The evidence report of one tenant and period (before signing). */
 export interface EvidenceReport {
   format: typeof EVIDENCE_FORMAT;
@@ -141,6 +150,8 @@ export interface EvidenceReport {
   slo: SloReport;
   noisy_neighbours: NoisyNeighborReport;
   cost: CostReport;
+  /** Recovery objectives against the backups, restore and failover tests of the period. */
+  recoverability: RecoverabilitySection;
   series: { error_budget: BudgetDay[]; cost: DayCost[]; violations: ViolationDay[] };
 }
 
@@ -162,6 +173,8 @@ export interface EvidenceOptions {
   nowMs?: number;
   /** The latest audit chain checkpoints; absent: the chain is verified without them. */
   checkpoints?: CheckpointReading;
+  /** Evaluates recovery.rego: the server's policy set, or the shipped policies where none runs. */
+  recoveryJudge: RecoveryJudge;
 }
 
 /** The window an evidence request covers: given bounds, else the tenant's SLO window ending now. */
@@ -181,7 +194,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
   const { fromMs, toMs } = evidenceWindow(tenant, window, nowMs);
   const w = { fromMs, toMs };
 
-  const [slo, cost, noisy, allViolations, verified, usage, redactions, access, stored, budget] = await Promise.all([
+  const [slo, cost, noisy, allViolations, verified, usage, redactions, access, stored, budget, recovery] = await Promise.all([
     sloReport(store, tenant, w),
     costReport(store, registry, { ...w, tenant: tenant.id }),
     noisyNeighborReport(store, { ...w, tenant: tenant.id, anonymise: opts.anonymise }),
@@ -192,6 +205,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     accessReview(store, registry, tenant.id, w, opts.anonymise),
     storedExtent(store, tenant.id),
     errorBudgetByDay(store, tenant, w),
+    recoveryReport(store, tenant, w, opts.recoveryJudge, nowMs),
   ]);
   const { checkpoint, ...chain } = verified;
   const violations = allViolations.slice(0, MAX_VIOLATIONS);
@@ -215,11 +229,17 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     slo,
     noisy_neighbours: noisy,
     cost,
+    recoverability: recoverabilitySection(recovery),
     series: { error_budget: budget, cost: cost.tenants[0]?.by_day ?? [], violations: violationsByDay(violations, fromMs, toMs) },
   };
   // Findings about other tenants (a redacted customer code's owner, a claimed tenant) keep
   // their names for the operator only.
   return opts.anonymise ? withoutForeignNames(report, registry, tenant.id) : report;
+}
+
+function recoverabilitySection(r: RecoveryReport): RecoverabilitySection {
+  const { tenant: _t, tier: _tier, region: _r, period: _p, generated_at: _g, ...rest } = r;
+  return { ...rest, sources: recoverySources(r) };
 }
 
 function policySection(violations: Violation[], truncated: boolean, enabled: boolean | undefined): EvidenceReport['policy'] {

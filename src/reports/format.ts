@@ -2,6 +2,7 @@
 import type { SloReport } from './slo.js';
 import type { NoisyNeighborReport, NoisyWindow } from './noisy.js';
 import { COST_COMPONENTS, type CostReport } from './cost.js';
+import type { ComponentRecovery, RecoveryReport, TestRecovery } from './recovery.js';
 import { textTable } from '../text-table.js';
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(3)}%`);
@@ -84,4 +85,59 @@ export function formatCost(r: CostReport): string {
   for (const t of r.tenants) rows.push([t.tenant, t.tier, ...COST_COMPONENTS.map((c) => money(t.by_component[c])), money(t.total)]);
   rows.push(['total', '', ...COST_COMPONENTS.map((c) => money(r.by_component[c])), money(r.total)]);
   return `Cost from ${r.from} to ${r.to} in ${r.currency}\n${textTable(rows)}`;
+}
+
+const attained = (x: number) => `${(x * 100).toFixed(2)}%`;
+const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+
+/** Whether a component's latest backup meets the RPO at the period's end. */
+function rpoState(c: ComponentRecovery): string {
+  if (!c.latest) return 'never';
+  return c.within_rpo ? 'met' : 'exceeded';
+}
+
+function testRow(kind: string, t: TestRecovery): string[] {
+  return [kind, minute(t.time), t.component, t.scope, t.outcome, String(t.duration_seconds), t.within_rto ? 'yes' : 'no', t.event_id];
+}
+
+/** A tenant's recovery report: one line per component, then the tests and the findings. */
+export function formatRecovery(r: RecoveryReport): string {
+  const o = r.objectives;
+  const lines = [
+    `Recovery of ${r.tenant} (${r.tier}) from ${r.period.from} to ${r.period.to}: RPO ${o.rpo_minutes} min, RTO ${o.rto_minutes} min, restore test every ${o.restore_test_days} days`,
+    `RPO attainment of the required components: ${attained(r.rpo_attainment)}`,
+  ];
+  const rows = [['COMPONENT', 'REQUIRED', 'LATEST SNAPSHOT', 'AGE MIN', 'RPO', 'ATTAINMENT', 'STALE MIN']];
+  for (const c of r.components) {
+    rows.push([c.component, c.required ? 'yes' : 'no', c.latest ? `${minute(c.latest.snapshot)} (${c.latest.scope})` : '-', c.latest ? String(c.latest.age_minutes) : '-', rpoState(c), attained(c.rpo_attainment), String(c.stale_minutes)]);
+  }
+  lines.push(textTable(rows), '');
+  const tests = [...r.restore_tests.map((t) => testRow('restore', t)), ...r.failover_tests.map((t) => testRow('failover', t))];
+  lines.push(tests.length === 0 ? 'no restore or failover test in the period' : textTable([['TEST', 'TIME', 'COMPONENT', 'SCOPE', 'OUTCOME', 'DURATION S', 'WITHIN RTO', 'EVENT'], ...tests]));
+  const last = r.last_restore_test;
+  lines.push(last ? `last restore test ${minute(last.time)} (${last.event_id}), next due by ${minute(last.due_by)}` : 'no restore test on record', '');
+  lines.push(r.findings.length === 0 ? 'no findings' : textTable([['SEVERITY', 'RULE', 'SUBJECT', 'MESSAGE'], ...r.findings.map((f) => [f.severity, f.rule, f.subject, f.message])]));
+  lines.push(`status: ${r.status}`);
+  return lines.join('\n');
+}
+
+/** Every tenant's recovery report, one line each. */
+export function formatRecoverySummary(p: { period: { from: string; to: string }; tenants: RecoveryReport[] }): string {
+  const rows = [['TENANT', 'TIER', 'RPO MIN', 'RTO MIN', 'ATTAINMENT', 'OVER RPO', 'LAST RESTORE TEST', 'FINDINGS', 'STATUS']];
+  for (const r of p.tenants) {
+    const over = r.components.filter((c) => c.required && !c.within_rpo).map((c) => c.component);
+    rows.push([r.tenant, r.tier, String(r.objectives.rpo_minutes), String(r.objectives.rto_minutes), attained(r.rpo_attainment), over.join(',') || '-', r.last_restore_test ? minute(r.last_restore_test.time) : 'never', String(r.findings.length), r.status]);
+  }
+  return `Recovery from ${p.period.from} to ${p.period.to}\n${textTable(rows)}`;
+}
+
+/** Recovery reports as CSV: one row per tenant and component. */
+export function recoveryCsv(reports: RecoveryReport[]): string {
+  const lines = [['tenant', 'component', 'required', 'latest_snapshot', 'age_minutes', 'within_rpo', 'rpo_minutes', 'rpo_attainment', 'stale_minutes', 'stale_windows', 'backups', 'failed_backups'].join(',')];
+  for (const r of reports) {
+    for (const c of r.components) {
+      lines.push([r.tenant, c.component, c.required, c.latest?.snapshot ?? '', c.latest?.age_minutes ?? '', c.within_rpo, r.objectives.rpo_minutes, c.rpo_attainment, c.stale_minutes, c.stale_windows.length, c.backups, c.failed_backups].join(','));
+    }
+  }
+  return lines.join('\n');
 }

@@ -37,7 +37,7 @@ export interface ComponentFacts {
   minRetentionDays?: number;
   regions: string[];
   stale: StaleWindowMs[];
-  failures: { timeMs: number; eventId: string; nextSuccessMs?: number }[];
+  failures: { timeMs: number; eventId: string; scope: string; nextSuccessMs?: number }[];
 }
 
 /** A restore or failover test as stored. */
@@ -124,9 +124,9 @@ export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fr
       params,
     ),
     // Each failed backup of the period with the component's next success before the period's end.
-    store.query<{ component: string; t: string; event_id: string; next: string }>(
-      `SELECT f.component AS component, toString(toUnixTimestamp64Milli(f.time)) AS t, f.event_id AS event_id, toString(toUnixTimestamp64Milli(s.time)) AS next
-         FROM (SELECT component, time, event_id FROM recovery_events
+    store.query<{ component: string; t: string; event_id: string; scope: string; next: string }>(
+      `SELECT f.component AS component, toString(toUnixTimestamp64Milli(f.time)) AS t, f.event_id AS event_id, f.scope AS scope, toString(toUnixTimestamp64Milli(s.time)) AS next
+         FROM (SELECT component, time, event_id, scope FROM recovery_events
                 WHERE ${FACTS_OF_TENANT} AND kind = 'backup.failed'
                   AND time >= fromUnixTimestamp64Milli({from:Int64}) AND time < fromUnixTimestamp64Milli({to:Int64})
                 ORDER BY time LIMIT ${FAILURE_LIMIT}) AS f
@@ -192,7 +192,7 @@ export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fr
   }
   for (const r of failures) {
     const next = Number(r.next);
-    comp(r.component).failures.push({ timeMs: Number(r.t), eventId: r.event_id, ...(next > 0 ? { nextSuccessMs: next } : {}) });
+    comp(r.component).failures.push({ timeMs: Number(r.t), eventId: r.event_id, scope: r.scope, ...(next > 0 ? { nextSuccessMs: next } : {}) });
   }
   return {
     tenant,

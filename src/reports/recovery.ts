@@ -27,6 +27,8 @@ export interface ComponentRecovery {
   within_rpo: boolean;
   backups: number;
   failed_backups: number;
+  /** The failed backups of the period, each with the minutes to the next success (null: none yet). */
+  failures: { time: string; event_id: string; scope: string; next_success_minutes: number | null }[];
   period_minutes: number;
   covered_minutes: number;
   stale_minutes: number;
@@ -111,6 +113,47 @@ export async function platformRecovery(store: Store, registry: Registry, window:
   };
 }
 
+/** A fact a recovery report rests on: which stored event, of what kind, and where it is kept. */
+export interface RecoverySource {
+  event_id: string;
+  kind: 'backup.completed' | 'backup.failed' | 'restore.tested' | 'failover.tested';
+  component: string;
+  time: string;
+  /** tenant: the tenant's own fact; platform: a platform-scope fact covering it. */
+  scope: string;
+  /**
+   * Where the fact is stored: an audit event in the tenant's chain, or in the platform chain for
+   * platform-scope facts (both checked by audit verify), or a log record (ids `log:...`).
+   */
+  stored_as: 'tenant_audit_chain' | 'platform_audit_chain' | 'log_record';
+}
+
+/**
+ * The stored facts a report cites, once each and oldest first: the latest backup of each
+ * component, the failed backups, and the restore and failover tests. An auditor finds each by
+ * its event id (the stale windows follow from the backups between them).
+ */
+export function recoverySources(r: RecoveryReport): RecoverySource[] {
+  const out = new Map<string, RecoverySource>();
+  const add = (event_id: string, kind: RecoverySource['kind'], component: string, time: string, scope: string) => {
+    if (!out.has(event_id)) out.set(event_id, { event_id, kind, component, time, scope, stored_as: storedAs(event_id, scope) });
+  };
+  for (const c of r.components) {
+    if (c.latest) add(c.latest.event_id, 'backup.completed', c.component, c.latest.completed, c.latest.scope);
+    for (const f of c.failures) add(f.event_id, 'backup.failed', c.component, f.time, f.scope);
+  }
+  const tests = [...r.restore_tests, ...(r.last_restore_test ? [r.last_restore_test] : [])];
+  for (const t of tests) add(t.event_id, 'restore.tested', t.component, t.time, t.scope);
+  for (const t of r.failover_tests) add(t.event_id, 'failover.tested', t.component, t.time, t.scope);
+  return [...out.values()].sort((a, b) => a.time.localeCompare(b.time) || a.event_id.localeCompare(b.event_id));
+}
+
+// Log records get ids derived from their content (recovery_events_from_logs), prefixed `log:`.
+function storedAs(eventId: string, scope: string): RecoverySource['stored_as'] {
+  if (eventId.startsWith('log:')) return 'log_record';
+  return scope === 'platform' ? 'platform_audit_chain' : 'tenant_audit_chain';
+}
+
 // Length of the union of windows, clipped to [from, to).
 function unionMs(windows: readonly StaleWindowMs[]): number {
   const sorted = [...windows].sort((a, b) => a.fromMs - b.fromMs);
@@ -158,6 +201,12 @@ function buildReport(f: TenantRecoveryFacts, findings: Finding[], nowMs: number)
       within_rpo: c?.latest !== undefined && f.toMs - c.latest.snapshotMs <= rpoMs,
       backups: c?.backups ?? 0,
       failed_backups: c?.failures.length ?? 0,
+      failures: (c?.failures ?? []).map((x) => ({
+        time: new Date(x.timeMs).toISOString(),
+        event_id: x.eventId,
+        scope: x.scope,
+        next_success_minutes: x.nextSuccessMs === undefined ? null : minutes(x.nextSuccessMs - x.timeMs),
+      })),
       period_minutes: minutes(periodMs),
       covered_minutes: minutes(periodMs - staleMs),
       stale_minutes: minutes(staleMs),

@@ -38,6 +38,20 @@ function namesOf(tenantId: string): string[] {
   return [t.id, t.name, ...t.identifiers];
 }
 
+/**
+ * A tenant's backup, failed backup and restore test, each naming the tenant (its key id, its
+ * event ids), so a recovery report shown to anyone else would be seen to leak it.
+ */
+function recoveryFacts(tenantId: string, region: string, endMs: number): Record<string, unknown>[] {
+  const at = (ms: number) => new Date(ms).toISOString();
+  const fact = (id: string, action: string, timeMs: number, outcome: string, attributes: Record<string, string>) => ({ id: `${tenantId}-${id}`, time: at(timeMs), actor: { id: 'backup-operator', type: 'service' }, action, target: { type: 'backup', id: attributes.component }, outcome, attributes });
+  return [
+    fact('db-backup', 'backup.completed', endMs - HOUR, 'success', { component: 'database', scope: 'tenant', snapshot_time: at(endMs - HOUR), retention_days: '400', location_region: region, encryption_key_id: `kms-${tenantId}-backup` }),
+    fact('queue-failed', 'backup.failed', endMs - 90 * 60_000, 'failure', { component: 'queue', scope: 'tenant' }),
+    fact('restore', 'restore.tested', endMs - 80 * 60_000, 'success', { component: 'database', scope: 'tenant', duration_seconds: '600', location_region: region }),
+  ];
+}
+
 function readable(p: Principal, tenantId: string): boolean {
   return server.registry.tenant(tenantId) !== undefined && (p.tenants === 'all' ? p.kind === 'admin' || p.kind === 'auditor' : server.registry.canRead(p, tenantId));
 }
@@ -80,10 +94,19 @@ test.before(async () => {
     const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, {
       method: 'POST',
       headers: { ...bearer(`demo-ingest-${t.id}`), 'content-type': 'application/json' },
-      body: JSON.stringify([auditEvent({ actor: { id: 'u-7', type: 'user' }, target: { type: 'order', id: `${t.identifiers.at(-1)}-order-1` } })]),
+      body: JSON.stringify([auditEvent({ actor: { id: 'u-7', type: 'user' }, target: { type: 'order', id: `${t.identifiers.at(-1)}-order-1` } }), ...recoveryFacts(t.id, t.region, endMs)]),
     });
-    assert.is(res.status, 200, await res.text());
+    const answer = await res.text();
+    assert.is(res.status, 200, answer);
+    assert.is((JSON.parse(answer) as { rejected: number }).rejected, 0, `${t.id}'s recovery facts: ${answer}`);
   }
+  // A platform backup covering every tenant: the recovery routes answer it to each of them.
+  const platform = await fetch(`${server.otlpHttpUrl}/v1/audit`, {
+    method: 'POST',
+    headers: { ...bearer('demo-admin'), 'content-type': 'application/json' },
+    body: JSON.stringify([{ time: new Date(endMs - HOUR).toISOString(), actor: { id: 'backup-operator', type: 'service' }, action: 'backup.completed', target: { type: 'backup', id: 'config' }, outcome: 'success', attributes: { component: 'config', scope: 'platform', snapshot_time: new Date(endMs - HOUR).toISOString(), retention_days: '30', location_region: 'us-east-1', encryption_key_id: 'kms-platform-backups' } }]),
+  });
+  assert.is(platform.status, 200, await platform.text());
   // A checkpoint holds every tenant's segment heads, keyed by tenant id: with one on disk, the
   // routes that answer a tenant's part of it (audit verify, evidence) are in the matrix too.
   await server.settle();
@@ -110,6 +133,17 @@ test('every API route declares an access rule, and an app refuses a route regist
   assert.ok(refused, 'a route without an access rule was accepted');
   assert.match(refused!.message, /has no access rule/);
   await app.close();
+});
+
+test('the recovery routes are in the matrix, and answer each reader its own backups', async () => {
+  const urls = server.routes.map((r) => `${r.access.scope} ${r.url}`);
+  for (const u of ['tenant /api/v1/tenants/:id/recovery', 'platform /api/v1/recovery', 'tenant /api/v1/tenants/:id/evidence']) assert.ok(urls.includes(u), u);
+  // Data to leak is there: without it the matrix could not see a leak.
+  const mine = await call(server.routes.find((r) => r.url === '/api/v1/tenants/:id/recovery')!, 'acme-dist', 'demo-read-acme-dist');
+  assert.is(mine.status, 200, mine.body);
+  for (const s of ['kms-acme-dist-backup', 'acme-dist-queue-failed', 'acme-dist-restore', 'kms-platform-backups']) assert.ok(mine.body.includes(s), s);
+  const all = await call(server.routes.find((r) => r.url === '/api/v1/recovery')!, '', 'demo-admin');
+  assert.ok(server.registry.tenants().every((t) => all.body.includes(`kms-${t.id}-backup`)), all.body.slice(0, 300));
 });
 
 test('no tenant-scoped token obtains another tenant\'s data through any API route, and every entitled call is answered', async () => {
@@ -161,11 +195,13 @@ test('a tenant-scoped caller gets the same answer for a tenant it may not read a
   assert.equal(failures, []);
 });
 
-test('the OTLP port reads nothing back: read, auditor and admin tokens cannot send, and no route there answers GET with data', async () => {
+test('the OTLP port reads nothing back: read and auditor tokens cannot send, admin tokens only audit (platform facts), and no route there answers GET with data', async () => {
   for (const path of ['/v1/traces', '/v1/metrics', '/v1/logs', '/v1/audit']) {
     for (const token of ['demo-read-acme-dist', 'demo-auditor', 'demo-admin']) {
       const res = await fetch(`${server.otlpHttpUrl}${path}`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{}' });
-      assert.is(res.status, 403, `${path} as ${token}`);
+      // An admin sends platform-scope recovery facts (backups covering many tenants) as audit events; it still reads nothing back here.
+      if (path === '/v1/audit' && token === 'demo-admin') assert.is(res.status, 400, `${path} as ${token}: an empty batch is refused as malformed`);
+      else assert.is(res.status, 403, `${path} as ${token}`);
     }
     const get = await fetch(`${server.otlpHttpUrl}${path}`, { headers: bearer('demo-ingest-acme-dist') });
     assert.ok(get.status === 405 || get.status === 404, `GET ${path} -> ${get.status}`);
@@ -229,7 +265,8 @@ async function cliCommands(path: string[] = []): Promise<{ path: string[]; help:
     return [{ path, help: stdout }];
   }
   const names = [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
-  const found: { path: string[]; help: string }[] = [];
+  // A command with subcommands can act itself (`evidence --api` beside `evidence verify`).
+  const found: { path: string[]; help: string }[] = path.length > 0 && stdout.includes('--token') ? [{ path, help: stdout }] : [];
   for (const n of names) found.push(...(await cliCommands([...path, n])));
   return found;
 }
@@ -238,6 +275,7 @@ test('no CLI command that reads through the API gives a tenant-scoped token anot
   // A command that reads tenant data through the API takes a token; `evidence verify` only fetches the public key.
   const reading = (await cliCommands()).filter((c) => c.help.includes('--api <url>') && c.help.includes('--token'));
   assert.ok(reading.length >= 5, reading.map((c) => c.path.join(' ')).join(', '));
+  for (const name of ['report recovery', 'evidence']) assert.ok(reading.some((c) => c.path.join(' ') === name), `${name} is walked`);
   const dir = mkdtempSync(join(tmpdir(), 'tenantscope-cli-matrix-'));
   const failures: string[] = [];
   try {

@@ -16,6 +16,7 @@ import { verifyEvidence, type SignedEvidence } from '../../src/reports/evidence-
 import type { EvidencePublicKey } from '../../src/http/evidence.js';
 import type { SloReport } from '../../src/reports/slo.js';
 import type { CostReport } from '../../src/reports/cost.js';
+import type { RecoveryReport } from '../../src/reports/recovery.js';
 import type { VerifyResult } from '../../src/ingest/audit/chain.js';
 import type { Violation } from '../../src/policy/types.js';
 
@@ -61,6 +62,9 @@ test.before(async () => {
       outcome: r.outcome,
       attributes: { 'token.kind': r.kind, 'http.method': 'GET', 'http.status_code': r.outcome === 'denied' ? '403' : '200' },
     })),
+    // Facts for the recoverability section: a database backup and a restore drill of acme-dist's own.
+    { id: 'evt-backup-db', time: iso(TODAY - DAY + 2 * HOUR), actor: { id: 'backup-operator', type: 'service' }, action: 'backup.completed', target: { type: 'backup', id: 'database' }, outcome: 'success', attributes: { component: 'database', scope: 'tenant', snapshot_time: iso(TODAY - DAY + 2 * HOUR), retention_days: '35', location_region: 'us-east-1' } },
+    { id: 'evt-restore-db', time: iso(TODAY - DAY + 3 * HOUR), actor: { id: 'backup-operator', type: 'service' }, action: 'restore.tested', target: { type: 'backup', id: 'database' }, outcome: 'success', attributes: { component: 'database', scope: 'tenant', duration_seconds: '900', location_region: 'us-east-1' } },
     // Findings for the policy section: an event from outside acme-dist's regions, an export without approval.
     { id: 'evt-eu-export', time: iso(TODAY - DAY + 11 * HOUR), actor: { id: 'u-1842', type: 'user', tenant_id: 'acme-dist' }, action: 'data.export', target: { type: 'dataset', id: 'orders-q4', tenant_id: 'acme-dist' }, outcome: 'success', region: 'eu-west-1' },
   ]);
@@ -89,7 +93,7 @@ test('acme-dist\'s evidence holds every section, with the same figures as its sl
   const doc = await json<SignedEvidence>(EVIDENCE, token);
   const chainAfter = await json<VerifyResult>('/api/v1/tenants/acme-dist/audit/verify', token);
   const r = doc.report;
-  assert.equal(Object.keys(r), ['format', 'generated_at', 'tenantscope_version', 'period', 'requested_by', 'tenant', 'controls', 'policy', 'redactions', 'audit_chain', 'checkpoint', 'retention', 'access_review', 'slo', 'noisy_neighbours', 'cost', 'series', 'integrity']);
+  assert.equal(Object.keys(r), ['format', 'generated_at', 'tenantscope_version', 'period', 'requested_by', 'tenant', 'controls', 'policy', 'redactions', 'audit_chain', 'checkpoint', 'retention', 'access_review', 'slo', 'noisy_neighbours', 'cost', 'recoverability', 'series', 'integrity']);
   assert.equal(r.period, { from: FROM, to: TO, days: Math.round(((Date.parse(TO) - Date.parse(FROM)) / DAY) * 1000) / 1000 });
   assert.is(r.tenantscope_version, (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
 
@@ -111,6 +115,13 @@ test('acme-dist\'s evidence holds every section, with the same figures as its sl
   assert.ok(r.noisy_neighbours.offenders.length > 0 && r.noisy_neighbours.offenders.every((o) => o.tenant === 'tenant-1'));
   assert.ok(r.series.cost.length === 3 && r.series.error_budget.length === 3 && r.series.violations.length === 3);
   assert.equal(r.series.cost, r.cost.tenants[0]!.by_day);
+  // Recoverability is the recovery route's report for the period, judged by the same policies.
+  const { tenant: _t, tier: _tier, region: _r, period: _p, generated_at: _g, ...recovery } = await json<RecoveryReport>(`/api/v1/tenants/acme-dist/recovery?${WINDOW}`, token);
+  const { sources, ...recoverability } = r.recoverability;
+  assert.equal(recoverability, recovery);
+  assert.is(recovery.components.find((c) => c.component === 'database')!.latest!.event_id, 'evt-backup-db');
+  assert.is(recovery.last_restore_test!.event_id, 'evt-restore-db');
+  assert.ok(['evt-backup-db', 'evt-restore-db'].every((id) => sources.some((e) => e.event_id === id && e.stored_as === 'tenant_audit_chain')), JSON.stringify(sources));
   assert.equal(r.controls.filter((c) => c.required).map((c) => [c.control, c.status]), [['ingest_quota', 'pass'], ['cross_tenant_redaction', 'pass'], ['audit_chain', 'pass']]);
   assert.is(doc.signature.key_id, (await json<EvidencePublicKey>('/api/v1/evidence/public-key', token)).key_id);
 });
@@ -134,14 +145,15 @@ test('the access review lists who read acme-dist in the period, and names anothe
   assert.ok(admin.noisy_neighbours.offenders.length === 0 || admin.noisy_neighbours.offenders.some((o) => o.tenant === 'globex-3pl'));
 });
 
-test('the HTML evidence is a download with tables, four SVG charts and nothing fetched from elsewhere', async () => {
+test('the HTML evidence is a download with tables, five SVG charts and nothing fetched from elsewhere', async () => {
   const r = await get(`${EVIDENCE}&format=html`, 'demo-auditor');
   assert.is(r.status, 200, r.text.slice(0, 300));
   assert.match(r.headers.get('content-type')!, /^text\/html/);
   const compact = (iso: string) => iso.replace(/[-:]/g, '').replace('.000Z', 'Z');
   assert.is(r.headers.get('content-disposition'), `attachment; filename="evidence-acme-dist-${compact(FROM)}-${compact(TO)}.html"`);
   assert.ok((r.text.match(/<table>/g) ?? []).length >= 10);
-  assert.ok((r.text.match(/<svg/g) ?? []).length >= 4);
+  assert.ok((r.text.match(/<svg/g) ?? []).length >= 5);
+  assert.ok(r.text.includes('<section id="recoverability">'));
   assert.not.match(r.text, /(src|href)\s*=\s*["']?\s*https?:/i);
   assert.not.match(r.text, /<link\b|<img\b|<iframe\b|@import|url\(\s*["']?https?:/i);
   const json = await get(EVIDENCE, 'demo-auditor');
