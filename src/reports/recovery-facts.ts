@@ -65,10 +65,8 @@ export interface TenantRecoveryFacts {
   failoverSuccesses: number;
 }
 
-/** Most tests read per tenant: the period's, for the report, and the latest of each kind. */
+/** Most tests of each kind, and most failed backups of the period, read per tenant (newest first). */
 const TEST_LIMIT = 500;
-/** Most failed backups read per tenant and period. */
-const FAILURE_LIMIT = 1000;
 
 interface BackupRow {
   component: string;
@@ -85,26 +83,33 @@ interface BackupRow {
   backup_regions: string[];
 }
 
-/** Read one tenant's recovery facts for [fromMs, toMs). */
-export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fromMs: number, toMs: number): Promise<TenantRecoveryFacts> {
-  const rpoMs = tenant.recovery.rpoMinutes * MINUTE_MS;
-  const params: Params = { tenant: tenant.id, tier: tenant.tier, region: tenant.region, from: fromMs, to: toMs, rpo: rpoMs };
-  const success = `${FACTS_OF_TENANT} AND kind = 'backup.completed' AND outcome = 'success' AND time < fromUnixTimestamp64Milli({to:Int64})`;
-  const [backups, gaps, failures, tests] = await Promise.all([
-    store.query<BackupRow>(
-      `SELECT component,
-              toString(toUnixTimestamp64Milli(argMax(time, (snapshot_time, time)))) AS latest_completed,
+/** The latest successful backup of a group of rows (newest snapshot, then newest completion). */
+const LATEST_BACKUP = `toString(toUnixTimestamp64Milli(argMax(time, (snapshot_time, time)))) AS latest_completed,
               toString(toUnixTimestamp64Milli(max(snapshot_time))) AS latest_snapshot,
               argMax(scope, (snapshot_time, time)) AS latest_scope,
               argMax(event_id, (snapshot_time, time)) AS latest_event,
               argMax(encryption_key_id, (snapshot_time, time)) AS latest_key,
-              argMax(location_region, (snapshot_time, time)) AS latest_region,
+              argMax(location_region, (snapshot_time, time)) AS latest_region`;
+
+/** Read one tenant's recovery facts for [fromMs, toMs). */
+export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fromMs: number, toMs: number): Promise<TenantRecoveryFacts> {
+  const rpoMs = tenant.recovery.rpoMinutes * MINUTE_MS;
+  const params: Params = { tenant: tenant.id, tier: tenant.tier, region: tenant.region, from: fromMs, to: toMs, rpo: rpoMs, lookback: Math.max(rpoMs, DAY_MS) };
+  const success = `${FACTS_OF_TENANT} AND kind = 'backup.completed' AND outcome = 'success' AND time < fromUnixTimestamp64Milli({to:Int64})`;
+  // Backups from a day (or one RPO, if longer) before the period on: all the period's coverage
+  // can come from there. The time before is read only for a component without a backup in that
+  // day (its latest, and the snapshot a stale start of the period is aged from), which a
+  // healthy tenant never needs.
+  const recent = `${success} AND time > fromUnixTimestamp64Milli({from:Int64} - {lookback:Int64})`;
+  const [backups, gaps, testsAndFailures] = await Promise.all([
+    store.query<BackupRow>(
+      `SELECT component, ${LATEST_BACKUP},
               toString(toUnixTimestamp64Milli(maxIf(snapshot_time, time < fromUnixTimestamp64Milli({from:Int64})))) AS before_snapshot,
               toString(countIf(time >= fromUnixTimestamp64Milli({from:Int64}))) AS backups,
               arraySort(groupUniqArrayIf(encryption_key_id, time >= fromUnixTimestamp64Milli({from:Int64}))) AS backup_keys,
               toString(minIf(backup_retention_days, time >= fromUnixTimestamp64Milli({from:Int64}))) AS min_retention,
               arraySort(groupUniqArrayIf(location_region, time >= fromUnixTimestamp64Milli({from:Int64}))) AS backup_regions
-         FROM recovery_events WHERE ${success}
+         FROM recovery_events WHERE ${recent}
         GROUP BY component`,
       params,
     ),
@@ -115,35 +120,45 @@ export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fr
       `SELECT component, toString(s) AS start_ms, toString(prev) AS prev_ms, toString(last) AS last_ms, toString(rn) AS row_n FROM (
          SELECT component, s, ifNull(max(e) OVER (PARTITION BY component ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS prev,
                 max(e) OVER (PARTITION BY component) AS last, row_number() OVER (PARTITION BY component ORDER BY s, e) AS rn
-           FROM (SELECT component, toUnixTimestamp64Milli(time) AS s, toUnixTimestamp64Milli(snapshot_time) + {rpo:Int64} AS e
-                   FROM recovery_events
-                  WHERE ${success} AND snapshot_time > fromUnixTimestamp64Milli({from:Int64} - {rpo:Int64}))
+           FROM (SELECT component, toUnixTimestamp64Milli(time) AS s, toUnixTimestamp64Milli(least(snapshot_time, time)) + {rpo:Int64} AS e
+                   FROM recovery_events WHERE ${recent})
           WHERE e > s)
         WHERE rn = 1 OR s > greatest(prev, {from:Int64})
         ORDER BY component, start_ms`,
       params,
     ),
-    // Each failed backup of the period with the component's next success before the period's end.
-    store.query<{ component: string; t: string; event_id: string; scope: string; next: string }>(
-      `SELECT f.component AS component, toString(toUnixTimestamp64Milli(f.time)) AS t, f.event_id AS event_id, f.scope AS scope, toString(toUnixTimestamp64Milli(s.time)) AS next
-         FROM (SELECT component, time, event_id, scope FROM recovery_events
-                WHERE ${FACTS_OF_TENANT} AND kind = 'backup.failed'
-                  AND time >= fromUnixTimestamp64Milli({from:Int64}) AND time < fromUnixTimestamp64Milli({to:Int64})
-                ORDER BY time LIMIT ${FAILURE_LIMIT}) AS f
-         ASOF LEFT JOIN (SELECT component, time FROM recovery_events WHERE ${success}) AS s
-           ON f.component = s.component AND s.time > f.time
-        ORDER BY f.time`,
-      params,
-    ),
-    store.query<{ kind: TestFact['kind']; t: string; component: string; scope: string; outcome: string; duration_seconds: number; verified_records: string; location_region: string; event_id: string; failovers: string }>(
+    // Tests at or before the period's end and the period's failed backups, newest first; the
+    // successful failovers counted over all of them.
+    store.query<{ kind: TestFact['kind'] | 'backup.failed'; t: string; component: string; scope: string; outcome: string; duration_seconds: number; verified_records: string; location_region: string; event_id: string; failovers: string }>(
       `SELECT kind, toString(toUnixTimestamp64Milli(time)) AS t, component, scope, outcome, duration_seconds, toString(verified_records) AS verified_records,
               location_region, event_id, toString(countIf(kind = 'failover.tested' AND outcome = 'success') OVER ()) AS failovers
          FROM recovery_events
-        WHERE ${FACTS_OF_TENANT} AND kind IN ('restore.tested', 'failover.tested') AND time < fromUnixTimestamp64Milli({to:Int64})
-        ORDER BY time DESC, event_id LIMIT ${TEST_LIMIT}`,
+        WHERE ${FACTS_OF_TENANT} AND time < fromUnixTimestamp64Milli({to:Int64})
+          AND (kind IN ('restore.tested', 'failover.tested') OR (kind = 'backup.failed' AND time >= fromUnixTimestamp64Milli({from:Int64})))
+        ORDER BY time DESC, event_id
+        LIMIT ${TEST_LIMIT} BY kind`,
       params,
     ),
   ]);
+
+  // Components with no backup in the day before the period: their latest from the time before.
+  const needed = [...new Set([...tenant.recovery.components, ...backups.map((b) => b.component)])].filter(
+    (c) => !backups.some((b) => b.component === c && Number(b.before_snapshot) > 0),
+  );
+  if (needed.length > 0) {
+    const older = await store.query<BackupRow>(
+      `SELECT component, ${LATEST_BACKUP}, toString(toUnixTimestamp64Milli(max(snapshot_time))) AS before_snapshot,
+              '0' AS backups, [] AS backup_keys, '0' AS min_retention, [] AS backup_regions
+         FROM recovery_events WHERE ${success} AND time <= fromUnixTimestamp64Milli({from:Int64} - {lookback:Int64}) AND component IN {needed:Array(String)}
+        GROUP BY component`,
+      { ...params, needed },
+    );
+    for (const o of older) {
+      const b = backups.find((x) => x.component === o.component);
+      if (b) b.before_snapshot = o.before_snapshot;
+      else backups.push(o);
+    }
+  }
 
   const components = new Map<string, ComponentFacts>();
   const comp = (c: string): ComponentFacts => {
@@ -190,9 +205,20 @@ export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fr
     const start = end === undefined ? fromMs : Math.max(end, fromMs);
     if (start < toMs) f.stale.push({ fromMs: start, toMs, snapshotMs: f.latest.snapshotMs });
   }
-  for (const r of failures) {
-    const next = Number(r.next);
-    comp(r.component).failures.push({ timeMs: Number(r.t), eventId: r.event_id, scope: r.scope, ...(next > 0 ? { nextSuccessMs: next } : {}) });
+  const tests = testsAndFailures.filter((r): r is typeof r & { kind: TestFact['kind'] } => r.kind !== 'backup.failed');
+  const failed = testsAndFailures.filter((r) => r.kind === 'backup.failed').reverse();
+  // The next success of each failed backup's component, asked only when a backup failed.
+  const next = failed.length === 0 ? [] : await store.query<{ event_id: string; next: string }>(
+    `SELECT f.event_id AS event_id, toString(toUnixTimestamp64Milli(s.time)) AS next
+       FROM (SELECT component, time, event_id FROM recovery_events WHERE event_id IN {failed:Array(String)} AND ${FACTS_OF_TENANT} AND kind = 'backup.failed') AS f
+       ASOF LEFT JOIN (SELECT component, time FROM recovery_events WHERE ${success} AND time >= fromUnixTimestamp64Milli({from:Int64})) AS s
+         ON f.component = s.component AND s.time > f.time`,
+    { ...params, failed: failed.map((f) => f.event_id) },
+  );
+  const nextOf = new Map(next.map((n) => [n.event_id, Number(n.next)]));
+  for (const r of failed) {
+    const n = nextOf.get(r.event_id) ?? 0;
+    comp(r.component).failures.push({ timeMs: Number(r.t), eventId: r.event_id, scope: r.scope, ...(n > 0 ? { nextSuccessMs: n } : {}) });
   }
   return {
     tenant,
@@ -210,7 +236,7 @@ export async function tenantRecoveryFacts(store: Store, tenant: TenantRecord, fr
       region: t.location_region,
       eventId: t.event_id,
     })),
-    failoverSuccesses: tests.length > 0 ? Number(tests[0]!.failovers) : 0,
+    failoverSuccesses: testsAndFailures.length > 0 ? Number(testsAndFailures[0]!.failovers) : 0,
   };
 }
 
