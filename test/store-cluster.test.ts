@@ -32,7 +32,7 @@ test('every cluster statement of every migration is valid ClickHouse SQL', async
 
 test('each table is a replicated local table on every node with a Distributed table over it, sharded by tenant', () => {
   const tables = rendered.map((s) => /^CREATE TABLE IF NOT EXISTS (\w+)_local ON CLUSTER tenantscope\b/.exec(s)?.[1]).filter((t): t is string => !!t);
-  assert.equal(tables.sort(), ['audit_events', 'ingest_usage', 'logs', 'metric_points', 'redactions', 'resource_minute_sums', 'resource_minutes', 'spans', 'violations']);
+  assert.equal(tables.sort(), ['audit_events', 'ingest_usage', 'logs', 'metric_points', 'recovery_events', 'redactions', 'resource_minute_sums', 'resource_minutes', 'spans', 'violations']);
   for (const t of tables) {
     const local = rendered.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${t}_local `))!;
     // A table that keeps nothing has nothing to replicate.
@@ -48,10 +48,18 @@ test('the rollup view reads and writes the local tables, so each shard rolls up 
   // The first view (migration 0006, on spans) is dropped on every node by migration 0008.
   assert.match(views[0]!, /^CREATE MATERIALIZED VIEW IF NOT EXISTS resource_minutes_mv ON CLUSTER tenantscope TO resource_minutes_local AS/);
   assert.ok(rendered.includes('DROP VIEW IF EXISTS resource_minutes_mv ON CLUSTER tenantscope'));
-  const mv = views.at(-1)!;
+  const mv = views.find((v) => v.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS resource_minutes_from_sums '))!;
   assert.match(mv, /ON CLUSTER tenantscope TO resource_minutes_local AS/);
   assert.match(mv, /FROM resource_minute_sums_local\b/);
   assert.not.match(mv, /FROM resource_minute_sums\b(?!_)/);
+});
+
+test('the recovery views read the local audit and log tables and write the local recovery table', () => {
+  for (const [view, source] of [['recovery_events_from_audit', 'audit_events'], ['recovery_events_from_logs', 'logs']] as const) {
+    const mv = rendered.find((s) => s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} `))!;
+    assert.match(mv, /ON CLUSTER tenantscope TO recovery_events_local AS/);
+    assert.match(mv, new RegExp(`FROM ${source}_local\\b`));
+  }
 });
 
 test('a column added by a later migration reaches the local tables and the Distributed table', () => {

@@ -13,6 +13,7 @@ interface SimulateFlags {
   period: number;
   config: string;
   adminToken: string;
+  recovery: boolean;
   json?: boolean;
 }
 
@@ -43,6 +44,7 @@ export function registerSimulateCommand(program: Command): void {
     .addOption(new Option('--period <hours>', 'simulated period, ending now').env('TENANTSCOPE_SIMULATE_PERIOD_HOURS').default(24).argParser(number(1 / 60, 'hours >= 1/60')))
     .addOption(new Option('--config <file>', 'tenant registry (regions, identifiers, recovery objectives)').env('TENANTSCOPE_CONFIG').default('fixtures/tenants.yaml'))
     .addOption(new Option('--admin-token <token>', 'admin token for the platform\'s backup facts (POST /v1/audit)').env('TENANTSCOPE_SIMULATE_ADMIN_TOKEN').default('demo-admin'))
+    .option('--no-recovery', 'send telemetry only, no backup and restore facts')
     .option('--json', 'print the summary as JSON instead of tables')
     .action(async (flags: SimulateFlags) => {
       const { simulate, SimulationError } = await import('./index.js');
@@ -58,6 +60,7 @@ export function registerSimulateCommand(program: Command): void {
           periodMs: Math.round(flags.period * 3_600_000),
           registryPath: flags.config,
           adminToken: flags.adminToken,
+          recovery: flags.recovery,
           onProgress: (p) => {
             const tenth = Math.floor((10 * p.minutesDone) / p.minutes);
             if (tenth <= reported || p.minutesDone === p.minutes) return;

@@ -39,6 +39,8 @@ export interface SimulateOptions {
   tokens?: Record<string, string>;
   /** Admin token for platform-scope backup facts (POST /v1/audit). Default: the demo token, demo-admin. */
   adminToken?: string;
+  /** Send the scenario's backup and restore facts (default true); false sends telemetry only. */
+  recovery?: boolean;
   /** Called after every batch of simulated minutes is sent. */
   onProgress?: (p: SimulationProgress) => void;
 }
@@ -170,7 +172,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationSummary
   );
   const tally = new Tally(workload, model, scenario, startMs);
   const recoveryPlan = { evidence: workload.recovery, drift: scenario.recovery, tenants: tenantRecords(workload, registry), seed, startMs, endMs };
-  const recovery = new RecoveryFeed(planRecovery(recoveryPlan));
+  const recovery = new RecoveryFeed(opts.recovery === false ? [] : planRecovery(recoveryPlan));
   const audit = new AuditSender(opts.endpoint, opts.adminToken ?? DEMO_ADMIN_TOKEN);
 
   const started = performance.now();

@@ -46,7 +46,8 @@ function recoveryFacts(tenantId: string, region: string, endMs: number): Record<
   const at = (ms: number) => new Date(ms).toISOString();
   const fact = (id: string, action: string, timeMs: number, outcome: string, attributes: Record<string, string>) => ({ id: `${tenantId}-${id}`, time: at(timeMs), actor: { id: 'backup-operator', type: 'service' }, action, target: { type: 'backup', id: attributes.component }, outcome, attributes });
   return [
-    fact('db-backup', 'backup.completed', endMs - HOUR, 'success', { component: 'database', scope: 'tenant', snapshot_time: at(endMs - HOUR), retention_days: '400', location_region: region, encryption_key_id: `kms-${tenantId}-backup` }),
+    // At the simulated period's end: newer than the simulator's backups, so it is the one the report shows.
+    fact('db-backup', 'backup.completed', endMs, 'success', { component: 'database', scope: 'tenant', snapshot_time: at(endMs), retention_days: '400', location_region: region, encryption_key_id: `kms-${tenantId}-backup` }),
     fact('queue-failed', 'backup.failed', endMs - 90 * 60_000, 'failure', { component: 'queue', scope: 'tenant' }),
     fact('restore', 'restore.tested', endMs - 80 * 60_000, 'success', { component: 'database', scope: 'tenant', duration_seconds: '600', location_region: region }),
   ];
@@ -104,7 +105,7 @@ test.before(async () => {
   const platform = await fetch(`${server.otlpHttpUrl}/v1/audit`, {
     method: 'POST',
     headers: { ...bearer('demo-admin'), 'content-type': 'application/json' },
-    body: JSON.stringify([{ time: new Date(endMs - HOUR).toISOString(), actor: { id: 'backup-operator', type: 'service' }, action: 'backup.completed', target: { type: 'backup', id: 'config' }, outcome: 'success', attributes: { component: 'config', scope: 'platform', snapshot_time: new Date(endMs - HOUR).toISOString(), retention_days: '30', location_region: 'us-east-1', encryption_key_id: 'kms-platform-backups' } }]),
+    body: JSON.stringify([{ time: new Date(endMs).toISOString(), actor: { id: 'backup-operator', type: 'service' }, action: 'backup.completed', target: { type: 'backup', id: 'config' }, outcome: 'success', attributes: { component: 'config', scope: 'platform', snapshot_time: new Date(endMs).toISOString(), retention_days: '30', location_region: 'us-east-1', encryption_key_id: 'kms-platform-backups' } }]),
   });
   assert.is(platform.status, 200, await platform.text());
   // A checkpoint holds every tenant's segment heads, keyed by tenant id: with one on disk, the

@@ -129,7 +129,8 @@ if (!onPath('prometheus') || !onPath('promtool')) {
     const lost: string[] = [];
     let seed = 11;
     const run = async (scenario: ScenarioName) => {
-      const sim = await simulate({ scenario, endpoint: server.otlpHttpUrl, seed: seed++, durationSec: 2, periodMs: HOUR, endMs });
+      // Telemetry only: the recovery facts below are chosen so every recovery alert has data.
+      const sim = await simulate({ scenario, endpoint: server.otlpHttpUrl, seed: seed++, durationSec: 2, periodMs: HOUR, endMs, recovery: false });
       if (sim.exports.traces.failedItems > 0) lost.push(`${scenario}: ${sim.exports.traces.failedItems} spans lost (${sim.exports.traces.errors.join('; ')})`);
     };
     for (const scenario of scenarios) await run(scenario);
