@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bearer, startTestServer, type TestServer } from './support/server.js';
+import { postFacts, recoveryFact } from './support/recovery.js';
 import { until } from './support/wait.js';
 
 const MIN = 60_000;
@@ -53,18 +54,7 @@ function assertAge(s: Scrape, name: string, labels: Record<string, string>, sinc
   assert.ok(age! >= lo && age! <= hi, `${name} ${JSON.stringify(labels)}: ${age} not in [${lo}, ${hi}]`);
 }
 
-let seq = 0;
-function fact(action: string, timeMs: number, attributes: Record<string, string>): Record<string, unknown> {
-  return {
-    id: `mr-${++seq}`,
-    time: iso(timeMs),
-    actor: { id: 'backup-operator', type: 'service' },
-    action,
-    target: { type: 'backup', id: attributes.component ?? 'restore' },
-    outcome: action === 'backup.failed' ? 'failure' : 'success',
-    attributes,
-  };
-}
+const fact = (action: string, timeMs: number, attributes: Record<string, string>) => recoveryFact(action, timeMs, attributes);
 
 /** A successful backup completed at `timeMs` of a snapshot taken at `snapshotMs`. */
 function backup(component: string, timeMs: number, snapshotMs: number, extra: Record<string, string> = {}): Record<string, unknown> {
@@ -83,12 +73,7 @@ function restoreTest(timeMs: number, outcome: 'success' | 'failure'): Record<str
   return { ...fact('restore.tested', timeMs, { component: 'database', scope: 'tenant', duration_seconds: '900' }), outcome };
 }
 
-async function post(token: string, events: unknown[]): Promise<void> {
-  const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, { method: 'POST', body: JSON.stringify(events), headers: { 'content-type': 'application/json', ...bearer(token) } });
-  const body = (await res.json()) as { rejected: number };
-  assert.is(res.status, 200, JSON.stringify(body));
-  assert.is(body.rejected, 0, JSON.stringify(body));
-}
+const post = (token: string, events: unknown[]) => postFacts(server.otlpHttpUrl, token, events);
 
 // stark-logistics (segmented, us-east-1; all five components required, RPO 15 min, a restore
 // test every 30 days): two database backups, the newer one's snapshot 2h 2m old; an object

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
+import { postFacts, recoveryFact } from './support/recovery.js';
 import { cliResult } from './support/cli.js';
 
 let server: TestServer;
@@ -23,19 +24,7 @@ const FROM = Date.parse('2026-12-01T00:00:00Z');
 const TO = Date.parse('2026-12-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-let seq = 0;
-function fact(action: string, timeMs: number, attributes: Record<string, string>, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: `rf-${++seq}`,
-    time: iso(timeMs),
-    actor: { id: 'backup-operator', type: 'service' },
-    action,
-    target: { type: 'backup', id: attributes.component ?? 'dr' },
-    outcome: action === 'backup.failed' ? 'failure' : 'success',
-    attributes,
-    ...over,
-  };
-}
+const fact = recoveryFact;
 
 function backupAt(timeMs: number, component: string, extra: Record<string, string> = {}): Record<string, unknown> {
   return fact('backup.completed', timeMs, {
@@ -49,14 +38,7 @@ function backupAt(timeMs: number, component: string, extra: Record<string, strin
   });
 }
 
-async function post(token: string, events: unknown[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 1000) {
-    const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, { method: 'POST', body: JSON.stringify(events.slice(i, i + 1000)), headers: { 'content-type': 'application/json', ...bearer(token) } });
-    const body = (await res.json()) as { rejected: number; events: unknown[] };
-    assert.is(res.status, 200, JSON.stringify(body).slice(0, 500));
-    assert.is(body.rejected, 0, JSON.stringify(body).slice(0, 500));
-  }
-}
+const post = (token: string, events: unknown[]) => postFacts(server.otlpHttpUrl, token, events);
 
 // stark-logistics (segmented; contract RPO 15 min, RTO 120, restore test every 30 days):
 // every component but integration_state backed up every 10 minutes from 23:50 the day before,
@@ -203,7 +185,7 @@ test('report recovery --tenant prints a line per component, then the tests and f
   assert.match(r.stdout, /^database\s+yes\s+2026-12-01 11:48 \(tenant\)\s+12\s+met\s+83.75%\s+117$/m);
   assert.match(r.stdout, /^integration_state\s+yes\s+-\s+-\s+never\s+0.00%\s+720$/m);
   assert.match(r.stdout, /^no restore or failover test in the period$/m);
-  assert.match(r.stdout, /^last restore test 2026-11-20 00:00 \(rf-\d+\), next due by 2026-12-20 00:00$/m);
+  assert.match(r.stdout, /^last restore test 2026-11-20 00:00 \(fact-\d+\), next due by 2026-12-20 00:00$/m);
   assert.match(r.stdout, /^high\s+backup_older_than_rpo\s+database\s+stark-logistics: database had no restorable backup/m);
   assert.match(r.stdout, /^high\s+component_never_backed_up\s+integration_state\s+/m);
   assert.match(r.stdout, /\nstatus: not_met\n$/);

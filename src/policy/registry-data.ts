@@ -33,7 +33,8 @@ export interface PolicyRecovery {
   dr_region_required: boolean;
 }
 
-function recoveryDocument(r: RecoveryObjectives): PolicyRecovery {
+/** Recovery objectives in the policies' (and reports') snake_case shape. */
+export function recoveryDocument(r: RecoveryObjectives): PolicyRecovery {
   return {
     rpo_minutes: r.rpoMinutes,
     rto_minutes: r.rtoMinutes,

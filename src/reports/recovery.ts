@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import { tsError } from '../errors.js';
 import { recoveryTenantDoc, staleWindowDoc, tenantRecoveryFacts, testDoc, type StaleWindowMs, type TenantRecoveryFacts } from './recovery-facts.js';
 import type { RecoveryStaleWindow, RecoveryTestDoc } from '../policy/types.js';
+import { recoveryDocument, type PolicyRecovery } from '../policy/registry-data.js';
 
 const MINUTE_MS = 60_000;
 /** The period when the caller names none: the 30 days before now. */
@@ -52,14 +53,7 @@ export interface RecoveryReport {
   region: string;
   period: { from: string; to: string };
   generated_at: string;
-  objectives: {
-    rpo_minutes: number;
-    rto_minutes: number;
-    restore_test_days: number;
-    backup_retention_days: number;
-    components: string[];
-    dr_region_required: boolean;
-  };
+  objectives: PolicyRecovery;
   /** Share of the period in which every required component had a backup younger than the RPO. */
   rpo_attainment: number;
   components: ComponentRecovery[];
@@ -228,14 +222,7 @@ function buildReport(f: TenantRecoveryFacts, findings: Finding[], nowMs: number)
     region: t.region,
     period: { from: new Date(f.fromMs).toISOString(), to: new Date(f.toMs).toISOString() },
     generated_at: new Date(nowMs).toISOString(),
-    objectives: {
-      rpo_minutes: r.rpoMinutes,
-      rto_minutes: r.rtoMinutes,
-      restore_test_days: r.restoreTestDays,
-      backup_retention_days: r.backupRetentionDays,
-      components: [...r.components],
-      dr_region_required: r.drRegionRequired,
-    },
+    objectives: recoveryDocument(r),
     rpo_attainment: ratio(periodMs - unionMs(requiredGaps), periodMs),
     components,
     restore_tests: inPeriod.filter((x) => x.kind === 'restore.tested').map(test),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { simulate, type ScenarioName } from '../../src/simulate/index.js';
 import { fromRoot } from '../../src/paths.js';
 import { bearer, startTestServer, type TestServer } from '../support/server.js';
+import { postFacts as postRecoveryFacts, recoveryFact } from '../support/recovery.js';
 import { auditEvent } from '../support/audit.js';
 import { runStreams } from '../support/fairness-load.js';
 import { dashboardQueries, metricNames, ruleFiles, ruleQueries } from '../support/promql.js';
@@ -80,15 +81,7 @@ async function pageAlerting(): Promise<Set<string>> {
   return new Set((r.data?.result as Array<{ metric: Record<string, string> }> | undefined ?? []).map((x) => x.metric.tenant!));
 }
 
-/** A backup or restore fact as an audit event. */
-function recoveryFact(action: string, timeMs: number, attributes: Record<string, string>): Record<string, unknown> {
-  return { time: new Date(timeMs).toISOString(), actor: { id: 'backup-operator', type: 'service' }, action, target: { type: 'backup', id: attributes.component! }, outcome: 'success', attributes };
-}
-
-async function postFacts(token: string, events: unknown[]): Promise<void> {
-  const res = await fetch(`${server.otlpHttpUrl}/v1/audit`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(events) });
-  assert.is(res.status, 200, await res.text());
-}
+const postFacts = (token: string, events: unknown[]) => postRecoveryFacts(server.otlpHttpUrl, token, events);
 
 if (!onPath('prometheus') || !onPath('promtool')) {
   console.log('prometheus: skipped, the prometheus and promtool commands are not installed (Debian package prometheus; .ci/run installs it)');

@@ -10,6 +10,30 @@ import { bearer } from './server.js';
 
 const DAY_MS = 86_400_000;
 
+let seq = 0;
+/** A backup or recovery fact as an audit event (outcome from the action: backup.failed fails). */
+export function recoveryFact(action: string, timeMs: number, attributes: Record<string, string>, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `fact-${++seq}`,
+    time: new Date(timeMs).toISOString(),
+    actor: { id: 'backup-operator', type: 'service' },
+    action,
+    target: { type: 'backup', id: attributes.component ?? 'dr' },
+    outcome: action === 'backup.failed' ? 'failure' : (attributes.outcome ?? 'success'),
+    attributes,
+    ...over,
+  };
+}
+
+/** POST facts to /v1/audit under `token`, a thousand a request; every one must be stored. */
+export async function postFacts(otlpHttpUrl: string, token: string, events: readonly unknown[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    const res = await fetch(`${otlpHttpUrl}/v1/audit`, { method: 'POST', body: JSON.stringify(events.slice(i, i + 1000)), headers: { 'content-type': 'application/json', ...bearer(token) } });
+    const body = (await res.json()) as { rejected: number };
+    assert.ok(res.status === 200 && body.rejected === 0, `facts under ${token}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}
+
 /** Send a healthy platform's recovery facts to a running tenantscope. */
 export async function sendHealthyRecovery(otlpHttpUrl: string, registry: Registry, endMs = Date.now()): Promise<void> {
   const workload = loadWorkload();
@@ -19,22 +43,8 @@ export async function sendHealthyRecovery(otlpHttpUrl: string, registry: Registr
   for (const f of facts) {
     const attributes = Object.fromEntries(Object.entries(f.attributes).map(([k, v]) => [k, String(v)]));
     const events = bySender.get(f.sender) ?? [];
-    events.push({
-      time: new Date(f.timeMs).toISOString(),
-      actor: { id: 'backup-operator', type: 'service' },
-      action: f.kind,
-      target: { type: 'backup', id: String(f.attributes.component ?? 'dr') },
-      outcome: f.kind === 'backup.failed' ? 'failure' : String(f.attributes.outcome ?? 'success'),
-      attributes,
-    });
+    events.push(recoveryFact(f.kind, f.timeMs, attributes));
     bySender.set(f.sender, events);
   }
-  for (const [sender, events] of bySender) {
-    const token = sender === PLATFORM ? 'demo-admin' : `demo-ingest-${sender}`;
-    for (let i = 0; i < events.length; i += 5000) {
-      const res = await fetch(`${otlpHttpUrl}/v1/audit`, { method: 'POST', body: JSON.stringify(events.slice(i, i + 5000)), headers: { 'content-type': 'application/json', ...bearer(token) } });
-      const body = (await res.json()) as { rejected: number };
-      assert.ok(res.status === 200 && body.rejected === 0, `healthy recovery facts (${sender}): ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-    }
-  }
+  for (const [sender, events] of bySender) await postFacts(otlpHttpUrl, sender === PLATFORM ? 'demo-admin' : `demo-ingest-${sender}`, events);
 }
