@@ -61,7 +61,7 @@ test('the shared instance serves the tenant among its neighbours and exports it'
   try {
     const fromMs = Date.now() - 60_000;
     for (const [tenant, spans] of [[MOVED, 20], [STAYING[0]!, 30], [STAYING[1]!, 10]] as const) {
-      const res = await fetch(`${s.otlpHttpUrl}/v1/traces`, { method: 'POST', body: protobufTraces({ spans, attributes: { 'db.client.connection.pool.name': 'shared-pg' } }), headers: { 'content-type': 'application/x-protobuf', ...bearer(`demo-ingest-${tenant}`) } });
+      const res = await fetch(`${s.otlpHttpUrl}/v1/traces`, { method: 'POST', body: protobufTraces({ spans, durationMs: 40, attributes: { 'db.client.connection.pool.name': 'shared-pg' } }), headers: { 'content-type': 'application/x-protobuf', ...bearer(`demo-ingest-${tenant}`) } });
       assert.is(res.status, 200);
     }
     // A cross-tenant audit event: a finding of the isolation policy for the moved tenant.

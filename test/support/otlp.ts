@@ -11,6 +11,8 @@ export interface TraceSpec {
   spans?: number;
   attributes?: Attributes;
   name?: string;
+  /** Each span's duration; default: as long as the SDK takes to start and end it (microseconds). */
+  durationMs?: number;
 }
 
 /** Make `spans` finished server spans with the given resource and attributes. */
@@ -22,7 +24,10 @@ export function makeSpans(spec: TraceSpec = {}) {
   });
   const tracer = provider.getTracer('tenantscope-test');
   for (let i = 0; i < (spec.spans ?? 1); i++) {
-    tracer.startSpan(spec.name ?? 'GET /orders/{id}', { kind: SpanKind.SERVER, attributes: { 'http.route': '/orders/{id}', ...spec.attributes } }).end();
+    const end = Date.now();
+    const startTime = spec.durationMs === undefined ? undefined : end - spec.durationMs;
+    const span = tracer.startSpan(spec.name ?? 'GET /orders/{id}', { kind: SpanKind.SERVER, attributes: { 'http.route': '/orders/{id}', ...spec.attributes }, ...(startTime === undefined ? {} : { startTime }) });
+    span.end(startTime === undefined ? undefined : end);
   }
   return exporter.getFinishedSpans();
 }
