@@ -61,12 +61,13 @@ function lineOf(text: string, needle: string): number {
 const TIERS = `version: 1
 tiers:
   shared: &tier
-    slo: { availability: 0.995, latency_threshold_ms: 500, latency_target: 0.95, window_days: 28 }
+    slo: { availability: 0.995, latency_threshold_ms: 500, latency_target: 0.95, window_days: 28, min_events: 100 }
     retention_min_days: { spans: 7, logs: 30, metric_points: 30, audit_events: 365 }
     retention_max_days: { spans: 90, logs: 180, metric_points: 400, audit_events: 2555 }
     controls: [ingest_quota]
     quotas: { events_per_second: 5000, bytes_per_second: 10485760 }
     recovery: { rpo_minutes: 60, rto_minutes: 240, restore_test_days: 90, backup_retention_days: 30, components: [database], dr_region_required: false }
+    sla: { availability: 0.995, credits: [{ below: 0.995, percent: 10 }] }
   segmented: *tier
   dedicated: *tier
 `;
@@ -327,7 +328,7 @@ test('an invalid registry names the file, the path and the line of every mistake
     ['tenants[2].identifiers[1]', '[UMBRELLA-PH, acme]', /"acme" already names tenant "acme-dist"/],
     ['tenants[3]', 'id: Bad_Tenant', /required property 'name'/],
     ['tenants[3].id', 'id: Bad_Tenant', /must match pattern .*got string "Bad_Tenant"/],
-    ['tenants[4].id', 'second tenant with the id', /duplicate tenant id "acme-dist".*line 32/],
+    ['tenants[4].id', 'second tenant with the id', /duplicate tenant id "acme-dist".*line 35/],
     ['tokens[0].sha256', 'uppercase hex', /64 lowercase hex/],
     ['tokens[1].tenants', 'read tokens name one tenant', /exactly one tenant; got 2/],
     ['tokens[2].tenants', 'admin takes no tenants list', /admin token .* no tenants list/],

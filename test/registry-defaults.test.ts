@@ -10,21 +10,21 @@ import { parseRegistry, TIER_NAMES, type Registry, type TenantRecord, type TierN
 // Compiled to dist/test/, so the repo root is two levels up.
 const SCHEMA_URL = new URL('../../src/config/registry.schema.json', import.meta.url);
 
-type Values = Readonly<Record<string, number | boolean | readonly string[]>>;
+type Values = Readonly<Record<string, number | boolean | readonly string[] | readonly { below: number; percent: number }[]>>;
 
 /** A group of tenant fields that each fall back to a tier default. */
 interface Group {
   /** The group's key in a tenant entry. */
-  readonly tenantKey: 'quotas' | 'retention' | 'slo' | 'recovery';
+  readonly tenantKey: 'quotas' | 'retention' | 'slo' | 'recovery' | 'sla';
   /** The tier key holding the defaults. */
-  readonly tierKey: 'quotas' | 'retention_min_days' | 'slo' | 'recovery';
+  readonly tierKey: 'quotas' | 'retention_min_days' | 'slo' | 'recovery' | 'sla';
   /** The schema definition that lists the fields a tenant may set. */
-  readonly schemaDef: 'quotasPartial' | 'retentionPartial' | 'sloPartial' | 'recoveryPartial';
+  readonly schemaDef: 'quotasPartial' | 'retentionPartial' | 'sloPartial' | 'recoveryPartial' | 'slaPartial';
   readonly tiers: Readonly<Record<TierName, Values>>;
   /** What the tenant writes for the fields it does not omit. */
   readonly overrides: Values;
   /** Where the resolved group is on a tenant record. */
-  readonly recordKey: 'quotas' | 'retentionDays' | 'slo' | 'recovery';
+  readonly recordKey: 'quotas' | 'retentionDays' | 'slo' | 'recovery' | 'sla';
 }
 
 /** A resolved group keyed by field names as the file spells them (eventsPerSecond: events_per_second). */
@@ -36,6 +36,18 @@ const resolved = (t: TenantRecord, group: Group): Values =>
 // Infinity, to another tier's or another field's value, to the tier maximum or to the override
 // of a neighbouring field fails its test.
 const GROUPS: readonly Group[] = [
+  {
+    tenantKey: 'sla',
+    tierKey: 'sla',
+    schemaDef: 'slaPartial',
+    tiers: {
+      shared: { availability: 0.995, credits: [{ below: 0.995, percent: 10 }, { below: 0.99, percent: 25 }] },
+      segmented: { availability: 0.999, credits: [{ below: 0.999, percent: 11 }] },
+      dedicated: { availability: 0.9995, credits: [{ below: 0.9995, percent: 12 }, { below: 0.999, percent: 26 }, { below: 0.995, percent: 51 }] },
+    },
+    overrides: { availability: 0.97, credits: [{ below: 0.97, percent: 33 }] },
+    recordKey: 'sla',
+  },
   {
     tenantKey: 'recovery',
     tierKey: 'recovery',
@@ -77,11 +89,11 @@ const GROUPS: readonly Group[] = [
     tierKey: 'slo',
     schemaDef: 'sloPartial',
     tiers: {
-      shared: { availability: 0.99, latency_threshold_ms: 800, latency_target: 0.9, window_days: 28 },
-      segmented: { availability: 0.995, latency_threshold_ms: 500, latency_target: 0.95, window_days: 30 },
-      dedicated: { availability: 0.999, latency_threshold_ms: 250, latency_target: 0.97, window_days: 7 },
+      shared: { availability: 0.99, latency_threshold_ms: 800, latency_target: 0.9, window_days: 28, min_events: 101 },
+      segmented: { availability: 0.995, latency_threshold_ms: 500, latency_target: 0.95, window_days: 30, min_events: 51 },
+      dedicated: { availability: 0.999, latency_threshold_ms: 250, latency_target: 0.97, window_days: 7, min_events: 21 },
     },
-    overrides: { availability: 0.98, latency_threshold_ms: 1200, latency_target: 0.85, window_days: 14 },
+    overrides: { availability: 0.98, latency_threshold_ms: 1200, latency_target: 0.85, window_days: 14, min_events: 3 },
     recordKey: 'slo',
   },
 ];
@@ -139,13 +151,30 @@ for (const group of GROUPS) {
   }
 }
 
-test('the tests above cover every quota, retention, SLO and recovery field a tenant may set', () => {
+test('the tests above cover every quota, retention, SLO, recovery and SLA field a tenant may set', () => {
   const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'));
   for (const group of GROUPS) {
     const fields = Object.keys(schema.$defs[group.schemaDef].properties).sort();
     assert.equal(Object.keys(group.overrides).sort(), fields, `${group.tenantKey} fields`);
     for (const tier of TIER_NAMES) assert.equal(Object.keys(group.tiers[tier]).sort(), fields, `${tier} ${group.tierKey} fields`);
   }
+});
+
+test("a tenant without a contract fee pays its tier's fee from the price card; a contract fee replaces it", () => {
+  const registry = parseRegistry(
+    stringify({
+      version: 1,
+      tiers: Object.fromEntries(TIER_NAMES.map((tier) => [tier, { ...Object.fromEntries(GROUPS.map((g) => [g.tierKey, g.tiers[tier]])), retention_max_days: RETENTION_MAX_DAYS, controls: ['ingest_quota'] }])),
+      tenants: TIER_NAMES.map((tier) => ({ id: tenantId(tier), name: `${tier} Co.`, tier, region: 'us-east-1', allowed_regions: ['us-east-1'], identifiers: [`${tenantId(tier)}.example.com`], ...(tier === 'dedicated' ? { monthly_fee: 31_000 } : {}) })),
+      tokens: [],
+      settings: { price_card: { monthly_fee: { shared: 2500, segmented: 12_000 } } },
+    }),
+    'fees.yaml',
+  );
+  assert.is(registry.tenant(tenantId('shared'))!.monthlyFee, 2500);
+  assert.is(registry.tenant(tenantId('segmented'))!.monthlyFee, 12_000);
+  assert.is(registry.tenant(tenantId('dedicated'))!.monthlyFee, 31_000);
+  assert.is(registry.settings.priceCard.monthlyFee.dedicated, 0, 'a tier the card leaves out costs nothing');
 });
 
 test.run();

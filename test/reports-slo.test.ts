@@ -53,7 +53,7 @@ test.before(async () => {
 test('availability SLI, error budget and burn rates of order-api, computed by hand', async () => {
   const r = await sloReport(store, acme, { toMs: T });
   assert.is(r.from, '2026-10-23T12:00:00.000Z'); // 28 days before `to`
-  assert.equal(r.objective, { availability: 0.999, latency_target: 0.95, latency_threshold_ms: 500, window_days: 28 });
+  assert.equal(r.objective, { availability: 0.999, latency_target: 0.95, latency_threshold_ms: 500, window_days: 28, min_events: 100 });
   const svc = r.services.find((s) => s.service === 'order-api')!;
   assert.is(svc.requests, 10_000);
   const a = svc.availability;
@@ -103,6 +103,27 @@ test('a window of one hour counts only that hour, while the burn windows keep th
   assert.is(b.requests, 0);
   assert.is(b.availability.sli, null);
   assert.is(b.availability.burn_rates['1d'], 5);
+});
+
+test('a tenant with three requests and one error does not page: the long window holds fewer than min_events', async () => {
+  // stark-logistics (min_events 100): 3 requests in the last 5 minutes, 1 failed. Burn rate over
+  // 1h and 5m: (1/3) / 0.001 = 333x, far above 14.4; the 1h window holds 3 < 100 events.
+  await spans('stark-logistics', 'edi-gateway', T - 2 * MIN, 3, { errors: 1 });
+  const r = await sloReport(store, registry.tenant('stark-logistics')!, { toMs: T });
+  const a = r.services.find((x) => x.service === 'edi-gateway')!.availability;
+  assert.ok(a.burn_rates['1h'] > 300 && a.burn_rates['5m'] > 300);
+  const page = a.alerts.find((x) => x.long === '1h')!;
+  assert.equal([page.firing, page.guarded], [false, true]);
+  assert.is(a.status, 'ok');
+  assert.is(r.status, 'ok');
+  // 97 more good requests make the long window hold 100: the pair fires ((1/100) / 0.001 = 10x is below 14.4, so 6 more errors).
+  await spans('stark-logistics', 'edi-gateway', T - 30 * MIN, 97, { errors: 6 });
+  const r2 = await sloReport(store, registry.tenant('stark-logistics')!, { toMs: T });
+  const a2 = r2.services.find((x) => x.service === 'edi-gateway')!.availability;
+  assert.is(a2.total, 100);
+  const page2 = a2.alerts.find((x) => x.long === '1h')!;
+  assert.equal([page2.firing, page2.guarded], [true, false]);
+  assert.is(a2.status, 'page');
 });
 
 test('a tenant without server spans has an empty report with status ok', async () => {

@@ -16,6 +16,7 @@ export {
   type Quotas,
   type RecoveryComponent,
   type RecoveryObjectives,
+  type SlaTerms,
   type Registry,
   type RegistryProblem,
   type RetentionDays,

@@ -28,6 +28,7 @@ import {
   type RegistryProblem,
   type RetentionDays,
   type Settings,
+  type SlaTerms,
   type SloObjective,
   type TenantRecord,
   type Tier,
@@ -37,7 +38,7 @@ import {
 } from './types.js';
 
 /** Default service settings, used for any key the registry leaves out. */
-export const DEFAULT_PRICE_CARD: PriceCard = Object.freeze({ currency: 'USD', cpuSecond: 0.00004, gbMonthStored: 0.03, gbIngested: 0.25, perMillionRequests: 0.6, platformPerDay: 0 });
+export const DEFAULT_PRICE_CARD: PriceCard = Object.freeze({ currency: 'USD', cpuSecond: 0.00004, gbMonthStored: 0.03, gbIngested: 0.25, perMillionRequests: 0.6, platformPerDay: 0, monthlyFee: Object.freeze({ shared: 0, segmented: 0, dedicated: 0 }) });
 const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 /**
  * Limits on request content. The string limit (64 Ki characters) and attribute count (128,
@@ -72,6 +73,12 @@ interface RawSlo {
   latency_threshold_ms?: number;
   latency_target?: number;
   window_days?: number;
+  min_events?: number;
+}
+
+interface RawSla {
+  availability?: number;
+  credits?: { below: number; percent: number }[];
 }
 
 interface RawQuotas {
@@ -91,6 +98,7 @@ interface RawRecovery {
 interface RawTier {
   slo: Required<RawSlo>;
   recovery: Required<RawRecovery>;
+  sla: Required<RawSla>;
   retention_min_days: Record<DataClass, number>;
   retention_max_days: Record<DataClass, number>;
   controls: Control[];
@@ -107,6 +115,8 @@ interface RawTenant {
   retention?: RawRetention;
   slo?: RawSlo;
   recovery?: RawRecovery;
+  sla?: RawSla;
+  monthly_fee?: number;
   quotas?: RawQuotas;
   controls?: Control[];
   encryption_key_id?: string;
@@ -137,7 +147,7 @@ interface RawRegistry {
       max_string_length?: number;
     };
     multi_tenant_services?: string[];
-    price_card?: { currency?: string; cpu_second?: number; gb_month_stored?: number; gb_ingested?: number; per_million_requests?: number; platform_per_day?: number };
+    price_card?: { currency?: string; cpu_second?: number; gb_month_stored?: number; gb_ingested?: number; per_million_requests?: number; platform_per_day?: number; monthly_fee?: Partial<Record<TierName, number>> };
   };
 }
 
@@ -605,7 +615,7 @@ class TenantRegistry implements Registry {
       priceCard: priceCard(raw.settings?.price_card),
     });
 
-    this.#tenantList = deepFreeze(raw.tenants.map((t) => resolveTenant(t, tiers[t.tier])));
+    this.#tenantList = deepFreeze(raw.tenants.map((t) => resolveTenant(t, tiers[t.tier], this.settings.priceCard.monthlyFee[t.tier])));
     for (const t of this.#tenantList) {
       this.#tenants.set(t.id, t);
       for (const ident of t.identifiers) this.#owners.set(ident.toLowerCase(), t.id);
@@ -685,6 +695,11 @@ function priceCard(raw: NonNullable<RawRegistry['settings']>['price_card']): Pri
     gbIngested: raw?.gb_ingested ?? d.gbIngested,
     perMillionRequests: raw?.per_million_requests ?? d.perMillionRequests,
     platformPerDay: raw?.platform_per_day ?? d.platformPerDay,
+    monthlyFee: {
+      shared: raw?.monthly_fee?.shared ?? d.monthlyFee.shared,
+      segmented: raw?.monthly_fee?.segmented ?? d.monthlyFee.segmented,
+      dedicated: raw?.monthly_fee?.dedicated ?? d.monthlyFee.dedicated,
+    },
   };
 }
 
@@ -697,6 +712,16 @@ function resolveTier(name: TierName, t: RawTier): Tier {
     controls: [...t.controls],
     quotas: { eventsPerSecond: t.quotas.events_per_second, bytesPerSecond: t.quotas.bytes_per_second },
     recovery: resolveRecovery(t.recovery, undefined),
+    sla: resolveSla(t.sla, undefined),
+  };
+}
+
+/** SLA terms: each field the contract (`over`) sets, else the tier's; a credit list replaces the tier's whole. */
+function resolveSla(tier: Required<RawSla> | SlaTerms, over: RawSla | undefined): SlaTerms {
+  const credits = over?.credits ?? tier.credits;
+  return {
+    availability: over?.availability ?? tier.availability,
+    credits: credits.map((c) => ({ below: c.below, percent: c.percent })).sort((a, b) => b.below - a.below),
   };
 }
 
@@ -729,6 +754,7 @@ function resolveSlo(s: Required<RawSlo>): SloObjective {
     latencyThresholdMs: s.latency_threshold_ms,
     latencyTarget: s.latency_target,
     windowDays: s.window_days,
+    minEvents: s.min_events,
   };
 }
 
@@ -738,7 +764,7 @@ function retentionRecord(r: RawRetention, fallback?: RetentionDays): RetentionDa
   return out;
 }
 
-function resolveTenant(t: RawTenant, tier: Tier): TenantRecord {
+function resolveTenant(t: RawTenant, tier: Tier, tierFee: number): TenantRecord {
   const retention = t.retention ?? {};
   const configured: Partial<Record<DataClass, number>> = {};
   for (const dc of DATA_CLASSES) if (retention[dc] !== undefined) configured[dc] = retention[dc];
@@ -766,8 +792,11 @@ function resolveTenant(t: RawTenant, tier: Tier): TenantRecord {
       latencyThresholdMs: t.slo?.latency_threshold_ms ?? tier.slo.latencyThresholdMs,
       latencyTarget: t.slo?.latency_target ?? tier.slo.latencyTarget,
       windowDays: t.slo?.window_days ?? tier.slo.windowDays,
+      minEvents: t.slo?.min_events ?? tier.slo.minEvents,
     },
     recovery: resolveRecovery(tier.recovery, t.recovery),
+    sla: resolveSla(tier.sla, t.sla),
+    monthlyFee: t.monthly_fee ?? tierFee,
     quotas: {
       eventsPerSecond: t.quotas?.events_per_second ?? tier.quotas.eventsPerSecond,
       bytesPerSecond: t.quotas?.bytes_per_second ?? tier.quotas.bytesPerSecond,

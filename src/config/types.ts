@@ -63,6 +63,15 @@ export interface SloObjective {
   readonly latencyTarget: number;
   /** Rolling window over which the error budget is computed. */
   readonly windowDays: number;
+  /** Minimum-traffic guard: a burn-rate pair whose long window holds fewer events neither fires nor opens an episode. */
+  readonly minEvents: number;
+}
+
+/** An SLA: the monthly availability promised and the credits owed below it. */
+export interface SlaTerms {
+  readonly availability: number;
+  /** Below `below` monthly availability, `percent` of the monthly fee is credited; the lowest reached applies. */
+  readonly credits: readonly { readonly below: number; readonly percent: number }[];
 }
 
 /** The parts of a platform a complete backup set covers. */
@@ -104,6 +113,7 @@ export interface Tier {
   readonly controls: readonly Control[];
   readonly quotas: Quotas;
   readonly recovery: RecoveryObjectives;
+  readonly sla: SlaTerms;
 }
 
 /** One tenant with its effective (tier-resolved) values. */
@@ -124,6 +134,10 @@ export interface TenantRecord {
   readonly slo: SloObjective;
   /** The tier's recovery objectives with the tenant's contract terms over them. */
   readonly recovery: RecoveryObjectives;
+  /** The tier's SLA with the tenant's contract terms over it. */
+  readonly sla: SlaTerms;
+  /** The monthly fee SLA credits are a percent of: the contract's, else the price card's for the tier. */
+  readonly monthlyFee: number;
   /** Tier quotas with the tenant's overrides applied. */
   readonly quotas: Quotas;
   /** Tier controls plus the tenant's own, without duplicates, tier ones first. */
@@ -201,6 +215,8 @@ export interface PriceCard {
   readonly perMillionRequests: number;
   /** Fixed platform cost per day, shared among tenants by usage. */
   readonly platformPerDay: number;
+  /** Monthly fee per tier: what SLA credits are a percent of. */
+  readonly monthlyFee: Readonly<Record<TierName, number>>;
 }
 
 /** One mistake in a registry file, located as precisely as the YAML allows. */

@@ -41,8 +41,8 @@ export interface SliReport {
   error_budget_remaining: number | null;
   /** Bad-event rate over the allowed rate, per window ending at `to`. */
   burn_rates: Record<BurnWindow, number>;
-  /** The alert pairs and whether each fires. */
-  alerts: { long: BurnWindow; short: BurnWindow; threshold: number; severity: 'page' | 'ticket'; firing: boolean }[];
+  /** The alert pairs and whether each fires; `guarded`: it would, but its long window holds fewer than `min_events` events. */
+  alerts: { long: BurnWindow; short: BurnWindow; threshold: number; severity: 'page' | 'ticket'; firing: boolean; guarded: boolean }[];
   status: SloStatus;
 }
 
@@ -60,7 +60,7 @@ export interface SloReport {
   tenant: string;
   from: string;
   to: string;
-  objective: { availability: number; latency_target: number; latency_threshold_ms: number; window_days: number };
+  objective: { availability: number; latency_target: number; latency_threshold_ms: number; window_days: number; min_events: number };
   services: ServiceSloReport[];
   status: SloStatus;
 }
@@ -108,7 +108,7 @@ export async function sloReport(store: Store, tenant: TenantRecord, window: { fr
     tenant: tenant.id,
     from: new Date(fromMs).toISOString(),
     to: new Date(toMs).toISOString(),
-    objective: { availability: objective.availability, latency_target: objective.latencyTarget, latency_threshold_ms: objective.latencyThresholdMs, window_days: objective.windowDays },
+    objective: { availability: objective.availability, latency_target: objective.latencyTarget, latency_threshold_ms: objective.latencyThresholdMs, window_days: objective.windowDays, min_events: objective.minEvents },
     services,
     status: worst(services.map((s) => s.status)),
   };
@@ -125,7 +125,12 @@ function serviceReport(r: Row, o: SloObjective): ServiceSloReport {
       const t = n(`b${w}_total`);
       burn[w] = t === 0 ? 0 : round(n(`b${w}_${bad}`) / (t * allowed));
     }
-    const alerts = ALERT_PAIRS.map((p) => ({ ...p, firing: burn[p.long] > p.threshold && burn[p.short] > p.threshold }));
+    // The minimum-traffic guard: a handful of requests with one error is a huge burn rate and no incident.
+    const alerts = ALERT_PAIRS.map((p) => {
+      const burning = burn[p.long] > p.threshold && burn[p.short] > p.threshold;
+      const enough = n(`b${p.long}_total`) >= o.minEvents;
+      return { ...p, firing: burning && enough, guarded: burning && !enough };
+    });
     const status: SloStatus = alerts.some((a) => a.firing && a.severity === 'page') ? 'page' : alerts.some((a) => a.firing) ? 'ticket' : 'ok';
     return {
       sli: total === 0 ? null : round((total - badCount) / total),
