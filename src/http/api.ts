@@ -9,6 +9,7 @@ import { noisyNeighborReport, type NoisyOptions } from '../reports/noisy.js';
 import { costCsv, costReport, type CostReport } from '../reports/cost.js';
 import { parseTimeParam } from '../reports/window.js';
 import { platformRecovery, recoveryReport, type RecoveryJudge } from '../reports/recovery.js';
+import { incidentsReport, tenantIncidents } from '../reports/incidents.js';
 import { standaloneRecoveryJudge } from '../policy/recovery-judge.js';
 import { withoutForeignNames } from '../reports/foreign-names.js';
 import { verifyChain } from '../ingest/audit/chain.js';
@@ -140,6 +141,15 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/v1/recovery', PLATFORM, async (req) => {
     return platformRecovery(store, registry, windowQuery(req.query), judge);
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/incidents', PLATFORM, async (req) => {
+    return incidentsReport(store, registry, windowQuery(req.query));
+  });
+
+  // The tenant's own impact only: the incident is computed over every tenant (its scope needs them), then cut to this one.
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>('/api/v1/tenants/:id/incidents', TENANT_READ, async (req) => {
+    return tenantIncidents(await incidentsReport(store, registry, windowQuery(req.query)), req.params.id);
   });
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/v1/cost', PLATFORM, async (req, reply) => {

@@ -1,0 +1,73 @@
+// The incident routes: admins see every affected tenant; a tenant's read or auditor token sees
+// its own impact, with the other tenants counted and never named.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestServer, bearer, type TestServer } from './support/server.js';
+
+let server: TestServer;
+const MIN = 60_000;
+const T = Math.floor(Date.now() / MIN) * MIN;
+
+async function traffic(tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
+  await server.store.exec(
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days)
+     SELECT {tenant:String}, {service:String}, fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
+            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 30
+       FROM numbers({n:UInt64})`,
+    { tenant, service, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / MIN) * perMinute },
+  );
+}
+
+test.before(async () => {
+  server = await startTestServer({ policyIntervalMs: 0 });
+  // umbrella-pharma and globex-3pl both fail half their order-api requests for 15 minutes; acme-dist is fine.
+  for (const tenant of ['umbrella-pharma', 'globex-3pl']) {
+    await traffic(tenant, 'order-api', T - 120 * MIN, T - 60 * MIN, 50);
+    await traffic(tenant, 'order-api', T - 60 * MIN, T - 45 * MIN, 50, 25);
+    await traffic(tenant, 'order-api', T - 45 * MIN, T, 50);
+  }
+  await traffic('acme-dist', 'order-api', T - 120 * MIN, T, 50);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+const q = `from=${new Date(T - 120 * MIN).toISOString()}&to=${new Date(T).toISOString()}`;
+
+async function get(path: string, token: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${server.apiUrl}${path}`, { headers: bearer(token) });
+  return { status: res.status, text: await res.text() };
+}
+
+test('an admin sees the incident with every affected tenant', async () => {
+  const r = await get(`/api/v1/incidents?${q}`, 'demo-admin');
+  assert.is(r.status, 200, r.text);
+  const body = JSON.parse(r.text) as { incidents: { scope: string; tenants: { tenant: string; failures: number }[] }[] };
+  assert.is(body.incidents.length, 1);
+  assert.equal(body.incidents[0]!.tenants.map((t) => t.tenant), ['globex-3pl', 'umbrella-pharma']);
+  assert.equal(body.incidents[0]!.tenants.map((t) => t.failures), [375, 375]);
+});
+
+test("a tenant's token sees its own impact, the other tenant counted and never named", async () => {
+  const r = await get(`/api/v1/tenants/umbrella-pharma/incidents?${q}`, 'demo-read-umbrella-pharma');
+  assert.is(r.status, 200, r.text);
+  const body = JSON.parse(r.text) as { incidents: { impact: { tenant: string; failures: number }; other_tenants_affected: number; episodes: { tenant: string }[] }[] };
+  assert.is(body.incidents.length, 1);
+  assert.is(body.incidents[0]!.impact.tenant, 'umbrella-pharma');
+  assert.is(body.incidents[0]!.impact.failures, 375);
+  assert.is(body.incidents[0]!.other_tenants_affected, 1);
+  assert.ok(body.incidents[0]!.episodes.every((e) => e.tenant === 'umbrella-pharma'));
+  for (const name of server.registry.tenant('globex-3pl')!.identifiers) assert.not.ok(r.text.toLowerCase().includes(name.toLowerCase()), name);
+  assert.not.ok(r.text.includes('us-west-2'), "the other tenant's region is not told either");
+});
+
+test('a tenant that was not hit has no incidents; another tenant and the platform list are refused', async () => {
+  const acme = await get(`/api/v1/tenants/acme-dist/incidents?${q}`, 'demo-read-acme-dist');
+  assert.is(acme.status, 200);
+  assert.equal((JSON.parse(acme.text) as { incidents: unknown[] }).incidents, []);
+  assert.is((await get(`/api/v1/tenants/umbrella-pharma/incidents?${q}`, 'demo-read-acme-dist')).status, 403);
+  assert.is((await get(`/api/v1/incidents?${q}`, 'demo-read-umbrella-pharma')).status, 403);
+});
+
+test.run();
