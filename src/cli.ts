@@ -549,6 +549,19 @@ reportOptions(report.command('cost').description("cost per tenant by component a
     await runReport(flags, { path }, (store, registry, window) => costReport(store, registry, { ...window, tenant: flags.tenant }), flags.csv ? (r) => costCsv(r).trimEnd() : formatCost);
   });
 
+reportOptions(report.command('incidents').description("incidents: who an SLO breach hit (tenant, noisy neighbour, tier, region or platform), each tenant's impact window, failures, error budget and SLA credit exposure (default: the last day)"))
+  .option('--tenant <id>', "one tenant's own impact (the others counted, not named); default: every incident (admin)")
+  .option('--csv', 'print CSV (one row per incident and affected tenant) instead of a table')
+  .action(async (flags: ReportFlags & { csv?: boolean }) => {
+    const { incidentsReport, tenantIncidents } = await import('./reports/incidents.js');
+    const { formatIncidents, formatTenantIncidents, incidentsCsv } = await import('./reports/format.js');
+    const tenant = flags.tenant;
+    if (tenant !== undefined) {
+      await runReport(flags, { path: tenantPath(tenant, 'incidents') }, async (store, registry, window) => tenantIncidents(await incidentsReport(store, registry, window), tenant), flags.csv ? (r) => incidentsCsv(r.incidents) : formatTenantIncidents);
+    } else {
+      await runReport(flags, { path: '/api/v1/incidents' }, (store, registry, window) => incidentsReport(store, registry, window), flags.csv ? (r) => incidentsCsv(r.incidents.flatMap((i) => i.tenants.map((impact) => ({ ...i, impact })))) : formatIncidents);
+    }
+  });
 reportOptions(report.command('recovery').description('recovery objectives: per component the latest backup, its age against the RPO and the RPO attainment; restore and failover tests against the RTO; findings (default: the last 30 days)'))
   .option('--tenant <id>', "one tenant's report; default: every tenant (admin)")
   .option('--csv', 'print CSV (one row per tenant and component) instead of a table')

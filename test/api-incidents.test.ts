@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
+import { cliResult } from './support/cli.js';
 
 let server: TestServer;
 const MIN = 60_000;
@@ -68,6 +69,30 @@ test('a tenant that was not hit has no incidents; another tenant and the platfor
   assert.equal((JSON.parse(acme.text) as { incidents: unknown[] }).incidents, []);
   assert.is((await get(`/api/v1/tenants/umbrella-pharma/incidents?${q}`, 'demo-read-acme-dist')).status, 403);
   assert.is((await get(`/api/v1/incidents?${q}`, 'demo-read-umbrella-pharma')).status, 403);
+});
+
+const cli = (args: string[], token: string) =>
+  cliResult(['report', 'incidents', ...args, '--from', new Date(T - 120 * MIN).toISOString(), '--to', new Date(T).toISOString(), '--api', server.apiUrl, '--token', token]);
+
+test('report incidents prints a line per incident and tenant with its impact and credit exposure, and why the scope', async () => {
+  const r = await cli([], 'demo-admin');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^INCIDENT\s+SCOPE\s+TENANT\s+IMPACT \(UTC\)/m);
+  assert.match(r.stdout, /^inc-\S+\s+\w+\s+globex-3pl\s.*\s15\s+750\s+375\s/m);
+  assert.match(r.stdout, /^inc-\S+\s+\w+\s+umbrella-pharma\s.*\s15\s+750\s+375\s/m);
+  assert.match(r.stdout, /^inc-\S+ \w+( \(open\))?: /m);
+  const csv = await cli(['--csv'], 'demo-admin');
+  assert.is(csv.stdout.split('\n')[0], 'incident,scope,incident_from,incident_to,tenant,impact_from,impact_to,impact_minutes,requests,failures,error_budget_consumed,month,month_availability,credit_percent,credit,exposure,currency');
+  assert.is(csv.stdout.trim().split('\n').length, 3);
+});
+
+test("report incidents --tenant shows the tenant's own impact and the count of the others, to its own token only", async () => {
+  const r = await cli(['--tenant', 'umbrella-pharma'], 'demo-read-umbrella-pharma');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /umbrella-pharma\s.*\s375\s.*\s1$/m);
+  assert.not.match(r.stdout, /globex/);
+  const other = await cli(['--tenant', 'umbrella-pharma'], 'demo-read-acme-dist');
+  assert.is.not(other.code, 0);
 });
 
 test.run();

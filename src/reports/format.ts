@@ -4,6 +4,7 @@ import type { NoisyNeighborReport, NoisyWindow } from './noisy.js';
 import { COST_COMPONENTS, type CostReport } from './cost.js';
 import type { ComponentRecovery, RecoveryReport, TestRecovery } from './recovery.js';
 import { textTable } from '../text-table.js';
+import type { IncidentsReport, TenantImpact, TenantIncident } from './incidents.js';
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(3)}%`);
 const burn = (x: number) => (x === 0 ? '0' : x.toFixed(2));
@@ -140,4 +141,45 @@ export function recoveryCsv(reports: RecoveryReport[]): string {
     }
   }
   return lines.join('\n');
+}
+
+const impactRow = (id: string, scope: string, t: TenantImpact): string[] => [
+  id,
+  scope,
+  t.tenant,
+  `${minute(t.impact.from)} - ${minute(t.impact.to).slice(11)}`,
+  String(t.impact.minutes),
+  String(t.requests),
+  String(t.failures),
+  t.error_budget_consumed.toFixed(2),
+  t.sla.month_availability === null ? '-' : `${(t.sla.month_availability * 100).toFixed(4)}%`,
+  `${t.sla.credit_percent}%`,
+  `${t.sla.exposure.toFixed(2)} ${t.sla.currency}`,
+];
+const IMPACT_HEAD = ['INCIDENT', 'SCOPE', 'TENANT', 'IMPACT (UTC)', 'MIN', 'REQUESTS', 'FAILURES', 'BUDGETS', 'MONTH AVAIL.', 'CREDIT', 'EXPOSURE'];
+
+/** `report incidents`: one line per incident and affected tenant, then why each scope. */
+export function formatIncidents(r: IncidentsReport): string {
+  if (r.incidents.length === 0) return `no incidents from ${r.from} to ${r.to} (${r.active_tenants} tenants with traffic)`;
+  const rows = [IMPACT_HEAD];
+  for (const i of r.incidents) for (const t of i.tenants) rows.push(impactRow(i.id, i.scope, t));
+  const why = r.incidents.map((i) => `${i.id} ${i.scope}${i.open ? ' (open)' : ''}: ${i.reason}${i.noisy_neighbour ? `; offender ${i.noisy_neighbour.offender} on ${i.noisy_neighbour.resource}` : ''}`);
+  return `Incidents from ${r.from} to ${r.to} (${r.active_tenants} tenants with traffic)\n${textTable(rows)}\n\n${why.join('\n')}`;
+}
+
+/** `report incidents --tenant`: the tenant's own impact, the others counted. */
+export function formatTenantIncidents(r: { tenant: string; from: string; to: string; incidents: TenantIncident[] }): string {
+  if (r.incidents.length === 0) return `no incidents hit ${r.tenant} from ${r.from} to ${r.to}`;
+  const rows = [[...IMPACT_HEAD, 'OTHERS HIT']];
+  for (const i of r.incidents) rows.push([...impactRow(i.id, i.scope, i.impact), String(i.other_tenants_affected)]);
+  return `Incidents of ${r.tenant} from ${r.from} to ${r.to}\n${textTable(rows)}`;
+}
+
+/** CSV: one row per incident and affected tenant. */
+export function incidentsCsv(rows: { id: string; scope: string; from: string; to: string; impact: TenantImpact }[]): string {
+  const out = [['incident', 'scope', 'incident_from', 'incident_to', 'tenant', 'impact_from', 'impact_to', 'impact_minutes', 'requests', 'failures', 'error_budget_consumed', 'month', 'month_availability', 'credit_percent', 'credit', 'exposure', 'currency'].join(',')];
+  for (const { id, scope, from, to, impact: t } of rows) {
+    out.push([id, scope, from, to, t.tenant, t.impact.from, t.impact.to, t.impact.minutes, t.requests, t.failures, t.error_budget_consumed, t.sla.month, t.sla.month_availability ?? '', t.sla.credit_percent, t.sla.credit.toFixed(2), t.sla.exposure.toFixed(2), t.sla.currency].join(','));
+  }
+  return out.join('\n');
 }
