@@ -1,7 +1,8 @@
 // Report query benchmark: loads 10 million spans for 50 tenants over 7 days into chDB (one
 // INSERT ... SELECT, so loading is not what is measured), plus a usage row per tenant and
 // minute, and prints p50/p95 of each report query: per tenant over its default window, and
-// the platform-wide views (noisy neighbours over the last day, cost over the 7 days). Then the
+// the platform-wide views (noisy neighbours over the last day, cost over the 7 days, incidents
+// over the last day: its burn windows read the three days before it too). Then the
 // recovery report over a year of hourly backup facts: 50 tenants x 5 components x 8,760 hours
 // (2.19 million facts; every hundredth backup missing, so there are stale windows to find),
 // with a restore test a week and a failed backup a day per tenant.
@@ -18,6 +19,7 @@ import { noisyNeighborReport } from '../src/reports/noisy.js';
 import { costReport } from '../src/reports/cost.js';
 import { rollUpStoredSpans } from '../test/support/rollup.js';
 import { platformRecovery, recoveryReport } from '../src/reports/recovery.js';
+import { incidentsReport } from '../src/reports/incidents.js';
 import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
 import { fiftyTenantRegistryYaml } from './workload.js';
 
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
     ['noisy neighbours, tenant view (1 day)', (i) => noisyNeighborReport(store, { ...day, tenant: tenants[i % tenants.length]!.id }), tenants.length / 5],
     ['cost, platform (7 days)', () => costReport(store, registry, week), PLATFORM_CALLS],
     ['cost, tenant view (7 days)', (i) => costReport(store, registry, { ...week, tenant: tenants[i % tenants.length]!.id }), tenants.length / 5],
+    ['incidents, platform (1 day)', () => incidentsReport(store, registry, day, now), PLATFORM_CALLS],
     ['recovery, tenant (30 days, with policy)', (i) => recoveryReport(store, tenants[i % tenants.length]!, { toMs: now }, judge, now), tenants.length],
     ['recovery, tenant (365 days, with policy)', (i) => recoveryReport(store, tenants[i % tenants.length]!, { fromMs: now - 365 * 86_400_000, toMs: now }, judge, now), tenants.length / 5],
     ['recovery, platform (30 days, 50 tenants)', () => platformRecovery(store, registry, { toMs: now }, judge, now), 2],
