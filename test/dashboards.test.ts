@@ -305,7 +305,13 @@ test('the recording rules are the bad ratio and the burn rate of each of the sev
     const burn = rules.get(`tenant_sli:burn_rate:rate${w}`);
     assert.is(burn, `tenant_sli:bad_ratio:rate${w} / on (tenant, tier, sli) group_left () (1 - max by (tenant, tier, sli) (tenantscope_slo_objective_ratio))`);
   }
-  assert.is(rules.size, 2 * WINDOWS.length, 'no recording rule beyond the catalogue: the dashboards need none');
+  // The minimum-traffic guard's event counts, one per long window of an alert pair.
+  for (const w of ['1h', '6h', '1d', '3d']) assert.is(rules.get(`tenant_sli:events:increase${w}`), `sum by (tenant, tier, sli) (increase(tenantscope_sli_events_total[${w}]))`);
+  const incident = ['region:tenantscope_tenants_burning:count', 'tier:tenantscope_tenants_burning:count', 'region:tenantscope_tenants_with_traffic:count'];
+  for (const name of incident) assert.ok(rules.has(name), `${name} is recorded`);
+  // Burning means a page pair's alert, pending or firing, so the count inherits its guard.
+  for (const name of incident.slice(0, 2)) assert.ok(rules.get(name)!.includes('ALERTS{alertname=~"TenantSLOBurnRate1h5m|TenantSLOBurnRate6h30m"}'), name);
+  assert.is(rules.size, 2 * WINDOWS.length + 4 + incident.length, 'no recording rule beyond these');
 });
 
 interface AlertRule {
@@ -321,8 +327,8 @@ function groupAlerts(name: string): AlertRule[] {
   return doc.groups.filter((g) => g.name === name).flatMap((g) => g.rules.filter((r) => r.alert));
 }
 
-test('the four burn-rate alerts pair the catalogue windows and thresholds, page after 2m and ticket after 15m, naming tenant and sli', () => {
-  const alerts = groupAlerts('tenantscope-slo');
+test('the four burn-rate alerts pair the catalogue windows and thresholds behind the minimum-traffic guard, page after 2m and ticket after 15m, naming tenant and sli', () => {
+  const alerts = groupAlerts('tenantscope-slo').filter((a) => a.alert!.startsWith('TenantSLOBurnRate'));
   const expected = [
     ['TenantSLOBurnRate1h5m', '1h', '5m', '14.4', 'page', '2m'],
     ['TenantSLOBurnRate6h30m', '6h', '30m', '6', 'page', '2m'],
@@ -334,16 +340,38 @@ test('the four burn-rate alerts pair the catalogue windows and thresholds, page 
     const a = alerts.find((x) => x.alert === name)!;
     assert.is(
       a.expr.replace(/\s+/g, ' ').trim(),
-      `tenant_sli:burn_rate:rate${long} > ${threshold} and on (tenant, tier, sli) tenant_sli:burn_rate:rate${short} > ${threshold}`,
+      `( tenant_sli:burn_rate:rate${long} > ${threshold} and on (tenant, tier, sli) tenant_sli:burn_rate:rate${short} > ${threshold}` +
+        ` and on (tenant, tier, sli) tenant_sli:events:increase${long} >= on (tenant, tier) group_left () max by (tenant, tier) (tenantscope_slo_min_events) )` +
+        ' * on (tenant, tier) group_left (region) max by (tenant, tier, region) (tenantscope_tenant_info)',
       name,
     );
     assert.is(a.for, hold, `${name}: for`);
-    assert.equal(a.labels, { severity }, `${name}: labels`);
+    // scope and region are what Alertmanager's routes and inhibition rules match.
+    assert.equal(a.labels, { severity, scope: 'tenant' }, `${name}: labels`);
     for (const key of ['summary', 'description']) {
       const text = a.annotations?.[key] ?? '';
       assert.ok(text.includes('{{ $labels.tenant }}') && text.includes('{{ $labels.sli }}'), `${name}: ${key} must name the tenant and the sli`);
     }
   }
+});
+
+test('the incident alerts page with scope regional (per region) and platform, after the same 2m as the tenant pages they cover', () => {
+  const alerts = groupAlerts('tenantscope-slo');
+  assert.equal(alerts.map((a) => a.alert), ['TenantSLOBurnRate1h5m', 'TenantSLOBurnRate6h30m', 'TenantSLOBurnRate1d2h', 'TenantSLOBurnRate3d6h', 'TenantscopeRegionalIncident', 'TenantscopePlatformIncident']);
+  const regional = alerts.find((a) => a.alert === 'TenantscopeRegionalIncident')!;
+  assert.is(regional.expr.trim(), 'region:tenantscope_tenants_burning:count >= 2');
+  assert.equal(regional.labels, { severity: 'page', scope: 'regional' });
+  const platform = alerts.find((a) => a.alert === 'TenantscopePlatformIncident')!;
+  assert.is(
+    platform.expr.replace(/\s+/g, ' ').trim(),
+    'sum(region:tenantscope_tenants_burning:count) >= 0.5 * sum(region:tenantscope_tenants_with_traffic:count) and count(region:tenantscope_tenants_burning:count > 0) >= 2',
+  );
+  assert.equal(platform.labels, { severity: 'page', scope: 'platform' });
+  for (const a of [regional, platform]) {
+    assert.is(a.for, '2m', `${a.alert}: for`);
+    assert.ok(a.annotations?.summary && a.annotations.description, `${a.alert}: annotations`);
+  }
+  assert.ok(regional.annotations!.summary!.includes('{{ $labels.region }}'), 'the regional alert names its region');
 });
 
 test("the recovery alerts hold each tenant to its own objectives, per component for backups, naming the tenant", () => {
@@ -390,7 +418,7 @@ if (promtool) {
     for (const path of ruleFiles()) runPromtool(['check', 'rules', path], DASHBOARDS_DIR);
   });
 
-  test('promtool test rules: fast burns page at the expected minute, slow burns only ticket, healthy tenants fire nothing; stale or missing recovery evidence alerts', () => {
+  test('promtool test rules: fast burns page at the expected minute, slow burns only ticket, healthy and low-traffic tenants fire nothing, incidents are regional or platform by their counts; stale or missing recovery evidence alerts', () => {
     runPromtool(['test', 'rules', 'tenantscope-rules.test.yml'], join(DASHBOARDS_DIR, 'prometheus'));
   });
 

@@ -62,6 +62,19 @@ test('stored spans are counted per tenant, with their bytes and the SLI events t
   await m.close();
 });
 
+test('each tenant exposes its minimum-traffic guard and an info series with its home region, which the incident rules join on', async () => {
+  const m = new TenantscopeMetrics(registry);
+  const text = await m.text();
+  for (const t of registry.tenants()) {
+    const own = { tenant: t.id, tier: t.tier };
+    assert.is(sample(text, 'tenantscope_slo_min_events', own), t.slo.minEvents, t.id);
+    assert.is(sample(text, 'tenantscope_tenant_info', { ...own, region: t.region }), 1, t.id);
+  }
+  // One info series per tenant: a second region for a tenant would make the rules' join ambiguous.
+  assert.is(text.split('\n').filter((l) => l.startsWith('tenantscope_tenant_info{')).length, registry.tenants().length);
+  await m.close();
+});
+
 test('a span that cannot be stored (a time after 2262) is no SLI event: the counters agree with what the SLO report reads', async () => {
   const m = new TenantscopeMetrics(registry);
   const late = { ...span(10, 2), endTimeUnixNano: '9300000000000000000' };
@@ -103,6 +116,8 @@ test('past the tenant label limit, tenants are folded into tenant="other" and th
   assert.is(sample(text, 'tenantscope_slo_objective_ratio', { tenant: 'other' }), undefined);
   assert.is(sample(text, 'tenantscope_recovery_rpo_seconds', { tenant: 'other' }), undefined);
   assert.is(sample(text, 'tenantscope_restore_test_interval_seconds', { tenant: 'other' }), undefined);
+  assert.is(sample(text, 'tenantscope_slo_min_events', { tenant: 'other' }), undefined);
+  assert.is(sample(text, 'tenantscope_tenant_info', { tenant: 'other' }), undefined);
   await m.close();
 });
 

@@ -126,6 +126,17 @@ export class TenantscopeMetrics implements IngestObserver {
     // unit, so a rule compares each tenant with its own objective rather than a fixed threshold.
     this.objectiveGauge('tenantscope_recovery_rpo_seconds', "The tenant's recovery point objective: the oldest a required component's newest backup may be", (t) => t.recovery.rpoMinutes * 60);
     this.objectiveGauge('tenantscope_restore_test_interval_seconds', "How recent the tenant's last passed restore test must be (its restore_test_days)", (t) => t.recovery.restoreTestDays * 86_400);
+    // The minimum-traffic guard of the burn-rate alerts: a pair whose long window holds fewer
+    // events than this does not page, whatever its burn rate (the SLO report applies the same).
+    this.objectiveGauge('tenantscope_slo_min_events', "The fewest SLI events an alert pair's long window must hold before the pair may fire (slo.min_events)", (t) => t.slo.minEvents);
+    // Constant 1 carrying the tenant's home region, so a rule can join it on (tenant, tier) and
+    // count burning tenants per region without every series carrying a region label.
+    m.createObservableGauge('tenantscope_tenant_info', { description: "1 per tenant with a label of its own, carrying the tenant's home region" }).addCallback((r) => {
+      for (const t of this.registry.tenants()) {
+        const l = this.labels.of(t.id);
+        if (l.tenant === t.id) r.observe(1, { ...l, region: t.region });
+      }
+    });
     m.createObservableGauge('tenantscope_writer_pending_rows', { description: 'Rows waiting for the store or being inserted, per table' }).addCallback((r) => {
       for (const [table, rows] of Object.entries(this.queues.writerDepth?.() ?? {})) r.observe(rows, { table });
     });
