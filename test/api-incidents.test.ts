@@ -71,6 +71,12 @@ test('a tenant that was not hit has no incidents; another tenant and the platfor
   assert.is((await get(`/api/v1/incidents?${q}`, 'demo-read-umbrella-pharma')).status, 403);
 });
 
+test('a period longer than 35 days is a 400 naming the parameter', async () => {
+  const r = await get(`/api/v1/incidents?from=${new Date(T - 40 * 86_400_000).toISOString()}&to=${new Date(T).toISOString()}`, 'demo-admin');
+  assert.is(r.status, 400);
+  assert.match(r.text, /from.*35 days/);
+});
+
 const cli = (args: string[], token: string) =>
   cliResult(['report', 'incidents', ...args, '--from', new Date(T - 120 * MIN).toISOString(), '--to', new Date(T).toISOString(), '--api', server.apiUrl, '--token', token]);
 

@@ -25,6 +25,8 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 const SPAN_KIND_SERVER = 2;
 const STATUS_ERROR = 2;
+/** The longest period one incidents query covers. */
+export const MAX_PERIOD_DAYS = 35;
 /** The longest window of any alert pair: how far before the period the minutes are read. */
 const LOOKBACK_MS = Math.max(...ALERT_PAIRS.map((p) => BURN_WINDOWS[p.long]));
 
@@ -267,6 +269,8 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   const toMs = window.toMs ?? nowMs;
   const fromMs = window.fromMs ?? toMs - DAY;
   if (fromMs >= toMs) throw tsError('TS_ERR_BAD_QUERY', ['from', 'must be before to']);
+  // Every series' minutes are held while its episodes are found: bounded by the period.
+  if (toMs - fromMs > MAX_PERIOD_DAYS * DAY) throw tsError('TS_ERR_BAD_QUERY', ['from', `an incidents period may span at most ${MAX_PERIOD_DAYS} days; ask month by month`]);
   const tenants = registry.tenants();
   const mins = await readMinutes(store, tenants, fromMs, toMs);
   const episodes = mins.series.flatMap((s) => [...seriesEpisodes(s, 'availability', mins, fromMs, toMs), ...seriesEpisodes(s, 'latency', mins, fromMs, toMs)]);
