@@ -131,10 +131,13 @@ test('scope regional: every tenant with traffic in one region, more than one of 
   assert.is(classify([usWest[0]!], all).scope, 'tenant');
 });
 
-test('scope tier: the tenants of one tier and no others, in more than one region', () => {
+test('scope tier: every tenant of one tier with traffic and no others, in more than one region', () => {
   const segmented = all.filter((x) => x.tier === 'segmented');
   assert.is(segmented.length, 2);
   assert.is(classify(segmented, all).scope, 'tier');
+  // Two of the three shared tenants, in two regions, are not their tier (nor half the platform).
+  const twoShared = [t('acme-dist'), t('hooli-wholesale')];
+  assert.is.not(classify(twoShared, all).scope, 'tier');
 });
 
 test.run();

@@ -258,7 +258,10 @@ export function classify(
   }
   if (tiers.size === 1 && affected.length >= 2) {
     const tier = [...tiers][0]!;
-    return { scope: 'tier', reason: `${affected.length} tenants, all of tier ${tier}, and no tenant of another tier` };
+    // The tier's tenants: every one of them with traffic, none of another tier.
+    if (affected.length === active.filter((t) => t.tier === tier).length) {
+      return { scope: 'tier', reason: `every tenant with traffic of tier ${tier} (${affected.length}) and no tenant of another tier` };
+    }
   }
   if (affected.length === 1) return { scope: 'tenant', reason: `only ${affected[0]!.id}` };
   return { scope: 'platform', reason: `${affected.length} tenants across tiers and regions` };
