@@ -1,6 +1,7 @@
 // Evidence reports on a store filled with known rows: the figures (controls, policy results,
 // redactions, access review, retention, the daily error budget) checked against answers worked
-// out by hand, and the recoverability section against backup timelines worked out the same way;
+// out by hand, the recoverability section against backup timelines worked out the same way, and
+// the incidents section against an outage of two tenants at once;
 // then the signature: what it covers, and that every kind of change to a signed
 // document is refused with the reason that says what changed; then the signing key's life.
 // runs-on: single, cluster
@@ -28,6 +29,7 @@ import { rollUpStoredSpans } from './support/rollup.js';
 import { PLATFORM_CHAIN } from '../src/ingest/audit/chain.js';
 import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
 import { ANOTHER_TENANT } from '../src/reports/foreign-names.js';
+import { incidentsReport, tenantIncidents } from '../src/reports/incidents.js';
 
 const registry = loadRegistry(DEMO_CONFIG);
 const judge = standaloneRecoveryJudge(registry);
@@ -56,6 +58,36 @@ async function spans(tenant: string, service: string, atMs: number, n: number, e
     { tenant, service, at: atMs, n, errors, ingested: ingestedMs ?? Date.now(), batch },
   );
   await rollUpStoredSpans(store, batch);
+}
+
+const MINUTE = 60_000;
+
+/** `perMinute` server spans each minute of [fromMs, toMs), the first `errors` of each minute failing. */
+async function traffic(tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
+  const batch = `evidence-${++batches}`;
+  await store.exec(
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days, ingested_at, batch_id)
+     SELECT {tenant:String}, {service:String}, fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
+            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 3650, now64(3), {batch:String}
+       FROM numbers({n:UInt64})`,
+    { tenant, service, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / MINUTE) * perMinute, batch },
+  );
+  await rollUpStoredSpans(store, batch);
+}
+
+/**
+ * An outage on day 0: acme-dist and globex-3pl both fail half of their billing-api requests
+ * (50 a minute) from 03:00 to 03:15, after an hour without errors and followed by 45 minutes
+ * without. Each tenant's impact is those 15 minutes: 750 requests, 375 failures. Its episodes
+ * (the slowest pair's short window is 6 hours) end before acme-dist's order-api errors at 12:00.
+ */
+const OUTAGE = DAY0 + 3 * HOUR;
+async function loadOutage(): Promise<void> {
+  for (const tenant of ['acme-dist', 'globex-3pl']) {
+    await traffic(tenant, 'billing-api', OUTAGE - HOUR, OUTAGE, 50);
+    await traffic(tenant, 'billing-api', OUTAGE, OUTAGE + 15 * MINUTE, 50, 25);
+    await traffic(tenant, 'billing-api', OUTAGE + 15 * MINUTE, OUTAGE + HOUR, 50);
+  }
 }
 
 /** An API read of acme-dist as the access work records it. */
@@ -154,6 +186,14 @@ let acmeDoc: SignedEvidence;
 let acmeText: string;
 
 test.before(async () => {
+  // uvu's runner drops an error thrown by a hook (the file then only shows 0 passed).
+  await setUp().catch((e: unknown) => {
+    console.error('evidence: setting up failed:', e);
+    throw e;
+  });
+});
+
+async function setUp(): Promise<void> {
   store = await openTestStore(dir);
   signer = loadEvidenceSigner({ dataDir: keyDir });
   // order-api: day 0, 1000 requests with 1 error; day 1, 1000 requests with 3 errors.
@@ -184,6 +224,7 @@ test.before(async () => {
     await insertChunk(store, auditRows(chained, 400, 'test'));
   });
   await loadRecoveryFacts(chain);
+  await loadOutage();
 
   // A residency finding still open, and an export finding resolved on day 1.
   const open = { finding: finding('residency', 'evt-eu', 'high'), source: 'stream' as const, atMs: DAY0 + 10 * HOUR, retentionDays: 400 };
@@ -202,7 +243,7 @@ test.before(async () => {
   });
   acmeDoc = signer.sign(acme);
   acmeText = evidenceJson(acmeDoc);
-});
+}
 
 test.after(async () => {
   await store.close();
@@ -325,6 +366,49 @@ test('recoverability never names another tenant: not their facts, and not a name
   assert.is(operator.recoverability.components.find((c) => c.component === 'queue')!.latest!.encryption_key_id, 'kms-globex-3pl-1');
 });
 
+test('incidents: the outage with acme-dist\'s own impact, the other tenant counted, as the incidents route gives it', async () => {
+  const x = acme.incidents;
+  assert.equal(x.windows, [{ from: new Date(PERIOD.fromMs).toISOString(), to: new Date(PERIOD.toMs).toISOString() }]);
+  const outage = x.incidents.filter((i) => i.impact.services.includes('billing-api'));
+  assert.is(outage.length, 1, JSON.stringify(x.incidents.map((i) => [i.id, i.impact.services])));
+  const i = outage[0]!;
+  assert.equal([i.impact.tenant, i.impact.impact.from, i.impact.impact.minutes, i.impact.requests, i.impact.failures, i.other_tenants_affected], ['acme-dist', new Date(OUTAGE).toISOString(), 15, 750, 375, 1]);
+  assert.ok(i.episodes.length > 0 && i.episodes.every((e) => e.tenant === 'acme-dist'));
+  // The exposure is the credit the month reaches with the outage's failures less the credit without them.
+  const s = i.impact.sla;
+  assert.ok(s.credit_percent > s.credit_percent_without_incident, JSON.stringify(s));
+  assert.is(s.exposure, Math.round(s.monthly_fee * (s.credit_percent - s.credit_percent_without_incident)) / 100);
+  // The same figures as the route: the tenant's view of the incidents report over the period.
+  assert.equal(x.incidents, tenantIncidents(await incidentsReport(store, registry, PERIOD), 'acme-dist').incidents);
+});
+
+test('incidents never name the other tenant the outage hit, not even to the operator', async () => {
+  const operator = await evidenceReport(store, registry, 'acme-dist', PERIOD, { requestedBy: { name: 'operator', kind: 'operator' }, anonymise: false, recoveryJudge: judge });
+  assert.equal(operator.incidents, acme.incidents);
+  const text = JSON.stringify(acme.incidents).toLowerCase();
+  for (const t of registry.tenants().filter((t) => t.id !== 'acme-dist')) {
+    for (const n of [t.id, t.name, ...t.identifiers]) assert.not.ok(text.includes(n.toLowerCase()), `${t.id}: ${n}`);
+  }
+  // globex-3pl's own view of the same outage names acme-dist nowhere either.
+  const globex = await evidenceReport(store, registry, 'globex-3pl', PERIOD, { requestedBy: { name: 'x', kind: 'auditor' }, anonymise: true, recoveryJudge: judge });
+  assert.is(globex.incidents.incidents.filter((i) => i.impact.services.includes('billing-api')).length, 1);
+  assert.not.ok(JSON.stringify(globex.incidents).includes('acme'));
+});
+
+test('a period longer than 35 days reads incidents in windows of at most 35 days ending at its end', async () => {
+  const long = { fromMs: PERIOD.toMs - 80 * DAY, toMs: PERIOD.toMs };
+  const r = await evidenceReport(store, registry, 'acme-dist', long, { requestedBy: { name: 'x', kind: 'admin' }, anonymise: false, recoveryJudge: judge });
+  const at = (ms: number) => new Date(ms).toISOString();
+  assert.equal(r.incidents.windows, [
+    { from: at(long.fromMs), to: at(long.toMs - 70 * DAY) },
+    { from: at(long.toMs - 70 * DAY), to: at(long.toMs - 35 * DAY) },
+    { from: at(long.toMs - 35 * DAY), to: at(long.toMs) },
+  ]);
+  // The outage lies in the last window, once, with the same impact as over the two-day period.
+  const outage = r.incidents.incidents.filter((i) => i.impact.services.includes('billing-api'));
+  assert.equal(outage.map((i) => [i.impact.impact.from, i.impact.failures]), [[at(OUTAGE), 375]]);
+});
+
 test('a period longer than a year, or ending before it starts, is refused with the parameter named', async () => {
   for (const w of [{ fromMs: DAY0 - 400 * DAY, toMs: DAY0 }, { fromMs: DAY0, toMs: DAY0 - 1 }]) {
     try {
@@ -378,6 +462,9 @@ test('changing one byte of a value in a signed evidence report makes verify name
   assert.equal([n.reason, n.sections], ['signature_mismatch', ['series']]);
   const rpo = failure(change(acmeText, '"rpo_attainment": 0.8958', '"rpo_attainment": 0.9958'));
   assert.equal([rpo.reason, rpo.sections], ['signature_mismatch', ['recoverability']]);
+  const inc = failure(change(acmeText, '"failures": 375', '"failures": 37'));
+  assert.equal([inc.reason, inc.sections], ['signature_mismatch', ['incidents']]);
+  assert.match(inc.message, /incidents differs from what was signed/);
 });
 
 test('changing one byte of a member name makes verify name its section', () => {
@@ -433,11 +520,14 @@ test('a file that is not JSON, not a document, or not as written is refused with
 
 test('the page has a table per section, five SVG charts, nothing fetched, and every value escaped', async () => {
   const html = await renderEvidenceHtml(acmeDoc);
-  for (const id of ['profile', 'controls', 'policy', 'redactions', 'audit-chain', 'retention', 'access-review', 'slo', 'noisy', 'cost', 'recoverability', 'signature']) assert.ok(html.includes(`<section id="${id}">`), id);
+  for (const id of ['profile', 'controls', 'policy', 'redactions', 'audit-chain', 'retention', 'access-review', 'slo', 'noisy', 'cost', 'recoverability', 'incidents', 'signature']) assert.ok(html.includes(`<section id="${id}">`), id);
   assert.ok((html.match(/<svg/g) ?? []).length >= 5);
   // The recoverability table: a row per component, and the attainment bar chart.
   assert.match(html, /<td>database<\/td><td>yes<\/td><td>[^<]+ \(tenant\)<\/td><td>60<\/td><td>yes<\/td><td>45<\/td><td>0<\/td><td>180<\/td><td>1<\/td><td>93.75%<\/td>/);
   assert.ok(html.includes('aria-label="RPO attainment per component'));
+  // The incidents table: the outage's row, with its 15 minutes, 750 requests, 375 failures and the one other tenant hit.
+  const outage = acme.incidents.incidents.find((i) => i.impact.services.includes('billing-api'))!;
+  assert.match(html, new RegExp(`<td><code>${outage.id}</code></td><td>${outage.scope}</td><td>[^<]+</td><td>15</td><td>750</td><td>375</td><td>${outage.impact.error_budget_consumed}</td><td>[^<]+</td><td>[^<]+</td><td>${outage.impact.sla.exposure.toFixed(2)} [A-Z]+</td><td>1</td>`));
   assert.not.match(html, /(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
   assert.not.match(html, /<link|<img|<script(?! type="application\/json" id="evidence")/);
   assert.ok(html.includes('&#60;/script&#62;&#60;img src=x onerror=alert(1)&#62;'), 'the hostile service name shown as text');

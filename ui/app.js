@@ -1,9 +1,10 @@
 // The UI's entry point: sign-in, the session header, the tenant list, and a hash router
-// (#/signin, #/tenants, #/tenants/<id>?period=...). Routes live in the hash so the server only
+// (#/signin, #/tenants, #/tenants/<id>?period=..., #/incidents for admins). Routes live in the hash so the server only
 // ever serves the same few files, and nothing in a route is secret.
 import { ApiError, forgetToken, getJson, storeToken, storedToken } from './api.js';
 import { badge, el, replace, table } from './dom.js';
 import { renderTenant } from './tenant.js';
+import { renderIncidents } from './incidents.js';
 
 const main = document.getElementById('main');
 const sessionBox = document.getElementById('session');
@@ -109,6 +110,8 @@ function renderTenantList() {
     main,
     el('h1', {}, 'Tenants'),
     el('p', { class: 'muted' }, `The tenants ${session.caller.name} may read: ${session.tenants.length}.`),
+    // Only an admin may read the platform's incidents; for anyone else the link would lead to a refusal.
+    session.caller.kind === 'admin' ? el('p', {}, el('a', { href: '#/incidents', id: 'incidents-link' }, 'Platform incidents'), ': who each SLO incident hit, and the SLA credit it exposes.') : null,
     el('div', { class: 'card' }, session.tenants.length ? table(['Tenant', 'ID', 'Tier', 'Region'], rows, { id: 'tenant-list' }) : el('p', { class: 'notice' }, 'This token may read no tenant.')),
   );
 }
@@ -165,6 +168,10 @@ async function route() {
       setView,
       expired: () => signOutWith('Your token is no longer accepted (401); sign in again.'),
     });
+  }
+  if (parts[0] === 'incidents') {
+    const mine = ++generation;
+    return renderIncidents(main, { query, current: () => mine === generation, setView, expired: () => signOutWith('Your token is no longer accepted (401); sign in again.') });
   }
   if (parts[0] !== 'tenants') history.replaceState(null, '', '#/tenants');
   renderTenantList();

@@ -1,9 +1,10 @@
-// One tenant's page: SLO, noisy neighbours, cost, open violations, recoverability and the
-// audit chain for a period, read from the API with the signed-in token, and the evidence for
+// One tenant's page: SLO, noisy neighbours, cost, open violations, recoverability, incidents and
+// the audit chain for a period, read from the API with the signed-in token, and the evidence for
 // that period as a download. The API decides access: a tenant the token may not read is
 // refused there, and the page then shows the refusal and nothing else.
 import { ApiError, downloadEvidence, getJson, tenantPath } from './api.js';
 import { badge, el, fixed, money, num, percent, replace, span, table, utc } from './dom.js';
+import { incidentsWindow, tenantIncidentsSection } from './incidents.js';
 
 const DAY = 86_400_000;
 const PRESETS = [
@@ -127,9 +128,17 @@ function summary(id, r) {
     card('Cost', el('span', { 'data-figure': 'cost-total' }, money(r.cost.total, r.cost.currency)), `${utc(r.cost.from)} – ${utc(r.cost.to)}`),
     card('Open violations', el('span', { 'data-figure': 'violations-open' }, String(r.violations.violations.length)), top ? badge(top) : 'none'),
     card('Recoverability', badge(recoveryStatus(r.recovery), 'recovery-status-card'), el('span', {}, 'RPO attainment ', el('span', { 'data-figure': 'rpo-attainment-card' }, percent(r.recovery.rpo_attainment, 2)))),
+    card('Incidents', el('span', { 'data-figure': 'incidents-card' }, String(r.incidents.incidents.length)), el('span', {}, 'exposure ', el('span', { 'data-figure': 'incidents-exposure-card' }, exposureText(r.incidents)))),
     card('Noisy neighbours', el('span', { 'data-figure': 'noisy-incidents' }, String(slowed + caused)), `slowed on ${slowed}, caused on ${caused} resources`),
     card('Audit chain', badge(r.audit.status, 'chain-status'), el('span', {}, el('span', { 'data-figure': 'chain-events' }, String(r.audit.events)), ' events')),
   );
+}
+
+/** The SLA credit the tenant's incidents add, per currency. */
+function exposureText(report) {
+  const by = new Map();
+  for (const i of report.incidents) by.set(i.impact.sla.currency, (by.get(i.impact.sla.currency) ?? 0) + i.impact.sla.exposure);
+  return by.size ? [...by].map(([c, v]) => money(v, c)).join(', ') : 'none';
 }
 
 function section(id, title, ...body) {
@@ -372,13 +381,16 @@ export async function renderTenant(main, ctx) {
   replace(main, el('nav', { class: 'crumbs' }, el('a', { href: '#/tenants' }, 'Tenants'), ' / ', title), el('h1', {}, title), el('p', { class: 'muted' }, 'Loading reports…'));
 
   const bounds = { from: period.from, to: period.to };
-  const names = ['slo', 'noisy', 'cost', 'violations', 'recovery', 'audit'];
+  // The incidents route covers at most 35 days: the last 35 of a longer period (the section says so).
+  const incidentsFor = incidentsWindow(period);
+  const names = ['slo', 'noisy', 'cost', 'violations', 'recovery', 'incidents', 'audit'];
   const paths = [
     tenantPath(id, 'slo', bounds),
     tenantPath(id, 'noisy-neighbors', bounds),
     tenantPath(id, 'cost', bounds),
     tenantPath(id, 'violations', { status: 'open', ...bounds }),
     tenantPath(id, 'recovery', bounds),
+    tenantPath(id, 'incidents', { from: incidentsFor.from, to: incidentsFor.to }),
     tenantPath(id, 'audit/verify'),
   ];
   const settled = await Promise.allSettled(paths.map((p) => getJson(p)));
@@ -400,6 +412,6 @@ export async function renderTenant(main, ctx) {
     replace(main, ...head, el('p', { class: 'notice error', role: 'alert' }, `Could not read ${failed.join(', ')}: ${why}`));
     return ctx.setView('tenant', 'error');
   }
-  replace(main, ...head, summary(id, r), sloSection(r.slo), noisySection(id, r.noisy), costSection(r.cost), violationsSection(r.violations), recoverySection(r.recovery), auditSection(r.audit));
+  replace(main, ...head, summary(id, r), sloSection(r.slo), noisySection(id, r.noisy), costSection(r.cost), violationsSection(r.violations), recoverySection(r.recovery), tenantIncidentsSection(r.incidents, incidentsFor), auditSection(r.audit));
   ctx.setView('tenant', 'ready');
 }

@@ -19,6 +19,7 @@ export const UI_FILES: Readonly<Record<string, string>> = {
   'api.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
   'tenant.js': 'text/javascript; charset=utf-8',
+  'incidents.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

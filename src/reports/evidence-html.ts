@@ -12,6 +12,7 @@ import type { ControlStatus, EvidenceReport } from './evidence.js';
 import { COST_COMPONENTS } from './cost.js';
 import type { SliReport } from './slo.js';
 import type { NoisyWindow } from './noisy.js';
+import { MAX_PERIOD_DAYS } from './incidents.js';
 
 /** The opening tag of the embedded signed JSON. */
 export const EMBED_OPEN = '<script type="application/json" id="evidence">';
@@ -44,6 +45,7 @@ export async function renderEvidenceHtml(doc: SignedEvidence): Promise<string> {
     section('noisy', 'Noisy-neighbour incidents', noisy(r)),
     section('cost', 'Cost', cost(r, charts)),
     section('recoverability', 'Recoverability', recoverability(r, charts)),
+    section('incidents', 'Incidents', incidents(r)),
     section('signature', 'Signature and verification', signatureSection(doc)),
   ].join('\n');
   return `<!DOCTYPE html>
@@ -215,8 +217,8 @@ function summary(r: EvidenceReport): string {
   const required = r.controls.filter((c) => c.required);
   const count = (s: ControlStatus) => required.filter((c) => c.status === s).length;
   return `<div class="summary">${table(
-    ['Required controls', 'Open violations', 'Audit chain', 'SLO status', 'Recovery objectives', `Cost (${r.cost.currency})`],
-    [[`${count('pass')} pass, ${count('partial')} partial, ${count('fail')} fail, ${count('unknown')} unknown`, r.policy.open, r.audit_chain.status, r.slo.status, r.recoverability.status, money(r.cost.total)]],
+    ['Required controls', 'Open violations', 'Audit chain', 'SLO status', 'Recovery objectives', 'Incidents', `Cost (${r.cost.currency})`],
+    [[`${count('pass')} pass, ${count('partial')} partial, ${count('fail')} fail, ${count('unknown')} unknown`, r.policy.open, r.audit_chain.status, r.slo.status, r.recoverability.status, r.incidents.incidents.length, money(r.cost.total)]],
   )}</div>`;
 }
 
@@ -423,6 +425,43 @@ function recoverability(r: EvidenceReport, charts: ChartSet): string {
     h3('Where the evidence is'),
     para('The stored facts these figures rest on, by event id: audit events are in the tenant\'s audit chain or, for platform-scope facts, in the platform chain; ids starting log: are OTLP log records.'),
     table(['Event', 'Kind', 'Component', 'Time', 'Scope', 'Stored as'], x.sources.map((e) => [code(e.event_id), e.kind, e.component, when(e.time), e.scope, e.stored_as]), 'No backup or test is on record.'),
+  ].join('\n');
+}
+
+function incidents(r: EvidenceReport): string {
+  const x = r.incidents;
+  const exposure = new Map<string, number>();
+  for (const i of x.incidents) exposure.set(i.impact.sla.currency, (exposure.get(i.impact.sla.currency) ?? 0) + i.impact.sla.exposure);
+  const total = [...exposure].map(([currency, v]) => `${money(v)} ${currency}`).join(', ') || '0.00';
+  return [
+    para(
+      `SLO burn episodes of this tenant that paged or opened a ticket, grouped with other tenants' overlapping episodes into incidents: ${x.incidents.length} in the period, adding ${total} of SLA credit. ` +
+        'Each row is this tenant\'s own impact: the window from its first to its last bad minute, the requests and failures in it, the share of its error budget those failures consumed, ' +
+        'its availability for the calendar month and the SLA credit that reaches, and how much of that credit the incident adds (exposure). Other tenants an incident hit are counted, not named.',
+    ),
+    x.windows.length > 1
+      ? para(`Incidents are computed over at most ${MAX_PERIOD_DAYS} days at a time, so this period was read in ${x.windows.length} consecutive windows ending at its end; an incident crossing a window boundary is listed once per window, each part with its own impact.`)
+      : '',
+    table(
+      ['Incident', 'Scope', 'Impact window', 'Minutes', 'Requests', 'Failures', 'Budgets consumed', 'Month availability', 'Credit', 'Exposure', 'Other tenants hit'],
+      x.incidents.map((i) => {
+        const t = i.impact;
+        return [
+          code(i.id),
+          `${i.scope}${i.open ? ' (open)' : ''}`,
+          `${when(t.impact.from)} to ${when(t.impact.to)}`,
+          t.impact.minutes,
+          t.requests,
+          t.failures,
+          t.error_budget_consumed,
+          t.sla.month_availability === null ? '-' : `${round(t.sla.month_availability * 100, 4)}% (${t.sla.month})`,
+          `${t.sla.credit_percent}%: ${money(t.sla.credit)} ${t.sla.currency}`,
+          `${money(t.sla.exposure)} ${t.sla.currency}`,
+          i.other_tenants_affected,
+        ];
+      }),
+      'No incident hit this tenant in the period.',
+    ),
   ].join('\n');
 }
 

@@ -3,7 +3,7 @@
 //
 // The figures come from the same functions as the per-topic routes (SLO, cost, violations,
 // noisy neighbours, usage, audit-chain verification against the latest checkpoint, the
-// retention policy's stored extent, recoverability), called with the same window, so the
+// retention policy's stored extent, recoverability, incidents), called with the same window, so the
 // evidence and those routes never disagree. What only evidence needs is read here: redaction
 // counts per class, and the access review over the `tenantscope.api.read` audit events the API
 // writes into each tenant's chain.
@@ -26,6 +26,7 @@ import { costReport, utcDays, type CostReport, type DayCost } from './cost.js';
 import { noisyNeighborReport, type NoisyNeighborReport } from './noisy.js';
 import { usageReport } from './usage.js';
 import { recoveryReport, recoverySources, type RecoveryJudge, type RecoveryReport, type RecoverySource } from './recovery.js';
+import { incidentsReport, tenantIncidents, MAX_PERIOD_DAYS, type TenantIncident } from './incidents.js';
 import { VERSION } from '../version.js';
 
 const DAY = 86_400_000;
@@ -115,6 +116,16 @@ export type RecoverabilitySection = Omit<RecoveryReport, 'tenant' | 'tier' | 're
   sources: RecoverySource[];
 };
 
+/**
+ * The incidents that hit the tenant in the period, as its own incidents route shows them (its
+ * impact only; other tenants counted, never named), with the query windows they came from.
+ */
+export interface IncidentsSection {
+  /** Consecutive windows of at most MAX_PERIOD_DAYS, oldest first, the last ending at the period's end. */
+  windows: { from: string; to: string }[];
+  incidents: TenantIncident[];
+}
+
 /** The evidence report of one tenant and period (before signing). */
 export interface EvidenceReport {
   format: typeof EVIDENCE_FORMAT;
@@ -152,6 +163,8 @@ export interface EvidenceReport {
   cost: CostReport;
   /** Recovery objectives against the backups, restore and failover tests of the period. */
   recoverability: RecoverabilitySection;
+  /** SLO incidents that hit the tenant: its impact, error budget consumed and SLA credit exposure. */
+  incidents: IncidentsSection;
   series: { error_budget: BudgetDay[]; cost: DayCost[]; violations: ViolationDay[] };
 }
 
@@ -194,7 +207,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
   const { fromMs, toMs } = evidenceWindow(tenant, window, nowMs);
   const w = { fromMs, toMs };
 
-  const [slo, cost, noisy, allViolations, verified, usage, redactions, access, stored, budget, recovery] = await Promise.all([
+  const [slo, cost, noisy, allViolations, verified, usage, redactions, access, stored, budget, recovery, incidents] = await Promise.all([
     sloReport(store, tenant, w),
     costReport(store, registry, { ...w, tenant: tenant.id }),
     noisyNeighborReport(store, { ...w, tenant: tenant.id, anonymise: opts.anonymise }),
@@ -206,6 +219,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     storedExtent(store, tenant.id),
     errorBudgetByDay(store, tenant, w),
     recoveryReport(store, tenant, w, opts.recoveryJudge, nowMs),
+    incidentsSection(store, registry, tenant.id, w, nowMs),
   ]);
   const { checkpoint, ...chain } = verified;
   const violations = allViolations.slice(0, MAX_VIOLATIONS);
@@ -230,6 +244,7 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
     noisy_neighbours: noisy,
     cost,
     recoverability: recoverabilitySection(recovery),
+    incidents,
     series: { error_budget: budget, cost: cost.tenants[0]?.by_day ?? [], violations: violationsByDay(violations, fromMs, toMs) },
   };
   // Findings about other tenants (a redacted customer code's owner, a claimed tenant) keep
@@ -240,6 +255,23 @@ export async function evidenceReport(store: Store, registry: Registry, tenantId:
 function recoverabilitySection(r: RecoveryReport): RecoverabilitySection {
   const { tenant: _t, tier: _tier, region: _r, period: _p, generated_at: _g, ...rest } = r;
   return { ...rest, sources: recoverySources(r) };
+}
+
+/**
+ * The tenant's incidents over the period. One incidents query covers at most MAX_PERIOD_DAYS
+ * (it holds every series' minutes), so a longer period is asked in consecutive windows of at
+ * most that, ending at the period's end, one after another to hold one window's minutes at a
+ * time, and their lists are concatenated oldest first. An incident that crosses a window
+ * boundary is cut there and appears in both windows' lists, each part with its own impact;
+ * its id includes its start, so the two parts have different ids and are not merged. The
+ * windows are listed so a reader can redo each query against the incidents route.
+ */
+async function incidentsSection(store: Store, registry: Registry, tenantId: string, w: { fromMs: number; toMs: number }, nowMs: number): Promise<IncidentsSection> {
+  const windows: { fromMs: number; toMs: number }[] = [];
+  for (let end = w.toMs; end > w.fromMs; end -= MAX_PERIOD_DAYS * DAY) windows.unshift({ fromMs: Math.max(w.fromMs, end - MAX_PERIOD_DAYS * DAY), toMs: end });
+  const incidents: TenantIncident[] = [];
+  for (const x of windows) incidents.push(...tenantIncidents(await incidentsReport(store, registry, x, nowMs), tenantId).incidents);
+  return { windows: windows.map((x) => ({ from: new Date(x.fromMs).toISOString(), to: new Date(x.toMs).toISOString() })), incidents };
 }
 
 function policySection(violations: Violation[], truncated: boolean, enabled: boolean | undefined): EvidenceReport['policy'] {

@@ -53,6 +53,25 @@ function recoveryFacts(tenantId: string, region: string, endMs: number): Record<
   ];
 }
 
+/**
+ * Server spans of one service, `perMinute` each minute of [fromMs, toMs), the first `errors`
+ * of each minute failing: written to the store directly, as the incidents tests do.
+ */
+async function checkoutTraffic(tenantId: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
+  await server.store.exec(
+    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days)
+     SELECT {tenant:String}, 'checkout-api', fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
+            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 30
+       FROM numbers({n:UInt64})`,
+    { tenant: tenantId, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / 60_000) * perMinute },
+  );
+}
+
+/** Tenants that fail at once in the incident written below; the last tenant stays healthy. */
+function incidentTenants(): string[] {
+  return server.registry.tenants().slice(0, -1).map((t) => t.id);
+}
+
 function readable(p: Principal, tenantId: string): boolean {
   return server.registry.tenant(tenantId) !== undefined && (p.tenants === 'all' ? p.kind === 'admin' || p.kind === 'auditor' : server.registry.canRead(p, tenantId));
 }
@@ -108,6 +127,16 @@ test.before(async () => {
     body: JSON.stringify([{ time: new Date(endMs).toISOString(), actor: { id: 'backup-operator', type: 'service' }, action: 'backup.completed', target: { type: 'backup', id: 'config' }, outcome: 'success', attributes: { component: 'config', scope: 'platform', snapshot_time: new Date(endMs).toISOString(), retention_days: '30', location_region: 'us-east-1', encryption_key_id: 'kms-platform-backups' } }]),
   });
   assert.is(platform.status, 200, await platform.text());
+  // One incident hitting every tenant but the last at once (half of their checkout-api requests
+  // fail for 15 minutes, within the two hours every call asks for): each affected tenant's view
+  // of it would name the others if it leaked them.
+  const minute = Math.floor(endMs / 60_000) * 60_000;
+  for (const t of server.registry.tenants()) {
+    const failing = incidentTenants().includes(t.id);
+    await checkoutTraffic(t.id, minute - 110 * 60_000, minute - 70 * 60_000, 50);
+    await checkoutTraffic(t.id, minute - 70 * 60_000, minute - 55 * 60_000, 50, failing ? 25 : 0);
+    await checkoutTraffic(t.id, minute - 55 * 60_000, minute, 50);
+  }
   // A checkpoint holds every tenant's segment heads, keyed by tenant id: with one on disk, the
   // routes that answer a tenant's part of it (audit verify, evidence) are in the matrix too.
   await server.settle();
@@ -145,6 +174,24 @@ test('the recovery routes are in the matrix, and answer each reader its own back
   for (const s of ['kms-acme-dist-backup', 'acme-dist-queue-failed', 'acme-dist-restore', 'kms-platform-backups']) assert.ok(mine.body.includes(s), s);
   const all = await call(server.routes.find((r) => r.url === '/api/v1/recovery')!, '', 'demo-admin');
   assert.ok(server.registry.tenants().every((t) => all.body.includes(`kms-${t.id}-backup`)), all.body.slice(0, 300));
+});
+
+test('the incident routes are in the matrix, with an incident of several tenants to leak', async () => {
+  const urls = server.routes.map((r) => `${r.access.scope} ${r.url}`);
+  for (const u of ['tenant /api/v1/tenants/:id/incidents', 'platform /api/v1/incidents']) assert.ok(urls.includes(u), u);
+  const affected = incidentTenants();
+  const all = await call(server.routes.find((r) => r.url === '/api/v1/incidents')!, '', 'demo-admin');
+  assert.is(all.status, 200, all.body);
+  const incidents = (JSON.parse(all.body) as { incidents: { tenants: { tenant: string }[] }[] }).incidents;
+  const hit = incidents.find((i) => affected.every((id) => i.tenants.some((t) => t.tenant === id)));
+  assert.ok(hit, all.body.slice(0, 500));
+  // Each affected tenant's own view holds the incident with the others counted: names it must not show.
+  for (const id of affected) {
+    const mine = await call(server.routes.find((r) => r.url === '/api/v1/tenants/:id/incidents')!, id, `demo-read-${id}`);
+    assert.is(mine.status, 200, mine.body);
+    const own = (JSON.parse(mine.body) as { incidents: { impact: { tenant: string }; other_tenants_affected: number }[] }).incidents;
+    assert.ok(own.some((i) => i.impact.tenant === id && i.other_tenants_affected >= affected.length - 1), `${id}: ${mine.body.slice(0, 300)}`);
+  }
 });
 
 test('no tenant-scoped token obtains another tenant\'s data through any API route, and every entitled call is answered', async () => {

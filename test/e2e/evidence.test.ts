@@ -17,6 +17,7 @@ import type { EvidencePublicKey } from '../../src/http/evidence.js';
 import type { SloReport } from '../../src/reports/slo.js';
 import type { CostReport } from '../../src/reports/cost.js';
 import type { RecoveryReport } from '../../src/reports/recovery.js';
+import type { TenantIncident } from '../../src/reports/incidents.js';
 import type { VerifyResult } from '../../src/ingest/audit/chain.js';
 import type { Violation } from '../../src/policy/types.js';
 
@@ -93,7 +94,7 @@ test('acme-dist\'s evidence holds every section, with the same figures as its sl
   const doc = await json<SignedEvidence>(EVIDENCE, token);
   const chainAfter = await json<VerifyResult>('/api/v1/tenants/acme-dist/audit/verify', token);
   const r = doc.report;
-  assert.equal(Object.keys(r), ['format', 'generated_at', 'tenantscope_version', 'period', 'requested_by', 'tenant', 'controls', 'policy', 'redactions', 'audit_chain', 'checkpoint', 'retention', 'access_review', 'slo', 'noisy_neighbours', 'cost', 'recoverability', 'series', 'integrity']);
+  assert.equal(Object.keys(r), ['format', 'generated_at', 'tenantscope_version', 'period', 'requested_by', 'tenant', 'controls', 'policy', 'redactions', 'audit_chain', 'checkpoint', 'retention', 'access_review', 'slo', 'noisy_neighbours', 'cost', 'recoverability', 'incidents', 'series', 'integrity']);
   assert.equal(r.period, { from: FROM, to: TO, days: Math.round(((Date.parse(TO) - Date.parse(FROM)) / DAY) * 1000) / 1000 });
   assert.is(r.tenantscope_version, (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
 
@@ -125,6 +126,10 @@ test('acme-dist\'s evidence holds every section, with the same figures as its sl
   assert.ok(sources.some((e) => e.event_id === 'evt-restore-db' && e.stored_as === 'tenant_audit_chain'), JSON.stringify(sources));
   const latestDb = recovery.components.find((c) => c.component === 'database')!.latest!;
   assert.ok(sources.some((e) => e.event_id === latestDb.event_id && e.stored_as === (latestDb.scope === 'platform' ? 'platform_audit_chain' : 'tenant_audit_chain')), JSON.stringify(sources));
+  // Incidents are the incidents route's answer for the period (two days: one window).
+  const incidents = await json<{ tenant: string; from: string; to: string; incidents: TenantIncident[] }>(`/api/v1/tenants/acme-dist/incidents?${WINDOW}`, token);
+  assert.equal(r.incidents.windows, [{ from: incidents.from, to: incidents.to }]);
+  assert.equal(r.incidents.incidents, incidents.incidents);
   assert.equal(r.controls.filter((c) => c.required).map((c) => [c.control, c.status]), [['ingest_quota', 'pass'], ['cross_tenant_redaction', 'pass'], ['audit_chain', 'pass']]);
   assert.is(doc.signature.key_id, (await json<EvidencePublicKey>('/api/v1/evidence/public-key', token)).key_id);
 });
@@ -157,6 +162,7 @@ test('the HTML evidence is a download with tables, five SVG charts and nothing f
   assert.ok((r.text.match(/<table>/g) ?? []).length >= 10);
   assert.ok((r.text.match(/<svg/g) ?? []).length >= 5);
   assert.ok(r.text.includes('<section id="recoverability">'));
+  assert.ok(r.text.includes('<section id="incidents">'));
   assert.not.match(r.text, /(src|href)\s*=\s*["']?\s*https?:/i);
   assert.not.match(r.text, /<link\b|<img\b|<iframe\b|@import|url\(\s*["']?https?:/i);
   const json = await get(EVIDENCE, 'demo-auditor');
