@@ -15,7 +15,7 @@ import type { CostReport } from '../../src/reports/cost.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const FIRST_END = Math.floor(Date.now() / DAY) * DAY - 20 * DAY + 20 * HOUR;
-const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
+const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl', 'nakatomi-trading'];
 const BURST_RESOURCES = ['service:order-api', 'db:pg-shared'];
 
 let server: TestServer;
