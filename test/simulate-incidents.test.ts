@@ -8,8 +8,12 @@
 // calendar month holds nothing of umbrella-pharma but that run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadRegistry } from '../src/config/index.js';
-import { simulate, type ScenarioName, type SimulationSummary } from '../src/simulate/index.js';
+import { loadWorkload, simulate, type ScenarioName, type SimulationSummary } from '../src/simulate/index.js';
+import { DEFAULT_WORKLOAD } from '../src/simulate/scenarios.js';
 import { bearer, DEMO_CONFIG, startTestServer, type TestServer } from './support/server.js';
 
 const MIN = 60_000;
@@ -69,6 +73,50 @@ function failureWindow(s: SimulationSummary, tenant: string): { fromMs: number; 
   assert.ok(w, `${s.scenario}: a failure window for ${tenant}`);
   return w!;
 }
+
+/** The problems the checker finds in the demo workload with the regional outage's failure replaced by `failure`. */
+function workloadProblems(failure: string): string {
+  const text = readFileSync(DEFAULT_WORKLOAD, 'utf8');
+  const line = text.split('\n').find((l) => l.includes('region: eu-central-1, service: order-api'))!;
+  const dir = mkdtempSync(join(tmpdir(), 'tenantscope-workload-'));
+  try {
+    const file = join(dir, 'scenarios.yaml');
+    writeFileSync(file, text.replace(line, `      - ${failure}`));
+    loadWorkload(file);
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the workload checker reads failure selectors and minute windows, and refuses what the model could not run', () => {
+  const w = loadWorkload();
+  assert.equal(w.scenarios['regional-outage'].failures.map((f) => [f.region, f.service, f.from, f.minutes, f.to]), [['eu-central-1', 'order-api', 0.5, 20, undefined]]);
+  assert.equal(w.scenarios['platform-outage'].failures.map((f) => [f.tenant, f.region, f.service, f.minutes]), [[undefined, undefined, undefined, 30]]);
+  assert.equal(w.scenarios['low-traffic'].traffic, [{ tenant: 'initech-retail', rpm: 0.2 }]);
+  assert.is(workloadProblems('{ region: eu-central-1, service: order-api, error_rate: 0.5, from: 0.5, minutes: 20 }'), '');
+  assert.match(workloadProblems('{ tenant: acme-dist, region: eu-central-1, error_rate: 0.5, from: 0.5, to: 0.6 }'), /select by tenant or by region, not both/);
+  assert.match(workloadProblems('{ region: eu-central-1, service: payments, error_rate: 0.5, from: 0.5, to: 0.6 }'), /service: "payments" is not one of order-api/);
+  assert.match(workloadProblems('{ region: eu-central-1, error_rate: 0.5, from: 0.5, to: 0.6, minutes: 20 }'), /either to or minutes, not both/);
+  assert.match(workloadProblems('{ region: eu-central-1, error_rate: 0.5, from: 0.5, minutes: 2.5 }'), /minutes: expected whole minutes/);
+  assert.match(workloadProblems('{ region: "EU Central", error_rate: 0.5, from: 0.5, to: 0.6 }'), /expected a region name/);
+});
+
+test('a failure that selects no simulated tenant is refused before anything is sent', async () => {
+  const text = readFileSync(DEFAULT_WORKLOAD, 'utf8').replace('region: eu-central-1, service: order-api', 'region: ap-south-1, service: order-api');
+  const dir = mkdtempSync(join(tmpdir(), 'tenantscope-workload-'));
+  try {
+    writeFileSync(join(dir, 'scenarios.yaml'), text);
+    await simulate({ scenario: 'regional-outage', endpoint: 'http://127.0.0.1:9', workloadPath: join(dir, 'scenarios.yaml'), durationSec: 0, periodMs: HOUR, endMs: FIRST_END });
+    assert.unreachable('the run should have been refused');
+  } catch (e) {
+    assert.match((e as Error).message, /selects no simulated tenant \(region ap-south-1\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 const tenantsWithTraffic = (s: SimulationSummary) => s.tenants.filter((t) => t.requests > 0).map((t) => t.tenant).sort();
 const ids = (incident: Record<string, any>) => (incident.tenants as { tenant: string }[]).map((t) => t.tenant);
