@@ -58,8 +58,8 @@ async function incidents(s: SimulationSummary): Promise<Record<string, any>> {
   return body;
 }
 
-/** Whole minutes between two instants, for messages. */
-const minutesApart = (a: string | number, b: number) => Math.abs((typeof a === 'string' ? Date.parse(a) : a) - b) / MIN;
+/** Minutes between an instant of the API and one in milliseconds. */
+const minutesApart = (a: string, b: number) => Math.abs(Date.parse(a) - b) / MIN;
 
 /** A window [from, to) of the API is the expected one, give or take a minute at each end. */
 function assertWindow(got: { from: string; to: string }, want: { fromMs: number; toMs: number }, what: string): void {
@@ -149,7 +149,7 @@ test("incident: umbrella-pharma's month availability and SLA credit, worked by h
   assert.is(failureWindow(s, 'umbrella-pharma').errors, 49);
   const { incidents: found } = await incidents(s);
   const u = found[0].tenants[0];
-  assert.equal([u.requests > 0, u.failures], [true, 49]);
+  assert.is(u.failures, 49);
   assert.equal(u.sla, {
     month: '2026-11',
     availability_objective: 0.999,
@@ -182,8 +182,9 @@ test('regional-outage: scope regional, exactly the eu-central-1 tenants, over th
 });
 
 test("regional-outage: nakatomi-trading's credit counts the month so far, both of its November runs", async () => {
-  const s = await run('regional-outage');
+  // The incident run, four days earlier in the month, must be in the store first.
   const earlier = await run('incident');
+  const s = await run('regional-outage');
   const now = s.tenants.find((t) => t.tenant === 'nakatomi-trading')!;
   const before = earlier.tenants.find((t) => t.tenant === 'nakatomi-trading')!;
   // Its draws do not depend on other tenants' failures, so both runs sent 2,838 requests; only
