@@ -13,7 +13,7 @@
 // bench/reports.ts; a server span with attributes of an HTTP request, then a database client
 // span with a pool event), a usage row per tenant and minute, the per-minute rollup of the
 // spans, and --audit audit events in the exported tenant's chain. The registry is the demo's
-// six tenants plus generated ones up to --tenants.
+// seven tenants plus generated ones up to --tenants.
 //
 // The service runs in this process (startServer; its store is the one chDB data directory
 // this process may open) with the defaults of `serve` except that scheduled policy runs are
@@ -113,7 +113,7 @@ function send(url: URL, agent: Agent, token: string, body: string): Promise<Load
 const { values: args } = parseArgs({
   options: {
     spans: { type: 'string', default: '1000000' }, // spans of the exported tenant (the others get as many in all)
-    tenants: { type: 'string', default: '10' }, // tenants with data (the registry has at least the demo's six)
+    tenants: { type: 'string', default: '10' }, // tenants with data (the registry has at least the demo's seven)
     tenant: { type: 'string', default: 'globex-3pl' }, // the tenant exported, erased and restored
     days: { type: 'string', default: '3' },
     audit: { type: 'string', default: '1000' }, // audit events in the exported tenant's chain

@@ -1,6 +1,6 @@
 // Redaction throughput on realistic trace batches (512 spans, ~12 attributes and 2 events each,
 // built with the OTel SDK and decoded by our protobuf decoder, so objects are shared exactly as
-// the pipeline sees them). Cases: the demo registry (6 tenants) and a 50-tenant registry (4
+// the pipeline sees them). Cases: the demo registry (7 tenants) and a 50-tenant registry (4
 // identifiers each), clean data and data where ~1% of the strings leak something (another
 // tenant's customer code or domain, an email, a JWT, a card number, a DB password, ...). One
 // extra case enables ip_address, where every span's client address is redacted. Prints
@@ -129,8 +129,8 @@ const fifty = fiftyTenantRegistry();
 const withIp = (t: TenantRecord): TenantRecord => ({ ...t, piiClasses: [...t.piiClasses, 'ip_address'] });
 
 const cases: { name: string; registry: Registry; tenant: TenantRecord; leaked?: string[] }[] = [
-  { name: 'demo (6 tenants), clean', registry: demo, tenant: demo.tenant('acme-dist')! },
-  { name: 'demo (6 tenants), ~1% leaks', registry: demo, tenant: demo.tenant('acme-dist')!, leaked: leaks({ code: 'CUST-20517', domain: 'hooli-wholesale.example.com' }) },
+  { name: 'demo (7 tenants), clean', registry: demo, tenant: demo.tenant('acme-dist')! },
+  { name: 'demo (7 tenants), ~1% leaks', registry: demo, tenant: demo.tenant('acme-dist')!, leaked: leaks({ code: 'CUST-20517', domain: 'hooli-wholesale.example.com' }) },
   { name: '50 tenants, clean', registry: fifty, tenant: fifty.tenant('tenant-06')! },
   { name: '50 tenants, ~1% leaks', registry: fifty, tenant: fifty.tenant('tenant-06')!, leaked: leaks({ code: `CUST-${70000 + 17 * 37}`, domain: 'tenant-17.example.net' }) },
   { name: 'demo, clean, ip_address enabled', registry: demo, tenant: withIp(demo.tenant('acme-dist')!) },

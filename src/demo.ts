@@ -60,7 +60,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       apiPort: opts.apiPort,
     });
     opts.out(`tenantscope demo: serving OTLP/HTTP on ${server.otlpHttpUrl}, OTLP/gRPC on ${server.otlpGrpcUrl} and the API on ${server.apiUrl} (data in ${dataDir})`);
-    opts.out(`simulating scenario ${opts.scenario}: a day of six tenants in about ${opts.durationSec} s ...`);
+    opts.out(`simulating scenario ${opts.scenario}: a day of seven tenants in about ${opts.durationSec} s ...`);
     let reported = 0;
     const summary = await simulate({
       scenario: opts.scenario,

@@ -5,7 +5,7 @@ import { startTestServer, bearer, type TestServer } from './support/server.js';
 import { protobufTraces } from './support/otlp.js';
 
 let server: TestServer;
-const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
+const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl', 'nakatomi-trading'];
 
 test.before(async () => {
   server = await startTestServer();
@@ -92,7 +92,7 @@ test('a malformed or inverted window is a 400 naming the parameter', async () =>
 test('the health check answers without a token', async () => {
   const res = await fetch(`${server.apiUrl}/healthz`);
   assert.is(res.status, 200);
-  assert.equal(await res.json(), { status: 'ok', store: 'chdb', tenants: 6 });
+  assert.equal(await res.json(), { status: 'ok', store: 'chdb', tenants: 7 });
 });
 
 test.run();

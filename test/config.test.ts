@@ -25,7 +25,7 @@ const DEMO_URL = new URL('../../fixtures/tenants.yaml', import.meta.url);
 const INVALID_URL = new URL('../../fixtures/invalid-tenants.yaml', import.meta.url);
 const SCHEMA_URL = new URL('../../src/config/registry.schema.json', import.meta.url);
 
-const TENANT_IDS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
+const TENANT_IDS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl', 'nakatomi-trading'];
 
 const demo: Registry = loadRegistry(DEMO_URL);
 
@@ -89,7 +89,7 @@ function registryYaml(tenants: string, tokens = 'tokens: []\n'): string {
 // ---------------------------------------------------------------------------------------------
 // The demo registry
 
-test('the demo registry holds the six platform tenants with their tiers', () => {
+test('the demo registry holds the seven platform tenants with their tiers', () => {
   assert.equal(
     demo.tenants().map((t) => t.id),
     TENANT_IDS,
@@ -103,6 +103,7 @@ test('the demo registry holds the six platform tenants with their tiers', () => 
       'stark-logistics': 'segmented',
       'umbrella-pharma': 'segmented',
       'globex-3pl': 'dedicated',
+      'nakatomi-trading': 'shared',
     },
   );
   for (const t of demo.tenants()) {

@@ -25,7 +25,7 @@ import { recoveryReport } from '../src/reports/recovery.js';
 import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
 import { checkpointsDir, readCheckpoints, takeCheckpoint, verifyWithCheckpoint, writeCheckpoint } from '../src/ingest/audit/checkpoint.js';
 
-const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
+const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl', 'nakatomi-trading'];
 let dataDir = '';
 const scratch = mkdtempSync(join(tmpdir(), 'tenantscope-lifecycle-'));
 let bundle = '';

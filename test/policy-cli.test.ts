@@ -90,7 +90,7 @@ test('policy run evaluates the scheduled policies against the store, records and
     const run = JSON.parse(json.stdout) as { findings: { tenant: string; policy: string; rule: string; subject: string }[] };
     assert.equal(run.findings.filter((f) => f.policy !== 'recovery').map((f) => `${f.tenant} ${f.rule}`), ['umbrella-pharma legal_hold_active']);
     const never = run.findings.filter((f) => f.rule === 'component_never_backed_up');
-    assert.equal(new Set(never.map((f) => f.tenant)).size, 6, 'every tenant');
+    assert.equal(new Set(never.map((f) => f.tenant)).size, 7, 'every tenant');
     assert.ok(never.filter((f) => f.tenant === 'acme-dist').every((f) => ['database', 'object_storage', 'config'].includes(f.subject)), 'a shared tenant is held to its tier\'s components only');
 
     const v = await cliResult(['violations', '--tenant', 'umbrella-pharma', '--config', DEMO_CONFIG, '--data-dir', dataDir, '--json']);

@@ -98,7 +98,7 @@ test('each tenant\'s cost by component and day, the platform shared by usage, to
   assert.is(by['globex-3pl']!.total, 12.23);
   assert.equal(by['stark-logistics']!.by_component, { compute: 0, requests: 0, ingest: 0, storage: 0.4, platform: 3.22 });
   assert.is(by['stark-logistics']!.total, 3.62);
-  for (const t of ['hooli-wholesale', 'initech-retail', 'umbrella-pharma']) assert.is(by[t]!.total, 0, t);
+  for (const t of ['hooli-wholesale', 'initech-retail', 'umbrella-pharma', 'nakatomi-trading']) assert.is(by[t]!.total, 0, t);
   assert.equal(by['acme-dist']!.usage, { cpu_seconds: 100, requests: 1000, gb_ingested: 0.5, gb_months_stored: 0.033333333 });
   assert.is(by['globex-3pl']!.tier, registry.tenant('globex-3pl')!.tier);
 });
@@ -123,10 +123,11 @@ test('an idle day is shared by the window\'s usage, and a window nobody used is 
   const r = await costReport(store, registry, { fromMs: Date.parse('2026-12-10T00:00:00Z'), toMs: Date.parse('2026-12-12T00:00:00Z') });
   assert.is(r.total, 20.11);
   assert.is(r.tenants.find((t) => t.tenant === 'umbrella-pharma')!.total, 20.11);
-  // Dec 20: no usage at all: $10 over six tenants is 1.666..., so four get 1.67 and two 1.66.
+  // Dec 20: no usage at all: $10 over seven tenants is 142.857... cents each; 142 each makes
+  // 994 cents, and the 6 left go one each to six tenants: six get 1.43 and one 1.42.
   const idle = await costReport(store, registry, { fromMs: Date.parse('2026-12-20T00:00:00Z'), toMs: Date.parse('2026-12-21T00:00:00Z') });
   assert.is(idle.total, 10);
-  assert.equal(idle.tenants.map((t) => t.total).sort(), [1.66, 1.66, 1.67, 1.67, 1.67, 1.67]);
+  assert.equal(idle.tenants.map((t) => t.total).sort(), [1.42, 1.43, 1.43, 1.43, 1.43, 1.43, 1.43]);
 });
 
 test('storage is charged while the data is kept: a day\'s share of a GB-month, and nothing after it expires', async () => {
@@ -160,7 +161,8 @@ test('CSV: one row per tenant and day whose totals add up to the report total', 
   const r = await costReport(store, registry, WINDOW);
   const lines = costCsv(r).trim().split('\n');
   assert.is(lines[0], 'tenant,tier,day,compute,requests,ingest,storage,platform,total');
-  assert.is(lines.length, 1 + 6 * 2);
+  // Every tenant of the registry (seven) on each of the window's two days, used or not.
+  assert.is(lines.length, 1 + 7 * 2);
   assert.ok(lines.includes(`acme-dist,${registry.tenant('acme-dist')!.tier},2026-11-01,0.10,0.01,0.50,0.05,5.55,6.21`));
   const total = lines.slice(1).reduce((a, l) => a + cents(Number(l.split(',').at(-1))), 0);
   assert.is(total, cents(r.total));

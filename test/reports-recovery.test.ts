@@ -159,7 +159,7 @@ test('the platform view lists every tenant with its findings, for admins only', 
   const res = await fetch(`${server.apiUrl}/api/v1/recovery?from=${iso(FROM)}&to=${iso(TO)}`, { headers: bearer('demo-admin') });
   const body = (await res.json()) as { tenants: Record<string, any>[] };
   assert.is(res.status, 200);
-  assert.is(body.tenants.length, 6);
+  assert.is(body.tenants.length, 7);
   const stark = body.tenants.find((t) => t.tenant === 'stark-logistics')!;
   assert.equal(rules(stark), ['backup_older_than_rpo:database', 'component_never_backed_up:integration_state']);
   const denied = await fetch(`${server.apiUrl}/api/v1/recovery`, { headers: bearer('demo-read-stark-logistics') });

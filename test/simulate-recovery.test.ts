@@ -16,7 +16,7 @@ const DAY = 1440 * MIN;
 const TODAY = Math.floor(Date.now() / DAY) * DAY;
 const DRIFT_END = TODAY - 10 * DAY;
 const STEADY_END = TODAY - 3 * DAY;
-const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
+const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl', 'nakatomi-trading'];
 const registry = loadRegistry(DEMO_CONFIG);
 const iso = (ms: number) => new Date(ms).toISOString();
 

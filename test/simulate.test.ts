@@ -14,7 +14,7 @@ import type { Violation } from '../src/policy/types.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const FIRST_END = Math.floor(Date.now() / DAY) * DAY - 10 * DAY + 20 * HOUR;
-const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl'];
+const TENANTS = ['acme-dist', 'hooli-wholesale', 'initech-retail', 'stark-logistics', 'umbrella-pharma', 'globex-3pl', 'nakatomi-trading'];
 const SERVER_KIND = 2;
 const CLIENT_KIND = 3;
 const PRODUCER_KIND = 4;
@@ -83,7 +83,7 @@ test('a steady run stores every tenant\'s spans under its own token, with tenant
        FROM spans WHERE ${IN_RUN} GROUP BY tenant_id ORDER BY tenant_id`,
     runParams(s),
   );
-  assert.equal(perTenant.map((r) => r.tenant_id), [...TENANTS].sort(), 'all six tenants');
+  assert.equal(perTenant.map((r) => r.tenant_id), [...TENANTS].sort(), 'all seven tenants');
   for (const r of perTenant) {
     const sent = s.tenants.find((t) => t.tenant === r.tenant_id)!;
     assert.is(Number(r.n), sent.spans, `${r.tenant_id}: every span sent is stored`);

@@ -280,7 +280,13 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   const activeIds = new Set(mins.series.filter((s) => sumRange(s.total, Math.max(0, Math.floor((fromMs - mins.baseMs) / MINUTE)), mins.count) > 0).map((s) => s.tenant.id));
   const active = tenants.filter((t) => activeIds.has(t.id));
   const groups = overlapping(episodes);
-  const noisy = groups.length === 0 ? undefined : await noisyNeighborReport(store, { fromMs: Math.min(...groups.map((g) => g.fromMs)) - SCOPE_RULES.noisyMarginMs, toMs: Math.max(...groups.map((g) => g.toMs)) + SCOPE_RULES.noisyMarginMs });
+  // The noisy-neighbour analysis learns what is usual from the minutes it is given: over the
+  // episodes alone a surge would be its own normal, so it runs over the whole period as well.
+  const noisyWindow = () => ({
+    fromMs: Math.min(fromMs, ...groups.map((g) => g.fromMs - SCOPE_RULES.noisyMarginMs)),
+    toMs: Math.max(toMs, ...groups.map((g) => g.toMs + SCOPE_RULES.noisyMarginMs)),
+  });
+  const noisy = groups.length === 0 ? undefined : await noisyNeighborReport(store, noisyWindow());
   const incidents: Incident[] = [];
   for (const g of groups) incidents.push(await incident(store, registry, g, mins, active, noisy, toMs));
   return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents };

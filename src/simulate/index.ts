@@ -7,7 +7,7 @@ import { loadRegistry, type Registry, type TenantRecord } from '../config/index.
 import type { RecoveryAction } from '../ingest/recovery/vocabulary.js';
 import { fromRoot } from '../paths.js';
 import { AuditSender } from './audit.js';
-import { MINUTE_MS, WorkloadModel, type RequestPlan, type ResourceLoad, type TenantInfo } from './model.js';
+import { failureApplies, MINUTE_MS, WorkloadModel, type RequestPlan, type ResourceLoad, type TenantInfo } from './model.js';
 import { SeededIdGenerator, Rng } from './rng.js';
 import { describeDrift, planRecovery, PLATFORM, RecoveryFeed, type RecoveryDriftSummary } from './recovery.js';
 import { DEFAULT_WORKLOAD, loadWorkload, SCENARIO_NAMES, type ScenarioName, type Workload } from './scenarios.js';
@@ -92,7 +92,7 @@ export interface WindowSummary {
   fromMs: number;
   toMs: number;
   description: string;
-  /** The tenant's requests on the window's service in the window (bursts), or its failed requests (failures). */
+  /** The tenant's requests on the window's service in the window (bursts), or its requests the failure applies to (failures). */
   requests: number;
   errors: number;
   /** Highest latency factor of the window's resources during it. */
@@ -161,7 +161,12 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationSummary
     // A leak is only evidence if the server can tell whose identifier it is.
     if (registry.ownerOfIdentifier(l.identifier) !== l.owner) throw new Error(`scenario ${scenario.name}: ${l.identifier} is not an identifier of ${l.owner} in ${registry.file}`);
   }
-  const model = new WorkloadModel({ workload, scenario, tenants: tenantInfos(workload, registry), seed, startMs, minutes, rate });
+  const infos = tenantInfos(workload, registry);
+  for (const f of scenario.failures) {
+    // A failure that selects nobody would be a truth no report could find.
+    if (!infos.some((t) => failureApplies(f, t))) throw new Error(`scenario ${scenario.name}: a failure selects no simulated tenant (region ${f.region ?? '-'})`);
+  }
+  const model = new WorkloadModel({ workload, scenario, tenants: infos, seed, startMs, minutes, rate });
   const db = workload.resources.find((r) => r.kind === 'db')!;
   const queue = workload.resources.find((r) => r.kind === 'queue')!;
   const telemetry = new Map(
@@ -307,11 +312,18 @@ class Tally {
         const description = `${b.tenant} at ${b.factor}x its peak rate on ${b.service} (${route.method} ${route.route})`;
         return { kind: 'burst' as const, tenant: b.tenant, service: b.service, resources, ...w, fromMs: at(w.fromMinute), toMs: at(w.toMinute), description, requests: 0, errors: 0, peakLatencyFactor: 1 };
       }),
-      ...scenario.failures.map((f) => {
-        const w = model.window(f);
-        const description = `${f.tenant}: ${Math.round(f.error_rate * 100)}% of requests fail with ${f.status} (${f.reason})`;
-        return { kind: 'failure' as const, tenant: f.tenant, resources: [db], ...w, fromMs: at(w.fromMinute), toMs: at(w.toMinute), description, requests: 0, errors: 0, peakLatencyFactor: 1 };
-      }),
+      // One window per tenant a failure selects, so each tenant's truth is counted on its own.
+      ...scenario.failures.flatMap((f) =>
+        model.tenants
+          .filter((t) => failureApplies(f, t))
+          .map((t) => {
+            const w = model.window(f);
+            const on = f.service ? ` on ${f.service}` : '';
+            const description = `${t.id}: ${Math.round(f.error_rate * 100)}% of requests${on} fail with ${f.status} (${f.reason})`;
+            const resources = f.service ? [f.service, db] : [db];
+            return { kind: 'failure' as const, tenant: t.id, service: f.service, resources, ...w, fromMs: at(w.fromMinute), toMs: at(w.toMinute), description, requests: 0, errors: 0, peakLatencyFactor: 1 };
+          }),
+      ),
     ];
     this.#leaks = scenario.leaks.map((l) => ({ tenant: l.tenant, owner: l.owner, identifier: l.identifier, attribute: l.attribute, spans: 0 }));
     this.#missing = scenario.missing_tenant.map((m) => ({ tenant: m.tenant, service: m.service, instance: m.instance, spans: 0 }));
@@ -357,7 +369,7 @@ class Tally {
     for (const w of this.#windows) {
       if (w.tenant !== plan.tenant || minute < w.fromMinute || minute >= w.toMinute) continue;
       if (w.kind === 'burst' && plan.service === w.service) w.requests++;
-      if (w.kind === 'failure') {
+      if (w.kind === 'failure' && (w.service === undefined || w.service === plan.service)) {
         w.requests++;
         if (plan.error) w.errors++;
       }

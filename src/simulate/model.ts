@@ -4,7 +4,7 @@
 // from this file and the workload data alone.
 //
 // Hand-written because it is the product's fixture, not a general tool: a queueing library
-// would model one server well but not "six tenants on five services, one pool and one queue,
+// would model one server well but not "seven tenants on five services, one pool and one queue,
 // with a day-shaped rate and scripted incidents", and the point is a model simple enough that
 // a reader can predict what the noisy-neighbour report will say.
 //
@@ -13,7 +13,7 @@
 // leaves every other tenant's draws, and so its spans, as they were (only its latency may move,
 // which is the point).
 import { Rng } from './rng.js';
-import type { Burst, Failure, Leak, MissingTenant, Mismatch, ResourceDef, RouteDef, Scenario, TenantWorkload, Workload } from './scenarios.js';
+import type { Burst, Failure, FlexibleWindow, Leak, MissingTenant, Mismatch, ResourceDef, RouteDef, Scenario, TenantWorkload, Workload } from './scenarios.js';
 
 export const MINUTE_MS = 60_000;
 const MINUTE_US = 60_000_000;
@@ -108,9 +108,11 @@ export class WorkloadModel {
     this.#queue = workload.resources.find((r) => r.kind === 'queue')!;
     this.#routesByService = new Map();
     for (const r of workload.routes) this.#routesByService.set(r.service, [...(this.#routesByService.get(r.service) ?? []), r]);
-    this.#tenants = workload.tenants.map((w) => {
-      const info = options.tenants.find((t) => t.id === w.id);
-      if (!info) throw new Error(`tenant ${w.id} of the workload is not in the registry`);
+    this.#tenants = workload.tenants.map((base) => {
+      const info = options.tenants.find((t) => t.id === base.id);
+      if (!info) throw new Error(`tenant ${base.id} of the workload is not in the registry`);
+      const override = options.scenario.traffic.find((o) => o.tenant === base.id);
+      const w = override ? { ...base, rpm: override.rpm } : base;
       return { info, workload: w, counts: new Rng(seed, w.id, 'counts'), requests: new Rng(seed, w.id, 'requests'), misc: new Rng(seed, w.id, 'misc') };
     });
   }
@@ -125,12 +127,14 @@ export class WorkloadModel {
     return kind === 'db' ? this.#db.name : this.#queue.name;
   }
 
-  /** A scenario window (fractions of the period) in whole minutes. */
-  window(w: { from: number; to: number }): TimeWindow {
-    return { fromMinute: Math.round(w.from * this.#o.minutes), toMinute: Math.round(w.to * this.#o.minutes) };
+  /** A scenario window (fractions of the period, or minutes from a fraction) in whole minutes. */
+  window(w: FlexibleWindow): TimeWindow {
+    const fromMinute = Math.round(w.from * this.#o.minutes);
+    const toMinute = w.minutes !== undefined ? Math.min(this.#o.minutes, fromMinute + w.minutes) : Math.round((w.to ?? 1) * this.#o.minutes);
+    return { fromMinute, toMinute };
   }
 
-  #active(w: { from: number; to: number }, minute: number): boolean {
+  #active(w: FlexibleWindow, minute: number): boolean {
     const { fromMinute, toMinute } = this.window(w);
     return minute >= fromMinute && minute < toMinute;
   }
@@ -186,8 +190,9 @@ export class WorkloadModel {
     return out;
   }
 
-  #errorFor(tenant: string, minute: number): { rate: number; failure?: Failure } {
-    const failure = this.#o.scenario.failures.find((f) => f.tenant === tenant && this.#active(f, minute));
+  /** The failure a request of the tenant on the service meets in the minute (the first that applies), else the background rate. */
+  #errorFor(tenant: TenantInfo, service: string, minute: number): { rate: number; failure?: Failure } {
+    const failure = this.#o.scenario.failures.find((f) => failureApplies(f, tenant, service) && this.#active(f, minute));
     return failure ? { rate: failure.error_rate, failure } : { rate: this.#o.workload.error_rate };
   }
 
@@ -196,8 +201,8 @@ export class WorkloadModel {
     const out: RequestPlan[] = [];
     const minuteStartUs = (this.#o.startMs + minute * MINUTE_MS) * 1000;
     for (const t of this.#tenants) {
-      const { rate, failure } = this.#errorFor(t.info.id, minute);
       for (const [route, expected] of this.#expected(t, minute)) {
+        const { rate, failure } = this.#errorFor(t.info, route.service, minute);
         const n = t.counts.poisson(expected * this.#o.rate);
         const missing = this.#o.scenario.missing_tenant.find((m) => m.tenant === t.info.id && m.service === route.service);
         const leak = this.#o.scenario.leaks.find((l) => l.tenant === t.info.id && l.route === route.route);
@@ -282,6 +287,13 @@ export class WorkloadModel {
     const endUs = (last ? last.endUs + 50 : startUs + Math.round(ownUs * 0.3)) + Math.round(ownUs * 0.7);
     return { tenant: t.info.id, service: service.name, instance, route, startUs, endUs, status, error, children, attributes, tenantContext, leak: leaked ? leak : undefined };
   }
+}
+
+/** Whether a failure selects the tenant (by id, by home region, or every tenant) and the service. */
+export function failureApplies(f: Failure, tenant: TenantInfo, service?: string): boolean {
+  if (f.tenant !== undefined && f.tenant !== tenant.id) return false;
+  if (f.region !== undefined && f.region !== tenant.region) return false;
+  return service === undefined || f.service === undefined || f.service === service;
 }
 
 /** How many mismatched requests a rule sends in a minute: `per_hour` spread evenly over the hour. */

@@ -9,7 +9,18 @@ import { fromRoot } from '../paths.js';
 import { RECOVERY_COMPONENTS } from '../config/types.js';
 
 /** The scenarios the CLI offers; the workload file must define exactly these. */
-export const SCENARIO_NAMES = ['steady', 'eod-burst', 'edi-batch', 'incident', 'leak', 'misconfig', 'recovery-drift'] as const;
+export const SCENARIO_NAMES = [
+  'steady',
+  'eod-burst',
+  'edi-batch',
+  'incident',
+  'regional-outage',
+  'platform-outage',
+  'low-traffic',
+  'leak',
+  'misconfig',
+  'recovery-drift',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export const DEFAULT_WORKLOAD = fromRoot('fixtures', 'scenarios.yaml');
@@ -57,6 +68,13 @@ export interface Window {
   to: number;
 }
 
+/** A window as fractions of the period, or as whole `minutes` from the fraction `from` (exactly one of `to` and `minutes`). */
+export interface FlexibleWindow {
+  from: number;
+  to?: number;
+  minutes?: number;
+}
+
 export interface Burst extends Window {
   tenant: string;
   service: string;
@@ -64,12 +82,26 @@ export interface Burst extends Window {
   factor: number;
 }
 
-export interface Failure extends Window {
-  tenant: string;
+/**
+ * Requests of the selected tenants fail during the window. A failure selects by `tenant` or by
+ * `region` (the tenants whose home region it is), or, with neither, every tenant; `service`
+ * narrows it to one service. Its window may be a fixed number of minutes from `from`, so an
+ * outage lasts as long whatever the simulated period.
+ */
+export interface Failure extends FlexibleWindow {
+  tenant?: string;
+  region?: string;
+  service?: string;
   error_rate: number;
   status: number;
   error_type: string;
   reason: string;
+}
+
+/** The tenant's peak rate in this scenario, in place of the workload's. */
+export interface TrafficOverride {
+  tenant: string;
+  rpm: number;
 }
 
 export interface Leak {
@@ -133,6 +165,7 @@ export interface Scenario {
   description: string;
   bursts: Burst[];
   failures: Failure[];
+  traffic: TrafficOverride[];
   leaks: Leak[];
   missing_tenant: MissingTenant[];
   mismatch: Mismatch[];
@@ -218,6 +251,16 @@ class Checker {
     const to = this.num(o, 'to', path, 0, 1);
     if (to <= from) this.problems.push(`${path}: window ends (${to}) before it starts (${from})`);
     return { from, to };
+  }
+
+  /** A window given either as fractions or as whole `minutes` from the fraction `from`. */
+  flexibleWindow(o: Obj, path: string): FlexibleWindow {
+    if (o.minutes === undefined) return this.window(o, path);
+    if (o.to !== undefined) this.problems.push(`${path}: give either to or minutes, not both`);
+    const from = this.num(o, 'from', path, 0, 1);
+    const minutes = this.num(o, 'minutes', path, 1, 525_600);
+    if (!Number.isInteger(minutes)) this.problems.push(`${path}.minutes: expected whole minutes, got ${minutes}`);
+    return { from, minutes };
   }
 }
 
@@ -338,14 +381,8 @@ function checkWorkload(c: Checker, root: Obj): Workload {
         routeOf(b.service, b.route, q);
         return b;
       }),
-      failures: items('failures').map(([o, q]) => ({
-        tenant: tenant(o, q),
-        error_rate: c.num(o, 'error_rate', q, 0, 1),
-        status: c.num(o, 'status', q, 400, 599, 500),
-        error_type: c.str(o, 'error_type', q, 'internal'),
-        reason: c.str(o, 'reason', q, 'internal error'),
-        ...c.window(o, q),
-      })),
+      failures: items('failures').map(([o, q]) => checkFailure(c, o, q, tenant, services)),
+      traffic: items('traffic').map(([o, q]) => ({ tenant: tenant(o, q), rpm: c.num(o, 'rpm', q) })),
       leaks: items('leaks').map(([o, q]) => {
         const l = {
           tenant: tenant(o, q),
@@ -373,6 +410,29 @@ function checkWorkload(c: Checker, root: Obj): Workload {
     };
   }
   return { load_model, day_shape, metrics_interval_minutes, error_rate, resources, routes, tenants, recovery, scenarios };
+}
+
+const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function checkFailure(c: Checker, o: Obj, q: string, tenant: (o: Obj, path: string) => string, services: readonly string[]): Failure {
+  if (o.tenant !== undefined && o.region !== undefined) c.problems.push(`${q}: select by tenant or by region, not both`);
+  const f: Failure = {
+    error_rate: c.num(o, 'error_rate', q, 0, 1),
+    status: c.num(o, 'status', q, 400, 599, 500),
+    error_type: c.str(o, 'error_type', q, 'internal'),
+    reason: c.str(o, 'reason', q, 'internal error'),
+    ...c.flexibleWindow(o, q),
+  };
+  if (o.tenant !== undefined) f.tenant = tenant(o, q);
+  if (o.region !== undefined) {
+    f.region = c.str(o, 'region', q);
+    if (f.region !== '' && !REGION.test(f.region)) c.problems.push(`${q}.region: expected a region name such as eu-central-1, got ${JSON.stringify(f.region)}`);
+  }
+  if (o.service !== undefined) {
+    f.service = c.str(o, 'service', q);
+    c.oneOf(f.service, services, `${q}.service`);
+  }
+  return f;
 }
 
 function checkRecoveryEvidence(c: Checker, r: Obj): RecoveryEvidence {
@@ -407,7 +467,7 @@ function checkRecoveryDrift(c: Checker, raw: unknown, p: string, tenant: (o: Obj
     skipped_components: items('skipped_components').map(([o, q]) => ({ tenant: tenant(o, q), component: component(o, q) })),
     backup_regions: items('backup_regions').map(([o, q]) => {
       const region = c.str(o, 'region', q);
-      if (region !== '' && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) c.problems.push(`${q}.region: expected a region name such as us-east-1, got ${JSON.stringify(region)}`);
+      if (region !== '' && !REGION.test(region)) c.problems.push(`${q}.region: expected a region name such as us-east-1, got ${JSON.stringify(region)}`);
       return { tenant: tenant(o, q), component: component(o, q), region };
     }),
   };
