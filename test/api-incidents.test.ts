@@ -3,21 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
+import { serverTraffic } from './support/traffic.js';
 import { cliResult } from './support/cli.js';
 
 let server: TestServer;
 const MIN = 60_000;
 const T = Math.floor(Date.now() / MIN) * MIN;
 
-async function traffic(tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
-  await server.store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days)
-     SELECT {tenant:String}, {service:String}, fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
-            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 30
-       FROM numbers({n:UInt64})`,
-    { tenant, service, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / MIN) * perMinute },
-  );
-}
+const traffic = (tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0) => serverTraffic(server.store, tenant, service, fromMs, toMs, perMinute, errors);
 
 test.before(async () => {
   server = await startTestServer({ policyIntervalMs: 0 });

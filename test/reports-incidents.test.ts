@@ -11,6 +11,7 @@ import type { ChdbStore } from '../src/store/index.js';
 import { openTestStore } from './support/topology.js';
 import { classify, incidentsReport } from '../src/reports/incidents.js';
 import { DEMO_CONFIG } from './support/server.js';
+import { serverTraffic } from './support/traffic.js';
 
 const registry = loadRegistry(DEMO_CONFIG);
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-incidents-'));
@@ -19,16 +20,7 @@ let store: ChdbStore;
 const T = Date.parse('2026-11-20T12:00:00Z');
 const MIN = 60_000;
 
-/** `perMinute` server spans of `service` in every minute of [fromMs, toMs); in each minute the first `errors` fail. */
-async function traffic(tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
-  await store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days)
-     SELECT {tenant:String}, {service:String}, fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
-            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 30
-       FROM numbers({n:UInt64})`,
-    { tenant, service, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / MIN) * perMinute },
-  );
-}
+const traffic = (tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0) => serverTraffic(store, tenant, service, fromMs, toMs, perMinute, errors);
 
 test.before(async () => {
   store = await openTestStore(dir);

@@ -13,6 +13,7 @@ import { READ_ACTION } from '../../src/http/read-audit.js';
 import { stageLogger } from '../../src/log.js';
 import { simulate } from '../../src/simulate/index.js';
 import { bearer, startTestServer, type TestServer } from '../support/server.js';
+import { serverTraffic } from '../support/traffic.js';
 import { auditEvent } from '../support/audit.js';
 import { cliResult } from '../support/cli.js';
 import { jsonTraces } from '../support/otlp.js';
@@ -53,19 +54,7 @@ function recoveryFacts(tenantId: string, region: string, endMs: number): Record<
   ];
 }
 
-/**
- * Server spans of one service, `perMinute` each minute of [fromMs, toMs), the first `errors`
- * of each minute failing: written to the store directly, as the incidents tests do.
- */
-async function checkoutTraffic(tenantId: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
-  await server.store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days)
-     SELECT {tenant:String}, 'checkout-api', fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
-            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 30
-       FROM numbers({n:UInt64})`,
-    { tenant: tenantId, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / 60_000) * perMinute },
-  );
-}
+const checkoutTraffic = (tenantId: string, fromMs: number, toMs: number, perMinute: number, errors = 0) => serverTraffic(server.store, tenantId, 'checkout-api', fromMs, toMs, perMinute, errors);
 
 /** Tenants that fail at once in the incident written below; the last tenant stays healthy. */
 function incidentTenants(): string[] {

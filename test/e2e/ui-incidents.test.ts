@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { fromRoot } from '../../src/paths.js';
 import type { IncidentsReport, TenantIncident } from '../../src/reports/incidents.js';
 import { bearer, startTestServer, type TestServer } from '../support/server.js';
+import { serverTraffic } from '../support/traffic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MIN = 60_000;
@@ -24,16 +25,7 @@ let browser: Browser;
 let page: Page;
 const bodies: Promise<{ url: string; status: number; body: string }>[] = [];
 
-/** `perMinute` server spans each minute of [fromMs, toMs), the first `errors` of each minute failing. */
-async function traffic(tenant: string, fromMs: number, toMs: number, perMinute: number, errors = 0): Promise<void> {
-  await server.store.exec(
-    `INSERT INTO spans (tenant_id, service_name, start_time, end_time, duration_ns, kind, status_code, trace_id, span_id, retention_days)
-     SELECT {tenant:String}, 'order-api', fromUnixTimestamp64Milli({from:Int64} + intDiv(number, {per:UInt64}) * 60000 + (number % {per:UInt64}) * 100) AS s, s,
-            100000000, 2, if(number % {per:UInt64} < {errors:UInt64}, 2, 0), lower(hex(randomString(16))), lower(hex(randomString(8))), 30
-       FROM numbers({n:UInt64})`,
-    { tenant, from: fromMs, per: perMinute, errors, n: ((toMs - fromMs) / MIN) * perMinute },
-  );
-}
+const traffic = (tenant: string, fromMs: number, toMs: number, perMinute: number, errors = 0) => serverTraffic(server.store, tenant, 'order-api', fromMs, toMs, perMinute, errors);
 
 async function api<T>(path: string, token: string): Promise<T> {
   const res = await fetch(`${server.apiUrl}${path}`, { headers: bearer(token) });
