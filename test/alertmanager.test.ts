@@ -7,11 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromRoot } from '../src/paths.js';
 import { until } from './support/wait.js';
+import { freePort } from './support/net.js';
 
 const CONFIG = fromRoot('dashboards', 'alertmanager', 'alertmanager.yml');
 
@@ -74,16 +74,6 @@ if (!onPath('prometheus-alertmanager')) {
   let am: ChildProcess | undefined;
   let dir = '';
   let url = '';
-
-  const freePort = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const s = createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
 
   interface AmAlert {
     labels: Record<string, string>;

@@ -8,12 +8,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, type ScenarioName } from '../../src/simulate/index.js';
 import { fromRoot } from '../../src/paths.js';
 import { bearer, startTestServer, type TestServer } from '../support/server.js';
+import { freePort } from '../support/net.js';
 import { postFacts as postRecoveryFacts, recoveryFact } from '../support/recovery.js';
 import { auditEvent } from '../support/audit.js';
 import { runStreams } from '../support/fairness-load.js';
@@ -29,17 +29,6 @@ function onPath(cmd: string): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 interface PromResult {
