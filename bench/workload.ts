@@ -15,13 +15,15 @@ import { fromRoot } from '../src/paths.js';
  * redaction stage scans for 49 other tenants' names on every value, as on a busy platform.
  * Returns YAML text; the demo tokens still work.
  */
-export function fiftyTenantRegistryYaml(): string {
+export function fiftyTenantRegistryYaml(opts: { availability?: number } = {}): string {
   const doc = parseYaml(readFileSync(fromRoot('fixtures', 'tenants.yaml'), 'utf8')) as { tenants: Array<Record<string, unknown>> };
   const template = doc.tenants[0]!;
   for (let i = doc.tenants.length; i < 50; i++) {
     const id = `tenant-${String(i).padStart(2, '0')}`;
     doc.tenants.push({ ...template, id, name: `Generated Tenant ${i}`, identifiers: [id, `GEN${i}CO`, `${id}.example.net`, `CUST-${70000 + i * 37}`] });
   }
+  // Every tenant held to one availability objective (the rest of its SLO as it was).
+  if (opts.availability !== undefined) doc.tenants = doc.tenants.map((t) => ({ ...t, slo: { ...(t.slo as object | undefined), availability: opts.availability } }));
   return stringifyYaml(doc);
 }
 

@@ -1,15 +1,16 @@
 // Incidents from stored server spans: burn episodes (with the minimum-traffic guard) grouped
 // into incidents, classified by scope, with each affected tenant's impact and SLA credit
 // worked out by hand here. The scope rules are tested one by one on the classifier.
+// runs-on: single, cluster
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRegistry, type TenantRecord } from '../src/config/index.js';
 import type { ChdbStore } from '../src/store/index.js';
-import { openTestStore } from './support/topology.js';
-import { classify, incidentsReport } from '../src/reports/incidents.js';
+import { clusterTopology, openTestStore } from './support/topology.js';
+import { classify, incidentsReport, type IncidentsReport } from '../src/reports/incidents.js';
 import { DEMO_CONFIG } from './support/server.js';
 import { serverTraffic } from './support/traffic.js';
 
@@ -20,7 +21,8 @@ let store: ChdbStore;
 const T = Date.parse('2026-11-20T12:00:00Z');
 const MIN = 60_000;
 
-const traffic = (tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0) => serverTraffic(store, tenant, service, fromMs, toMs, perMinute, errors);
+const traffic = (tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0, slow = 0) => serverTraffic(store, tenant, service, fromMs, toMs, perMinute, errors, { slow });
+const LATER = { fromMs: T + 8 * 60 * MIN, toMs: T + 11 * 60 * MIN };
 
 test.before(async () => {
   store = await openTestStore(dir);
@@ -36,6 +38,12 @@ test.before(async () => {
   // hooli-wholesale: three requests, one failing, at T-90m: a burn of 67x (availability 0.995)
   // that the minimum-traffic guard (100 events in the long window) keeps from paging.
   await traffic('hooli-wholesale', 'billing-svc', T - 90 * MIN, T - 89 * MIN, 3, 1);
+  // Later (LATER, after every burn window of the above has passed): hooli-wholesale's
+  // billing-svc, 50 requests a minute for three hours, of which 30 take a second over
+  // [T+9h, T+9h15m) (its latency threshold is the shared tier's 500 ms; target 0.95).
+  await traffic('hooli-wholesale', 'billing-svc', LATER.fromMs, T + 9 * 60 * MIN, 50);
+  await traffic('hooli-wholesale', 'billing-svc', T + 9 * 60 * MIN, T + 9 * 60 * MIN + 15 * MIN, 50, 0, 30);
+  await traffic('hooli-wholesale', 'billing-svc', T + 9 * 60 * MIN + 15 * MIN, LATER.toMs, 50);
 });
 
 test.after(async () => {
@@ -92,6 +100,59 @@ test('a tenant with three requests and one error opens no episode and no inciden
 test('a period before the failures has no incident', async () => {
   const quiet = await incidentsReport(store, registry, { fromMs: T - 175 * MIN, toMs: T - 121 * MIN });
   assert.is(quiet.incidents.length, 0);
+});
+
+test('slow requests are a latency incident, its impact window their 15 minutes', async () => {
+  const r = await incidentsReport(store, registry, LATER);
+  assert.is(r.incidents.length, 1, JSON.stringify(r.incidents.map((i) => i.episodes)));
+  const inc = r.incidents[0]!;
+  assert.equal(inc.tenants.map((x) => x.tenant), ['hooli-wholesale']);
+  assert.equal([...new Set(inc.episodes.map((e) => e.sli))], ['latency']);
+  const h = inc.tenants[0]!;
+  assert.equal(h.impact, { from: new Date(T + 9 * 60 * MIN).toISOString(), to: new Date(T + 9 * 60 * MIN + 15 * MIN).toISOString(), minutes: 15 });
+  assert.equal([h.requests, h.failures, h.slow], [750, 0, 450]);
+});
+
+test('a latency threshold moved in the registry since ingest is judged from the spans, not the rollup', async () => {
+  // At 50 ms every request of hooli-wholesale (100 ms) is slow: the rollup, which counted by
+  // 500 ms, cannot say so; the spans can.
+  const yaml = readFileSync(DEMO_CONFIG, 'utf8').replace('    retention: { spans: 14, logs: 60 }\n', '    retention: { spans: 14, logs: 60 }\n    slo: { latency_threshold_ms: 50 }\n');
+  const file = join(dir, 'moved-threshold.yaml');
+  writeFileSync(file, yaml);
+  const moved = loadRegistry(file);
+  assert.is(moved.tenant('hooli-wholesale')!.slo.latencyThresholdMs, 50);
+  const r = await incidentsReport(store, moved, LATER);
+  const impact = r.incidents.flatMap((i) => i.tenants).find((x) => x.tenant === 'hooli-wholesale')!;
+  assert.ok(impact, 'hooli-wholesale is affected');
+  assert.is(impact.slow, impact.requests);
+});
+
+// Last: it rewrites the rollup. Rows written before the rollup counted failures read 0 for the
+// threshold; the report then counts those tenants' minutes from the spans, to the same answer.
+test('a rollup that did not count failures and slow requests gives the same report, read from the spans', async () => {
+  const periods = [{ fromMs: T - 3 * 60 * MIN, toMs: T }, LATER, { fromMs: T - 175 * MIN, toMs: T + 30_000 }];
+  const before = await Promise.all(periods.map((p) => incidentsReport(store, registry, p)));
+  // A Distributed table takes no mutation: on the cluster layout the rows live in the local table.
+  await store.exec(`ALTER TABLE ${clusterTopology() ? 'resource_minutes_local' : 'resource_minutes'} UPDATE slow_threshold_min = 0, errors = 0, slow = 0, failed_trace = '' WHERE 1 SETTINGS mutations_sync = 2`);
+  const rows = await store.query<{ n: string }>('SELECT toString(count()) AS n FROM resource_minutes WHERE slow_threshold_min > 0');
+  assert.is(rows[0]!.n, '0');
+  const after = await Promise.all(periods.map((p) => incidentsReport(store, registry, p)));
+  // The exemplars may differ (the rollup keeps one failing trace a minute; the spans offer
+  // them all), so they are compared for what they are: failing or slow requests of the tenant
+  // in its impact window.
+  const traces = (r: IncidentsReport[]) => r.flatMap((x) => x.incidents.flatMap((i) => i.tenants.map((t) => ({ tenant: t.tenant, from: t.impact.from, to: t.impact.to, ids: t.trace_ids }))));
+  const strip = (r: IncidentsReport[]) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'trace_ids' ? undefined : v)));
+  assert.equal(strip(after), strip(before));
+  for (const t of [...traces(before), ...traces(after)]) {
+    assert.ok(t.ids.length > 0 && t.ids.length <= 5, `${t.tenant}: ${t.ids.length} exemplars`);
+    const [n] = await store.query<{ n: string }>(
+      `SELECT toString(count()) AS n FROM spans WHERE tenant_id = {tenant:String} AND trace_id IN {ids:Array(String)}
+          AND start_time >= parseDateTime64BestEffort({from:String}, 3) AND start_time < parseDateTime64BestEffort({to:String}, 3) AND (status_code = 2 OR duration_ns > 500000000)`,
+      { tenant: t.tenant, ids: t.ids, from: t.from, to: t.to },
+    );
+    assert.is(Number(n!.n), t.ids.length, `${t.tenant}'s exemplars are its failing or slow requests in its impact window`);
+  }
+  assert.ok(before[0]!.incidents.length === 1 && before[1]!.incidents.length === 1);
 });
 
 // The scope rules, one by one, on tenants of the demo registry.

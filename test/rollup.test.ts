@@ -1,6 +1,8 @@
 // The per-minute rollup as ingest fills it: tenantscope's own sums of a request's spans on
 // shared resources (src/ingest/rollup.ts) must say exactly what the same spans, once stored,
 // say through the store's own `shared_resource` column; a resent request is not counted twice.
+// Failed spans and server spans slower than the tenant's latency threshold (acme-dist: 500 ms)
+// are counted beside them, with the threshold they were judged by.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, bearer, type TestServer } from './support/server.js';
@@ -24,6 +26,7 @@ interface SpanSpec {
   ms: number;
   trace: string;
   attributes?: Record<string, string>;
+  error?: boolean;
 }
 
 let spanSeq = 0;
@@ -45,6 +48,7 @@ function body(service: string, spans: SpanSpec[]): string {
                 startTimeUnixNano: String(start),
                 endTimeUnixNano: String(start + BigInt(s.ms) * 1_000_000n),
                 attributes: Object.entries(s.attributes ?? {}).map(([key, v]) => ({ key, value: { stringValue: v } })),
+                ...(s.error ? { status: { code: 2, message: 'failed' } } : {}),
               };
             }),
           },
@@ -62,9 +66,13 @@ async function send(text: string): Promise<void> {
 // Every branch of the resource rule, two minutes, several spans per key (sums and the slowest).
 const SPANS: SpanSpec[] = [
   { name: 'GET /orders', kind: 2, minute: 0, ms: 10, trace: 'a1' },
-  { name: 'GET /orders', kind: 2, minute: 0, ms: 40, trace: 'a2' },
+  { name: 'GET /orders', kind: 2, minute: 0, ms: 40, trace: 'a2', error: true },
+  { name: 'GET /orders', kind: 2, minute: 0, ms: 501, trace: 'a4' },
+  { name: 'GET /orders', kind: 2, minute: 0, ms: 500, trace: 'a5' },
   { name: 'GET /orders', kind: 2, minute: 1, ms: 5, trace: 'a3' },
+  { name: 'GET /orders', kind: 2, minute: 1, ms: 900, trace: 'a6', error: true },
   { name: 'SELECT orders', kind: 3, minute: 0, ms: 7, trace: 'b1', attributes: { 'db.client.connection.pool.name': 'pg-main', 'db.system': 'postgresql' } },
+  { name: 'SELECT orders', kind: 3, minute: 0, ms: 800, trace: 'b2', error: true, attributes: { 'db.client.connection.pool.name': 'pg-main', 'db.system': 'postgresql' } },
   { name: 'publish', kind: 4, minute: 0, ms: 3, trace: 'c1', attributes: { 'messaging.destination.name': 'orders-q' } },
   { name: 'GET key', kind: 3, minute: 0, ms: 2, trace: 'd1', attributes: { 'db.system': 'redis', 'server.address': 'cache-1' } },
   { name: 'GET key', kind: 3, minute: 0, ms: 9, trace: 'd2', attributes: { 'db.system': 'redis', 'server.address': 'cache-1' } },
@@ -80,13 +88,20 @@ interface Rolled {
   requests: string;
   busy: string;
   slowest: string;
+  errors: string;
+  slow: string;
+  failed: string;
 }
+
+const THRESHOLD_NS = 500_000_000;
 
 async function fromSpans(): Promise<Rolled[]> {
   await server.settle();
   return server.store.query<Rolled>(
     `SELECT toString(toStartOfMinute(start_time)) AS minute, shared_resource AS resource, name, toString(count()) AS requests,
-            toString(sum(duration_ns)) AS busy, argMax(trace_id, duration_ns) AS slowest
+            toString(sum(duration_ns)) AS busy, argMax(trace_id, duration_ns) AS slowest,
+            toString(countIf(status_code = 2)) AS errors, toString(countIf(kind = 2 AND duration_ns > ${THRESHOLD_NS})) AS slow,
+            maxIf(trace_id, status_code = 2) AS failed
        FROM spans WHERE tenant_id = 'acme-dist' AND service_name = 'rollup-svc' AND shared_resource != ''
       GROUP BY minute, resource, name ORDER BY minute, resource, name`,
   );
@@ -95,7 +110,8 @@ async function fromSpans(): Promise<Rolled[]> {
 async function fromRollup(): Promise<Rolled[]> {
   await server.settle();
   return server.store.query<Rolled>(
-    `SELECT toString(minute) AS minute, resource, name, toString(sum(requests)) AS requests, toString(sum(busy_ns)) AS busy, argMaxMerge(slowest) AS slowest
+    `SELECT toString(minute) AS minute, resource, name, toString(sum(requests)) AS requests, toString(sum(busy_ns)) AS busy, argMaxMerge(slowest) AS slowest,
+            toString(sum(errors)) AS errors, toString(sum(slow)) AS slow, max(failed_trace) AS failed
        FROM resource_minutes WHERE tenant_id = 'acme-dist' AND minute >= '2026-03-02 10:00:00' AND minute < '2026-03-02 10:05:00'
       GROUP BY minute, resource, name ORDER BY minute, resource, name`,
   );
@@ -111,7 +127,18 @@ test('the rollup holds what the stored spans say, resource by resource and minut
   );
   assert.equal(await fromRollup(), spans);
   const orders = spans.find((r) => r.resource === 'service:rollup-svc' && r.minute.endsWith('10:00:00'))!;
-  assert.equal([orders.requests, orders.busy, orders.slowest], ['2', '50000000', 'a2'.padStart(32, '0')]);
+  assert.equal([orders.requests, orders.busy, orders.slowest, orders.errors, orders.slow], ['4', '1051000000', 'a4'.padStart(32, '0'), '1', '1']);
+  const pool = spans.find((r) => r.resource === 'db:pg-main')!;
+  assert.equal([pool.errors, pool.slow], ['1', '0'], 'a slow client span is not a slow request');
+  assert.is(orders.failed, 'a2'.padStart(32, '0'), "a failing request's trace is kept");
+});
+
+test('every rollup row records the latency threshold its slow count was judged by', async () => {
+  await server.settle();
+  const thresholds = await server.store.query<{ lo: string; hi: string }>(
+    "SELECT toString(min(slow_threshold_min)) AS lo, toString(max(slow_threshold_max)) AS hi FROM resource_minutes WHERE tenant_id = 'acme-dist' AND minute >= '2026-03-02 10:00:00' AND minute < '2026-03-02 10:05:00'",
+  );
+  assert.equal(thresholds, [{ lo: String(THRESHOLD_NS), hi: String(THRESHOLD_NS) }]);
 });
 
 test('a second request in the same minutes adds to the rollup; the same request resent does not', async () => {
@@ -121,7 +148,7 @@ test('a second request in the same minutes adds to the rollup; the same request 
   const rolled = await fromRollup();
   assert.equal(rolled, await fromSpans());
   const orders = rolled.find((r) => r.resource === 'service:rollup-svc' && r.minute.endsWith('10:00:00'))!;
-  assert.equal([orders.requests, orders.slowest], ['3', 'a9'.padStart(32, '0')]);
+  assert.equal([orders.requests, orders.slowest], ['5', 'a4'.padStart(32, '0')]);
 });
 
 test('the resource rule names what the store column names for the same span, in its order of precedence', async () => {

@@ -303,8 +303,8 @@ export class SpanWriter implements RowWriter<SpanRecord> {
   constructor(ctx: RowContext) {
     const c = this.c;
     this.g = new GroupColumns(c, SP, ctx);
-    this.sums = new MinuteSums(ctx.tenantId, ctx.retentionDays, ctx.receivedMs ?? Date.now());
     this.slowNs = ctx.slowNs ?? Infinity;
+    this.sums = new MinuteSums(ctx.tenantId, ctx.retentionDays, ctx.receivedMs ?? Date.now(), ctx.slowNs ?? 0);
     this.start = bytesOf(c, SP.start_time!);
     this.end = bytesOf(c, SP.end_time!);
     this.duration = bytesOf(c, SP.duration_ns!);

@@ -1,9 +1,11 @@
 // Incidents: who an SLO breach hit, whether it was one tenant, a noisy neighbour, a tier, a
 // region or the whole platform, and what it cost each tenant.
 //
-// 1. Episodes. Per tenant, service and SLI, the engine counts server spans per minute (all,
-//    failed, slower than the tenant's threshold) from the longest burn window before the
-//    period to its end. Node slides the SLO report's alert pairs over those minutes: a pair
+// 1. Episodes. Per tenant, service and SLI, the per-minute rollup holds the server spans'
+//    counts (all, failed, slower than the tenant's threshold: migration 0011), read from the
+//    longest burn window before the period to its last whole minute, in the Native format
+//    (a million minutes as JSON took longer to parse than to count). A tenant whose rollup
+//    rows were not counted with its current threshold is counted from its spans. Node slides the SLO report's alert pairs over those minutes: a pair
 //    fires at the end of a minute when both its windows burn faster than its threshold and
 //    its long window holds at least `slo.min_events` events (the minimum-traffic guard). An
 //    episode opens when any pair fires and closes at the first minute end at which none of
@@ -18,6 +20,7 @@ import { createHash } from 'node:crypto';
 import type { Registry, TenantRecord } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { tsError } from '../errors.js';
+import { readNative } from '../store/native-read.js';
 import { ALERT_PAIRS, BURN_WINDOWS } from './slo.js';
 import { noisyNeighborReport, type NoisyNeighborReport } from './noisy.js';
 
@@ -65,39 +68,81 @@ interface Minutes {
   baseMs: number;
   count: number;
   series: Series[];
+  /** Tenants whose minutes were counted from the spans: the rollup could not answer for them. */
+  fromSpans: Set<string>;
 }
+
+const slowNsOf = (t: TenantRecord): number => Math.round(t.slo.latencyThresholdMs * 1e6);
+
+/** The rollup's rows of server spans (resource `service:<name>`), and how tenants and minutes pick them out. */
+const SERVER_ROWS = "startsWith(resource, 'service:')";
 
 async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromMs: number, toMs: number): Promise<Minutes> {
   const baseMs = Math.floor((fromMs - LOOKBACK_MS) / MINUTE) * MINUTE;
-  const count = Math.ceil((toMs - baseMs) / MINUTE);
+  // Whole minutes only: a burn window ends at a minute's end, so a minute the period cuts
+  // short is never judged.
+  const count = Math.max(0, Math.floor((toMs - baseMs) / MINUTE));
+  const endMs = baseMs + count * MINUTE;
+  // The rollup answers for a tenant whose every row in the range was counted with its current
+  // latency threshold (migration 0011); the others' minutes are counted from the spans.
   // One row per series with its minutes as arrays of 32-bit numbers: a day and its burn windows
   // are about a million minutes across tenants, which as one object each would cost more to
   // hand over than to count.
-  const rows = await store.query<{ tenant_id: string; service_name: string; ms: number[]; totals: number[]; errs: number[]; slows: number[] }>(
-    `SELECT tenant_id, service_name, groupArray(m) AS ms, groupArray(total) AS totals, groupArray(errors) AS errs, groupArray(slow) AS slows
-       FROM (SELECT tenant_id, service_name, toUInt32(intDiv(toUnixTimestamp64Milli(start_time) - {base:Int64}, 60000)) AS m,
-                    toUInt32(count()) AS total, toUInt32(countIf(status_code = ${STATUS_ERROR})) AS errors,
-                    toUInt32(countIf(duration_ns > transform(tenant_id, {ids:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)))) AS slow
-               FROM spans
-              WHERE tenant_id IN {ids:Array(String)} AND kind = ${SPAN_KIND_SERVER}
-                AND start_time >= fromUnixTimestamp64Milli({base:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})
-              GROUP BY tenant_id, service_name, m)
-      GROUP BY tenant_id, service_name`,
-    { ids: tenants.map((t) => t.id), slowNs: tenants.map((t) => Math.round(t.slo.latencyThresholdMs * 1e6)), base: baseMs, to: toMs },
-  );
+  const ids = tenants.map((t) => t.id);
+  const thresholds = tenants.map(slowNsOf);
+  // Rows as stored, not summed per minute first: a minute holds a row per span name (and,
+  // until merged, per insert), which the loop below adds up faster than a GROUP BY on the minute.
+  const rolled = readNative(await store.queryNative(
+    `SELECT CAST(tenant_id AS String) AS tenant, CAST(substring(resource, 9) AS String) AS service,
+            groupArray(toUInt32(intDiv(toUnixTimestamp(minute) - intDiv({base:Int64}, 1000), 60))) AS ms,
+            groupArray(toUInt32(requests)) AS totals, groupArray(toUInt32(errors)) AS errs, groupArray(toUInt32(slow)) AS slows,
+            toUInt8(min(slow_threshold_min) = transform(tenant_id, {ids:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)) AND max(slow_threshold_max) = min(slow_threshold_min)) AS counted
+       FROM resource_minutes
+      WHERE minute >= toDateTime(intDiv({base:Int64}, 1000)) AND minute < toDateTime(intDiv({end:Int64}, 1000))
+        AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
+      GROUP BY tenant_id, resource`,
+    { ids, slowNs: thresholds, base: baseMs, end: endMs },
+  ));
+  const counted = rolled.get('counted') as number[] | undefined ?? [];
+  const tenantCol = rolled.get('tenant') as string[] | undefined ?? [];
+  const uncounted = [...new Set(tenantCol.filter((_, i) => counted[i] !== 1))];
+  const answers = [rolled];
+  if (uncounted.length > 0) {
+    answers.push(readNative(await store.queryNative(
+      `SELECT CAST(tenant_id AS String) AS tenant, CAST(service_name AS String) AS service, groupArray(m) AS ms, groupArray(total) AS totals, groupArray(errors) AS errs, groupArray(slow) AS slows
+         FROM (SELECT tenant_id, service_name, toUInt32(intDiv(toUnixTimestamp64Milli(start_time) - {base:Int64}, 60000)) AS m,
+                      toUInt32(count()) AS total, toUInt32(countIf(status_code = ${STATUS_ERROR})) AS errors,
+                      toUInt32(countIf(duration_ns > transform(tenant_id, {ids:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)))) AS slow
+                 FROM spans
+                WHERE tenant_id IN {uncounted:Array(String)} AND kind = ${SPAN_KIND_SERVER}
+                  AND start_time >= fromUnixTimestamp64Milli({base:Int64}) AND start_time < fromUnixTimestamp64Milli({end:Int64})
+                GROUP BY tenant_id, service_name, m)
+        GROUP BY tenant_id, service_name`,
+      { ids, slowNs: thresholds, uncounted, base: baseMs, end: endMs },
+    )));
+  }
   const byKey = new Map<string, Series>();
   const byId = new Map(tenants.map((t) => [t.id, t]));
-  for (const r of rows) {
-    const s: Series = { tenant: byId.get(r.tenant_id)!, service: r.service_name, total: new Uint32Array(count), errors: new Uint32Array(count), slow: new Uint32Array(count) };
-    for (let i = 0; i < r.ms.length; i++) {
-      const m = r.ms[i]!;
-      s.total[m] = r.totals[i]!;
-      s.errors[m] = r.errs[i]!;
-      s.slow[m] = r.slows[i]!;
+  for (const [answer, skip] of answers.map((x, i) => [x, i === 0 ? new Set(uncounted) : new Set<string>()] as const)) {
+    const tenant = answer.get('tenant') as string[] | undefined ?? [];
+    const service = answer.get('service') as string[];
+    const [ms, totals, errs, slows] = ['ms', 'totals', 'errs', 'slows'].map((c) => answer.get(c) as Uint32Array[]);
+    for (let r = 0; r < tenant.length; r++) {
+      if (skip.has(tenant[r]!)) continue;
+      const s: Series = { tenant: byId.get(tenant[r]!)!, service: service[r]!, total: new Uint32Array(count), errors: new Uint32Array(count), slow: new Uint32Array(count) };
+      const m = ms![r]!;
+      const t = totals![r]!;
+      const e = errs![r]!;
+      const w = slows![r]!;
+      for (let i = 0; i < m.length; i++) {
+        s.total[m[i]!] += t[i]!;
+        s.errors[m[i]!] += e[i]!;
+        s.slow[m[i]!] += w[i]!;
+      }
+      byKey.set(`${tenant[r]}\u0000${service[r]}`, s);
     }
-    byKey.set(`${r.tenant_id}\u0000${r.service_name}`, s);
   }
-  return { baseMs, count, series: [...byKey.values()] };
+  return { baseMs, count, series: [...byKey.values()], fromSpans: new Set(uncounted) };
 }
 
 /** Running sums, so any window's count is one subtraction. */
@@ -117,45 +162,56 @@ function seriesEpisodes(s: Series, sli: Sli, mins: Minutes, fromMs: number, toMs
   const pt = prefix(s.total);
   const pb = prefix(bad);
   const pairs = ALERT_PAIRS.map((p) => ({ ...p, longMin: BURN_WINDOWS[p.long] / MINUTE, shortMin: BURN_WINDOWS[p.short] / MINUTE, name: `${p.long}/${p.short}` }));
-  // Burn rate of the `w` minutes ending at minute boundary `end` (an index into the prefix sums).
-  const burn = (end: number, w: number): { rate: number; total: number } => {
-    const start = Math.max(0, end - w);
-    const total = pt[end]! - pt[start]!;
-    return { rate: total === 0 ? 0 : (pb[end]! - pb[start]!) / (total * allowed), total };
-  };
+  const firedNames = (fired: number): string[] => pairs.filter((_, i) => fired & (1 << i)).map((p) => p.name);
   const out: Episode[] = [];
-  let open: (Episode & { fired: Set<number> }) | undefined;
+  // Without a bad event in the minutes read there is nothing to find.
+  if (pb[pb.length - 1] === 0) return out;
+  // A window burns faster than a threshold when its bad events exceed threshold x allowed
+  // rate x its events: compared without dividing, in a loop of plain numbers, since it runs
+  // for every minute of every series (an empty window has no bad event, so it never burns).
+  const n = pairs.length;
+  const longW = pairs.map((p) => p.longMin);
+  const shortW = pairs.map((p) => p.shortMin);
+  const limit = pairs.map((p) => p.threshold * allowed);
+  let open: (Episode & { fired: number }) | undefined;
   const first = Math.ceil((fromMs - mins.baseMs) / MINUTE);
   const last = Math.floor((toMs - mins.baseMs) / MINUTE);
+  const minEvents = s.tenant.slo.minEvents;
   for (let end = Math.max(first, 1); end <= last; end++) {
     let firingNow = false;
     let stillHot = false;
-    for (let i = 0; i < pairs.length; i++) {
+    const pte = pt[end]!;
+    const pbe = pb[end]!;
+    for (let i = 0; i < n; i++) {
+      const ls = end > longW[i]! ? end - longW[i]! : 0;
+      const longTotal = pte - pt[ls]!;
+      if (!(pbe - pb[ls]! > limit[i]! * longTotal)) continue;
+      const ss = end > shortW[i]! ? end - shortW[i]! : 0;
+      const shortTotal = pte - pt[ss]!;
+      const shortBad = pbe - pb[ss]!;
+      if (!(shortBad > limit[i]! * shortTotal)) continue;
       const p = pairs[i]!;
-      const long = burn(end, p.longMin);
-      const short = burn(end, p.shortMin);
-      const both = long.rate > p.threshold && short.rate > p.threshold;
-      if (both && long.total >= s.tenant.slo.minEvents) {
+      if (longTotal >= minEvents) {
         firingNow = true;
         if (!open) {
-          open = { tenant: s.tenant.id, service: s.service, sli, severity: p.severity, startMs: mins.baseMs + end * MINUTE, endMs: toMs, open: true, pairs: [], peakBurnRate: 0, threshold: p.threshold, fired: new Set() };
+          open = { tenant: s.tenant.id, service: s.service, sli, severity: p.severity, startMs: mins.baseMs + end * MINUTE, endMs: toMs, open: true, pairs: [], peakBurnRate: 0, threshold: p.threshold, fired: 0 };
         }
-        open.fired.add(i);
+        open.fired |= 1 << i;
         if (p.severity === 'page') open.severity = 'page';
         open.threshold = Math.min(open.threshold, p.threshold);
-        open.peakBurnRate = Math.max(open.peakBurnRate, short.rate);
+        open.peakBurnRate = Math.max(open.peakBurnRate, shortBad / (shortTotal * allowed));
       }
-      if (open?.fired.has(i) && both) stillHot = true;
+      if (open && open.fired & (1 << i)) stillHot = true;
     }
     if (open && !firingNow && !stillHot) {
       const { fired, ...e } = open;
-      out.push({ ...e, endMs: mins.baseMs + end * MINUTE, open: false, pairs: [...fired].sort().map((i) => pairs[i]!.name), peakBurnRate: round(e.peakBurnRate) });
+      out.push({ ...e, endMs: mins.baseMs + end * MINUTE, open: false, pairs: firedNames(fired), peakBurnRate: round(e.peakBurnRate) });
       open = undefined;
     }
   }
   if (open) {
     const { fired, ...e } = open;
-    out.push({ ...e, pairs: [...fired].sort().map((i) => pairs[i]!.name), peakBurnRate: round(e.peakBurnRate) });
+    out.push({ ...e, pairs: firedNames(fired), peakBurnRate: round(e.peakBurnRate) });
   }
   return out;
 }
@@ -180,7 +236,7 @@ export interface TenantImpact {
   sla: {
     month: string;
     availability_objective: number;
-    /** The calendar month's availability so far (to the period's end or the month's end). */
+    /** The calendar month's availability so far (to the period's last whole minute or the month's end). */
     month_availability: number | null;
     /** The same without the incident's failures. */
     month_availability_without_incident: number | null;
@@ -275,20 +331,51 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   // Every series' minutes are held while its episodes are found: bounded by the period.
   if (toMs - fromMs > MAX_PERIOD_DAYS * DAY) throw tsError('TS_ERR_BAD_QUERY', ['from', `an incidents period may span at most ${MAX_PERIOD_DAYS} days; ask month by month`]);
   const tenants = registry.tenants();
-  const mins = await readMinutes(store, tenants, fromMs, toMs);
+  // The noisy-neighbour analysis that may explain an incident learns what is usual from the
+  // minutes it is given: over an incident alone a surge would be its own normal, so it runs
+  // over the whole period (widened by the margin its findings may lie off an incident). It is
+  // the longest read, and its window does not depend on what the minutes hold, so it starts
+  // now, beside the minutes' read, and is awaited either way (an engine read cannot be
+  // called off, and one left running would slow the next request).
+  const noisyWindow = { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs };
+  const noisyRead = noisyNeighborReport(store, noisyWindow).then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+  const mins = await readMinutes(store, tenants, fromMs, toMs).catch(async (e: unknown) => {
+    await noisyRead;
+    throw e;
+  });
   const episodes = mins.series.flatMap((s) => [...seriesEpisodes(s, 'availability', mins, fromMs, toMs), ...seriesEpisodes(s, 'latency', mins, fromMs, toMs)]);
   const activeIds = new Set(mins.series.filter((s) => sumRange(s.total, Math.max(0, Math.floor((fromMs - mins.baseMs) / MINUTE)), mins.count) > 0).map((s) => s.tenant.id));
   const active = tenants.filter((t) => activeIds.has(t.id));
   const groups = overlapping(episodes);
-  // The noisy-neighbour analysis learns what is usual from the minutes it is given: over the
-  // episodes alone a surge would be its own normal, so it runs over the whole period as well.
-  const noisyWindow = () => ({
-    fromMs: Math.min(fromMs, ...groups.map((g) => g.fromMs - SCOPE_RULES.noisyMarginMs)),
-    toMs: Math.max(toMs, ...groups.map((g) => g.toMs + SCOPE_RULES.noisyMarginMs)),
+  if (groups.length === 0) {
+    await noisyRead;
+    return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents: [] };
+  }
+  // Each affected tenant's bad minutes come from the minutes already read; what lies outside
+  // them (its SLO window's requests, its calendar month, exemplar traces, shared resources)
+  // is read for every incident and tenant at once, beside the noisy-neighbour analysis.
+  const drafts = groups.map((g, i) => {
+    const ids = [...new Set(g.episodes.map((e) => e.tenant))].sort();
+    return { g, ids, impacts: ids.map((id) => badMinutes(registry.tenant(id)!, `${i}:${id}`, g.episodes.filter((e) => e.tenant === id), mins, toMs)) };
   });
-  const noisy = groups.length === 0 ? undefined : await noisyNeighborReport(store, noisyWindow());
-  const incidents: Incident[] = [];
-  for (const g of groups) incidents.push(await incident(store, registry, g, mins, active, noisy, toMs));
+  const impacts = drafts.flatMap((d) => d.impacts);
+  const [noisy, counts, traces, shared] = await Promise.all([
+    noisyRead.then((x) => {
+      if (!x.ok) throw x.e;
+      return x.r;
+    }),
+    serverCounts(store, mins, [
+      ...impacts.map((d) => ({ key: `budget:${d.key}`, tenant: d.tenant, fromMs: d.impactTo - d.tenant.slo.windowDays * DAY, toMs: d.impactTo })),
+      ...impacts.map((d) => ({ key: `month:${d.key}`, tenant: d.tenant, ...calendarMonth(d.impactFrom, d.impactTo, toMs) })),
+    ]),
+    exemplarTraces(store, impacts, mins.fromSpans),
+    Promise.all(drafts.map((d) => sharedResources(store, d.ids, Math.min(...d.impacts.map((x) => x.impactFrom), d.g.fromMs), Math.max(...d.impacts.map((x) => x.impactTo))))),
+  ]);
+  const currency = registry.settings.priceCard.currency;
+  const incidents = drafts.map((d, i) => {
+    const own = d.impacts.map((x) => tenantImpact(x, counts.get(`budget:${x.key}`)!, counts.get(`month:${x.key}`)!, traces.get(x.key) ?? [], toMs, currency));
+    return incident(d.g, d.ids.map((id) => registry.tenant(id)!), own, active, noisy, shared[i]!);
+  });
   return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents };
 }
 
@@ -325,24 +412,19 @@ function noisyFor(report: NoisyNeighborReport | undefined, fromMs: number, toMs:
   return undefined;
 }
 
-async function incident(
-  store: Store,
-  registry: Registry,
+function incident(
   g: { fromMs: number; toMs: number; episodes: Episode[] },
-  mins: Minutes,
+  affected: readonly TenantRecord[],
+  impacts: TenantImpact[],
   active: readonly TenantRecord[],
   noisyReport: NoisyNeighborReport | undefined,
-  toMs: number,
-): Promise<Incident> {
-  const ids = [...new Set(g.episodes.map((e) => e.tenant))].sort();
-  const affected = ids.map((id) => registry.tenant(id)!);
+  shared: string[],
+): Incident {
+  const ids = affected.map((t) => t.id);
   const noisy = noisyFor(noisyReport, g.fromMs, g.toMs);
   const { scope, reason } = classify(affected, active, noisy);
-  const impacts: TenantImpact[] = [];
-  for (const t of affected) impacts.push(await tenantImpact(store, t, g.episodes.filter((e) => e.tenant === t.id), mins, toMs, registry.settings.priceCard.currency));
   const from = Math.min(...impacts.map((i) => Date.parse(i.impact.from)), g.fromMs);
   const to = Math.max(...impacts.map((i) => Date.parse(i.impact.to)));
-  const shared = await sharedResources(store, ids, from, Math.max(to, from + MINUTE));
   return {
     // Stable for the same episodes, and naming no tenant (the id reaches every affected tenant).
     id: `inc-${new Date(g.fromMs).toISOString().replace(/[-:]/g, '').slice(0, 13)}-${createHash('sha256').update(`${g.fromMs}|${ids.join(',')}`).digest('hex').slice(0, 8)}`,
@@ -362,8 +444,21 @@ async function incident(
   };
 }
 
-/** One tenant's impact: its bad minutes around its episodes, what they held, and what they cost. */
-async function tenantImpact(store: Store, t: TenantRecord, episodes: Episode[], mins: Minutes, toMs: number, currency: string): Promise<TenantImpact> {
+/** One affected tenant of one incident, as far as its minutes tell. */
+interface BadMinutes {
+  /** Names this tenant in this incident across the batched reads. */
+  key: string;
+  tenant: TenantRecord;
+  services: string[];
+  impactFrom: number;
+  impactTo: number;
+  requests: number;
+  failures: number;
+  slow: number;
+}
+
+/** A tenant's bad minutes around its episodes, and what its requests did in them. */
+function badMinutes(t: TenantRecord, key: string, episodes: Episode[], mins: Minutes, toMs: number): BadMinutes {
   const services = [...new Set(episodes.map((e) => e.service))].sort();
   const series = mins.series.filter((s) => s.tenant.id === t.id && services.includes(s.service));
   // Bad minutes are looked for from a long window before the episode (the burn that opened it) to its end.
@@ -375,7 +470,7 @@ async function tenantImpact(store: Store, t: TenantRecord, episodes: Episode[], 
     const allowed = allowedRate(e.sli === 'availability' ? t.slo.availability : t.slo.latencyTarget);
     const longest = Math.max(...e.pairs.map((p) => BURN_WINDOWS[p.split('/')[0] as keyof typeof BURN_WINDOWS]));
     const lo = Math.max(0, Math.floor((e.startMs - longest - mins.baseMs) / MINUTE));
-    const hi = Math.min(mins.count, Math.ceil((e.endMs - mins.baseMs) / MINUTE));
+    const hi = Math.min(mins.count, Math.ceil((Math.min(e.endMs, toMs) - mins.baseMs) / MINUTE));
     for (let m = lo; m < hi; m++) {
       const total = s.total[m]!;
       if (total > 0 && bad[m]! / (total * allowed) > e.threshold) {
@@ -388,49 +483,54 @@ async function tenantImpact(store: Store, t: TenantRecord, episodes: Episode[], 
     firstBad = Math.floor((Math.min(...episodes.map((e) => e.startMs)) - mins.baseMs) / MINUTE);
     lastBad = firstBad;
   }
-  const impactFrom = mins.baseMs + firstBad * MINUTE;
-  const impactTo = mins.baseMs + (lastBad + 1) * MINUTE;
   const all = mins.series.filter((s) => s.tenant.id === t.id);
-  const requests = all.reduce((n, s) => n + sumRange(s.total, firstBad, lastBad + 1), 0);
-  const failures = all.reduce((n, s) => n + sumRange(s.errors, firstBad, lastBad + 1), 0);
-  const slow = all.reduce((n, s) => n + sumRange(s.slow, firstBad, lastBad + 1), 0);
-  const [window] = await store.query<{ total: string; traces: string[] }>(
-    `SELECT toString(countIf(start_time >= fromUnixTimestamp64Milli({windowFrom:Int64}))) AS total,
-            arraySlice(groupArrayIf(trace_id, (status_code = ${STATUS_ERROR} OR duration_ns > {slowNs:UInt64}) AND start_time >= fromUnixTimestamp64Milli({from:Int64})), 1, 5) AS traces
-       FROM spans
-      WHERE tenant_id = {tenant:String} AND kind = ${SPAN_KIND_SERVER}
-        AND start_time >= fromUnixTimestamp64Milli(least({windowFrom:Int64}, {from:Int64})) AND start_time < fromUnixTimestamp64Milli({to:Int64})`,
-    { tenant: t.id, windowFrom: impactTo - t.slo.windowDays * DAY, from: impactFrom, to: impactTo, slowNs: Math.round(t.slo.latencyThresholdMs * 1e6) },
-  );
-  const budget = Number(window?.total ?? 0) * allowedRate(t.slo.availability);
+  return {
+    key,
+    tenant: t,
+    services,
+    impactFrom: mins.baseMs + firstBad * MINUTE,
+    impactTo: mins.baseMs + (lastBad + 1) * MINUTE,
+    requests: all.reduce((n, s) => n + sumRange(s.total, firstBad, lastBad + 1), 0),
+    failures: all.reduce((n, s) => n + sumRange(s.errors, firstBad, lastBad + 1), 0),
+    slow: all.reduce((n, s) => n + sumRange(s.slow, firstBad, lastBad + 1), 0),
+  };
+}
+
+/**
+ * The calendar month of an impact's start, up to the end of the period's last whole minute (or
+ * the impact's end, if later) or the month's end: whole minutes, like every window here.
+ */
+function calendarMonth(impactFrom: number, impactTo: number, toMs: number): { fromMs: number; toMs: number } {
+  const start = new Date(impactFrom);
+  return {
+    fromMs: Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1),
+    toMs: Math.min(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1), Math.max(Math.floor(toMs / MINUTE) * MINUTE, impactTo)),
+  };
+}
+
+/** One tenant's impact: its bad minutes, what they consumed of its error budget, and what they cost. */
+function tenantImpact(d: BadMinutes, window: ServerCounts, month: ServerCounts, traceIds: string[], toMs: number, currency: string): TenantImpact {
+  const t = d.tenant;
+  const budget = window.requests * allowedRate(t.slo.availability);
   return {
     tenant: t.id,
     tier: t.tier,
     region: t.region,
-    services,
-    impact: { from: iso(impactFrom), to: iso(impactTo), minutes: (impactTo - impactFrom) / MINUTE },
-    requests,
-    failures,
-    slow,
-    error_budget_consumed: budget === 0 ? 0 : round(failures / budget),
-    sla: { ...(await slaExposure(store, t, impactFrom, impactTo, failures, toMs)), currency },
-    trace_ids: window?.traces ?? [],
+    services: d.services,
+    impact: { from: iso(d.impactFrom), to: iso(d.impactTo), minutes: (d.impactTo - d.impactFrom) / MINUTE },
+    requests: d.requests,
+    failures: d.failures,
+    slow: d.slow,
+    error_budget_consumed: budget === 0 ? 0 : round(d.failures / budget),
+    sla: { ...slaExposure(t, d.impactFrom, month, d.failures), currency },
+    trace_ids: traceIds,
   };
 }
 
 /** The calendar month's availability and the SLA credit it reaches, with and without the incident's failures. */
-async function slaExposure(store: Store, t: TenantRecord, impactFrom: number, impactTo: number, incidentFailures: number, toMs: number): Promise<TenantImpact['sla']> {
-  const start = new Date(impactFrom);
-  const monthFrom = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1);
-  const monthTo = Math.min(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1), Math.max(toMs, impactTo));
-  const [m] = await store.query<{ total: string; errors: string }>(
-    `SELECT toString(count()) AS total, toString(countIf(status_code = ${STATUS_ERROR})) AS errors FROM spans
-      WHERE tenant_id = {tenant:String} AND kind = ${SPAN_KIND_SERVER}
-        AND start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})`,
-    { tenant: t.id, from: monthFrom, to: monthTo },
-  );
-  const total = Number(m?.total ?? 0);
-  const errors = Number(m?.errors ?? 0);
+function slaExposure(t: TenantRecord, impactFrom: number, m: ServerCounts, incidentFailures: number): Omit<TenantImpact['sla'], 'currency'> {
+  const total = m.requests;
+  const errors = m.errors;
   const availability = total === 0 ? null : (total - errors) / total;
   const without = total === 0 ? null : (total - Math.max(0, errors - incidentFailures)) / total;
   const percent = (a: number | null) => (a === null ? 0 : t.sla.credits.filter((c) => a < c.below).reduce((p, c) => Math.max(p, c.percent), 0));
@@ -438,17 +538,186 @@ async function slaExposure(store: Store, t: TenantRecord, impactFrom: number, im
   const withoutPct = percent(without);
   const fee = t.monthlyFee;
   return {
-    month: start.toISOString().slice(0, 7),
+    month: new Date(impactFrom).toISOString().slice(0, 7),
     availability_objective: t.sla.availability,
     month_availability: availability === null ? null : Math.round(availability * 1e6) / 1e6,
     month_availability_without_incident: without === null ? null : Math.round(without * 1e6) / 1e6,
     credit_percent: withPct,
     credit_percent_without_incident: withoutPct,
     monthly_fee: fee,
-    currency: '',
     credit: cents((fee * withPct) / 100),
     exposure: cents((fee * (withPct - withoutPct)) / 100),
   };
+}
+
+interface ServerCounts {
+  requests: number;
+  errors: number;
+}
+
+type CountRange = { key: string; tenant: TenantRecord; fromMs: number; toMs: number };
+
+/**
+ * Server requests and failures of each tenant over each range. The minutes already read
+ * answer for their span of time; the rest comes from the per-minute rollup in one read (summed
+ * per hour except in the hours where a part begins or ends, so every part is a sum of whole
+ * buckets), and what neither can answer from the spans in one more: a part's minute that the
+ * range cuts short, and tenants whose rollup rows were written before failures were counted
+ * (migration 0011).
+ */
+async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountRange[]): Promise<Map<string, ServerCounts>> {
+  const out = new Map<string, ServerCounts>(ranges.map((r) => [r.key, { requests: 0, errors: 0 }]));
+  const end = mins.baseMs + mins.count * MINUTE;
+  const rollupParts: CountRange[] = [];
+  const spanParts: CountRange[] = [];
+  for (const r of ranges) {
+    const first = Math.ceil(r.fromMs / MINUTE) * MINUTE;
+    const last = Math.floor(r.toMs / MINUTE) * MINUTE;
+    if (first > last) {
+      spanParts.push(r);
+      continue;
+    }
+    if (r.fromMs < first) spanParts.push({ ...r, toMs: first });
+    if (last < r.toMs) spanParts.push({ ...r, fromMs: last });
+    if (first < Math.min(last, mins.baseMs)) rollupParts.push({ ...r, fromMs: first, toMs: Math.min(last, mins.baseMs) });
+    if (Math.max(first, end) < last) rollupParts.push({ ...r, fromMs: Math.max(first, end), toMs: last });
+    const lo = Math.max(first, mins.baseMs);
+    const hi = Math.min(last, end);
+    if (lo >= hi) continue;
+    const c = out.get(r.key)!;
+    for (const s of mins.series) {
+      if (s.tenant.id !== r.tenant.id) continue;
+      c.requests += sumRange(s.total, (lo - mins.baseMs) / MINUTE, (hi - mins.baseMs) / MINUTE);
+      c.errors += sumRange(s.errors, (lo - mins.baseMs) / MINUTE, (hi - mins.baseMs) / MINUTE);
+    }
+  }
+  const add = (key: string, requests: number, errors: number) => {
+    const c = out.get(key)!;
+    c.requests += requests;
+    c.errors += errors;
+  };
+  const uncounted = await rollupCounts(store, rollupParts, add);
+  await spanCounts(store, [...spanParts, ...uncounted], add);
+  return out;
+}
+
+/** Add each part's server requests and failures from the rollup; the parts it cannot answer are returned. */
+async function rollupCounts(store: Store, parts: readonly CountRange[], add: (key: string, requests: number, errors: number) => void): Promise<CountRange[]> {
+  if (parts.length === 0) return [];
+  const HOUR = 3_600_000;
+  const ids = [...new Set(parts.map((r) => r.tenant.id))];
+  // A tenant's hours in which one of its parts begins or ends stay per minute; the rest are
+  // summed per hour. The (tenant, hour) pairs are numbers (tenant's index x 2^32 + the hour's
+  // seconds), so the engine looks each row's pair up in a set.
+  const edges = [...new Set(parts.flatMap((r) => [r.fromMs, r.toMs].map((ms) => ids.indexOf(r.tenant.id) * 2 ** 32 + Math.floor(ms / HOUR) * 3600)))];
+  const answer = readNative(await store.queryNative(
+    `SELECT CAST(tenant_id AS String) AS tenant, groupArray(b) AS buckets, groupArray(n) AS requests, groupArray(e) AS errors, toUInt8(min(c)) AS counted
+       FROM (SELECT tenant_id,
+                    toUInt32(if(transform(tenant_id, {ids:Array(String)}, {index:Array(UInt64)}, toUInt64(0)) * 4294967296 + toUnixTimestamp(toStartOfHour(minute)) IN {edges:Array(UInt64)},
+                                minute, toStartOfHour(minute))) AS b,
+                    toUInt32(sum(requests)) AS n, toUInt32(sum(errors)) AS e, min(slow_threshold_min) > 0 AS c
+               FROM resource_minutes
+              WHERE minute >= toDateTime(intDiv({lo:Int64}, 1000)) AND minute < toDateTime(intDiv({hi:Int64}, 1000))
+                AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
+              GROUP BY tenant_id, b)
+      GROUP BY tenant_id`,
+    { ids, index: ids.map((_, i) => i), edges, lo: Math.min(...parts.map((r) => r.fromMs)), hi: Math.max(...parts.map((r) => r.toMs)) },
+  ));
+  const tenants = answer.get('tenant') as string[] | undefined ?? [];
+  const at = new Map(tenants.map((t, i) => [t, i]));
+  const [buckets, requests, errors] = ['buckets', 'requests', 'errors'].map((c) => answer.get(c) as Uint32Array[]);
+  const counted = answer.get('counted') as number[];
+  const left: CountRange[] = [];
+  for (const p of parts) {
+    const i = at.get(p.tenant.id);
+    if (i === undefined) continue;
+    if (counted[i] !== 1) {
+      left.push(p);
+      continue;
+    }
+    const b = buckets![i]!;
+    const from = p.fromMs / 1000;
+    const to = p.toMs / 1000;
+    let n = 0;
+    let e = 0;
+    for (let k = 0; k < b.length; k++) {
+      if (b[k]! >= from && b[k]! < to) {
+        n += requests![i]![k]!;
+        e += errors![i]![k]!;
+      }
+    }
+    add(p.key, n, e);
+  }
+  return left;
+}
+
+/** Add each part's server requests and failures counted from the spans, in one read. */
+async function spanCounts(store: Store, parts: readonly CountRange[], add: (key: string, requests: number, errors: number) => void): Promise<void> {
+  if (parts.length === 0) return;
+  const counted = await store.query<{ k: number; requests: string; errors: string }>(
+    `SELECT arrayJoin(arrayFilter(i -> {ids:Array(String)}[i] = tenant_id AND start_time >= fromUnixTimestamp64Milli({froms:Array(Int64)}[i]) AND start_time < fromUnixTimestamp64Milli({tos:Array(Int64)}[i]),
+                                  arrayEnumerate({ids:Array(String)}))) AS k,
+            toString(count()) AS requests, toString(countIf(status_code = ${STATUS_ERROR})) AS errors
+       FROM spans
+      WHERE tenant_id IN {ids:Array(String)} AND kind = ${SPAN_KIND_SERVER}
+        AND start_time >= fromUnixTimestamp64Milli({lo:Int64}) AND start_time < fromUnixTimestamp64Milli({hi:Int64})
+      GROUP BY k`,
+    { ids: parts.map((p) => p.tenant.id), froms: parts.map((p) => p.fromMs), tos: parts.map((p) => p.toMs), lo: Math.min(...parts.map((p) => p.fromMs)), hi: Math.max(...parts.map((p) => p.toMs)) },
+  );
+  for (const n of counted) add(parts[Number(n.k) - 1]!.key, Number(n.requests), Number(n.errors));
+}
+
+/**
+ * Up to five traces of failing or slow requests in each impact window, earliest minutes first:
+ * the failing trace the rollup keeps for each minute, else its slowest when that was slow.
+ * Tenants whose minutes were counted from the spans (their rollup rows are older than these
+ * columns) get theirs from the spans.
+ */
+async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], fromSpans: ReadonlySet<string>): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const rolled = impacts.filter((d) => !fromSpans.has(d.tenant.id));
+  const raw = impacts.filter((d) => fromSpans.has(d.tenant.id));
+  const window = (list: readonly BadMinutes[]) => ({
+    ids: list.map((d) => d.tenant.id),
+    froms: list.map((d) => d.impactFrom),
+    tos: list.map((d) => d.impactTo),
+    lo: Math.min(...list.map((d) => d.impactFrom)),
+    hi: Math.max(...list.map((d) => d.impactTo)),
+  });
+  // k: which impact (1-based) a row falls in; a tenant's impacts in several incidents do not overlap.
+  const which = (time: string) =>
+    `arrayJoin(arrayFilter(i -> {ids:Array(String)}[i] = tenant_id AND ${time} >= fromUnixTimestamp64Milli({froms:Array(Int64)}[i]) AND ${time} < fromUnixTimestamp64Milli({tos:Array(Int64)}[i]), arrayEnumerate({ids:Array(String)})))`;
+  const [fromRollup, fromRaw] = await Promise.all([
+    rolled.length === 0 ? [] : store.query<{ k: number; trace_id: string }>(
+      `SELECT ${which('toDateTime64(minute, 3)')} AS k, if(failed_trace != '', failed_trace, finalizeAggregation(slowest)) AS trace_id
+         FROM resource_minutes
+        WHERE tenant_id IN {ids:Array(String)} AND ${SERVER_ROWS}
+          AND minute >= toDateTime(intDiv({lo:Int64}, 1000)) AND minute < toDateTime(intDiv({hi:Int64}, 1000))
+          AND (failed_trace != '' OR slow > 0)
+        ORDER BY k, minute, trace_id
+        LIMIT 5 BY k`,
+      window(rolled),
+    ),
+    raw.length === 0 ? [] : store.query<{ k: number; trace_id: string }>(
+      `SELECT ${which('start_time')} AS k, trace_id
+         FROM spans
+        WHERE tenant_id IN {ids:Array(String)} AND kind = ${SPAN_KIND_SERVER}
+          AND start_time >= fromUnixTimestamp64Milli({lo:Int64}) AND start_time < fromUnixTimestamp64Milli({hi:Int64})
+          AND (status_code = ${STATUS_ERROR} OR duration_ns > transform(tenant_id, {tenants:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)))
+        ORDER BY k, start_time, trace_id
+        LIMIT 5 BY k`,
+      { ...window(raw), tenants: raw.map((d) => d.tenant.id), slowNs: raw.map((d) => slowNsOf(d.tenant)) },
+    ),
+  ]);
+  for (const [list, rows] of [[rolled, fromRollup], [raw, fromRaw]] as const) {
+    for (const r of rows) {
+      const key = list[Number(r.k) - 1]!.key;
+      const traces = out.get(key) ?? [];
+      if (!traces.includes(r.trace_id)) traces.push(r.trace_id);
+      out.set(key, traces);
+    }
+  }
+  return out;
 }
 
 /** Shared resources the tenants used in [fromMs, toMs), from the per-minute rollup. */
@@ -457,7 +726,7 @@ async function sharedResources(store: Store, tenants: readonly string[], fromMs:
     `SELECT DISTINCT resource FROM resource_minutes
       WHERE tenant_id IN {tenants:Array(String)} AND minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))
       ORDER BY resource LIMIT 50`,
-    { tenants: [...tenants], from: Math.floor(fromMs / MINUTE) * MINUTE, to: toMs },
+    { tenants: [...tenants], from: Math.floor(fromMs / MINUTE) * MINUTE, to: Math.max(toMs, fromMs + MINUTE) },
   );
   return rows.map((r) => r.resource);
 }

@@ -92,6 +92,15 @@ export class ChdbStore implements Store {
     return parseJsonEachRow<T>(text);
   }
 
+  async queryNative(sql: string, params?: Params): Promise<Uint8Array> {
+    try {
+      const r = params ? await this.s.queryBindAsync(sql, params, { format: 'Native' }) : await this.s.queryAsync(sql, { format: 'Native' });
+      return r.bytes();
+    } catch (e) {
+      throw storeError(e, sql);
+    }
+  }
+
   async insertJsonEachRow(table: TableName, body: Buffer, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
     try {

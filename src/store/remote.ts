@@ -57,6 +57,17 @@ export class RemoteStore implements Store {
     }
   }
 
+  async queryNative(sql: string, params?: Params): Promise<Uint8Array> {
+    try {
+      const r = await this.client.exec({ query: `${sql} FORMAT Native`, query_params: params });
+      const parts: Buffer[] = [];
+      for await (const part of r.stream) parts.push(part as Buffer);
+      return Buffer.concat(parts);
+    } catch (e) {
+      throw remoteError(e, sql);
+    }
+  }
+
   async insertNative(table: TableName, block: NativeInput, rows: number, opts: InsertOptions = {}): Promise<InsertResult> {
     if (rows === 0) return { rows: 0 };
     const body = await nativeBytes(block);

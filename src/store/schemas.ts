@@ -141,6 +141,10 @@ export const RESOURCE_MINUTE_SUMS = new BlockSchema('resource_minute_sums', [
   ['slowest_ns', 'UInt64'],
   ['retention_days', 'UInt16'],
   ['received', 'DateTime'],
+  ['errors', 'UInt64'],
+  ['slow', 'UInt64'],
+  ['slow_threshold_ns', 'UInt64'],
+  ['failed_trace', 'String'],
 ]);
 
 export const AUDIT_EVENTS = new BlockSchema('audit_events', [

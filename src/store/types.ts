@@ -74,6 +74,8 @@ export interface Store {
   exec(sql: string, params?: Params): Promise<void>;
   /** Run a query and return its rows (JSONEachRow; 64-bit integers as strings). */
   query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]>;
+  /** Run a query and return its answer in the Native format (read it with readNative). */
+  queryNative(sql: string, params?: Params): Promise<Uint8Array>;
   /**
    * Insert one or more Native blocks of `table` (the columns each block names). With a
    * dedupToken, a second insert with the same token is ignored by the store (a replay or a

@@ -2,39 +2,25 @@
 // write-ahead log holds without a store. Covers the types src/store/schemas.ts sends; 64-bit
 // integers and times come back as decimal strings, Enum8 as its code.
 import { encodeBlock, type ColumnChunk } from '../../src/store/native.js';
+import { NativeCursor } from '../../src/store/native-read.js';
 
 type Reader = (n: number) => unknown[];
 
 /** The rows of one or more concatenated Native blocks. */
 export function readBlocks(bytes: Uint8Array): Record<string, unknown>[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let off = 0;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const b = buf[off++]!;
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 0x80;
-    }
-  };
-  const str = (): string => {
-    const n = varint();
-    const s = buf.toString('utf8', off, off + n);
-    off += n;
-    return s;
-  };
+  const cur = new NativeCursor(bytes);
+  const buf = cur.buf;
+  const str = (): string => cur.str();
   const fixed = (size: number, read: (at: number) => unknown): Reader => (n) => {
     const out: unknown[] = [];
-    for (let i = 0; i < n; i++, off += size) out.push(read(off));
+    for (let i = 0; i < n; i++, cur.off += size) out.push(read(cur.off));
     return out;
   };
   const sizes = (n: number): number[] => {
     const out: number[] = [];
     let prev = 0;
-    for (let i = 0; i < n; i++, off += 8) {
-      const total = Number(buf.readBigUInt64LE(off));
+    for (let i = 0; i < n; i++, cur.off += 8) {
+      const total = Number(buf.readBigUInt64LE(cur.off));
       out.push(total - prev);
       prev = total;
     }
@@ -102,9 +88,9 @@ export function readBlocks(bytes: Uint8Array): Record<string, unknown>[] {
     }
   };
   const rows: Record<string, unknown>[] = [];
-  while (off < buf.length) {
-    const cols = varint();
-    const n = varint();
+  while (cur.more()) {
+    const cols = cur.varint();
+    const n = cur.varint();
     const block: Record<string, unknown>[] = Array.from({ length: n }, () => ({}));
     for (let c = 0; c < cols; c++) {
       const name = str();
