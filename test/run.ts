@@ -4,7 +4,9 @@
 // uvu's own CLI runs all files in one process and has no closing line of that form, hence
 // this small runner. Usage: node dist/test/run.js [filter ...] (substring match on paths).
 // A file whose source says `// runs-on: single, cluster` runs twice, the second time with
-// TENANTSCOPE_TEST_TOPOLOGY=cluster (see test/support/topology.ts).
+// TENANTSCOPE_TEST_TOPOLOGY=cluster (see test/support/topology.ts). A file whose source says
+// `// runner-timeout-minutes: N` may run that long (at least the usual limit): for files that
+// wait on real timers of another program (Alertmanager's group_wait, Prometheus's `for`).
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,6 +18,7 @@ const FILE_TIMEOUT_MS = Number(process.env.TENANTSCOPE_TEST_FILE_TIMEOUT_MS ?? 3
 
 interface Job {
   file: string;
+  timeoutMs: number;
   /** Shown after the file name; also the value of TENANTSCOPE_TEST_TOPOLOGY when set. */
   topology?: 'cluster';
 }
@@ -54,8 +57,11 @@ function parseCounts(text: string): { total: number; passed: number; skipped: nu
 }
 
 function jobsFor(file: string): Job[] {
-  const cluster = /^\/\/ runs-on: .*\bcluster\b/m.test(readFileSync(file, 'utf8'));
-  return cluster ? [{ file }, { file, topology: 'cluster' }] : [{ file }];
+  const source = readFileSync(file, 'utf8');
+  const cluster = /^\/\/ runs-on: .*\bcluster\b/m.test(source);
+  const minutes = /^\/\/ runner-timeout-minutes: (\d+)\s*$/m.exec(source)?.[1];
+  const timeoutMs = Math.max(FILE_TIMEOUT_MS, Number(minutes ?? 0) * 60_000);
+  return cluster ? [{ file, timeoutMs }, { file, timeoutMs, topology: 'cluster' }] : [{ file, timeoutMs }];
 }
 
 function runFile(job: Job): Promise<FileResult> {
@@ -71,9 +77,9 @@ function runFile(job: Job): Promise<FileResult> {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => {
-      output += `\n[runner] ${name} exceeded ${FILE_TIMEOUT_MS} ms and was killed\n`;
+      output += `\n[runner] ${name} exceeded ${job.timeoutMs} ms and was killed\n`;
       child.kill('SIGKILL');
-    }, FILE_TIMEOUT_MS);
+    }, job.timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       const counts = parseCounts(output);

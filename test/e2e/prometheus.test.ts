@@ -17,7 +17,7 @@ import { freePort } from '../support/net.js';
 import { postFacts as postRecoveryFacts, recoveryFact } from '../support/recovery.js';
 import { auditEvent } from '../support/audit.js';
 import { runStreams } from '../support/fairness-load.js';
-import { dashboardQueries, metricNames, ruleFiles, ruleQueries } from '../support/promql.js';
+import { burnRates, dashboardQueries, metricNames, ruleFiles, ruleQueries } from '../support/promql.js';
 import { until } from '../support/wait.js';
 
 const HOUR = 3_600_000;
@@ -46,22 +46,6 @@ let metricsText: string;
 async function query(expr: string): Promise<PromResult> {
   const res = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: expr })}`);
   return (await res.json()) as PromResult;
-}
-
-/** Per tenant, the highest burn rate over its SLIs, from the /metrics counters. */
-function burnRates(text: string): Map<string, number> {
-  const samples = (name: string) =>
-    [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))].map((m) => ({ labels: Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])), value: Number(m[2]) }));
-  const key = (l: Record<string, string>) => `${l.tenant}|${l.sli}`;
-  const bad = new Map(samples('tenantscope_sli_bad_events_total').map((s) => [key(s.labels), s.value]));
-  const objective = new Map(samples('tenantscope_slo_objective_ratio').map((s) => [key(s.labels), s.value]));
-  const burn = new Map<string, number>();
-  for (const s of samples('tenantscope_sli_events_total')) {
-    if (s.value === 0) continue;
-    const b = ((bad.get(key(s.labels)) ?? 0) / s.value) / (1 - objective.get(key(s.labels))!);
-    burn.set(s.labels.tenant!, Math.max(burn.get(s.labels.tenant!) ?? 0, b));
-  }
-  return burn;
 }
 
 /** Tenants for which the 1h/5m page alert is pending or firing. */

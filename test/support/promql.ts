@@ -168,3 +168,28 @@ export function metricNames(expr: string): string[] {
   }
   return names;
 }
+
+/** The samples of one metric in a Prometheus text exposition (as tenantscope's /metrics writes it). */
+export function metricSamples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  return [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))].map((m) => ({
+    labels: Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!])),
+    value: Number(m[2]),
+  }));
+}
+
+/**
+ * Per tenant, the highest burn rate over its SLIs, from the /metrics counters: the burn rate of
+ * every window that holds all of a workload sent in one go.
+ */
+export function burnRates(text: string): Map<string, number> {
+  const key = (l: Record<string, string>) => `${l.tenant}|${l.sli}`;
+  const bad = new Map(metricSamples(text, 'tenantscope_sli_bad_events_total').map((s) => [key(s.labels), s.value]));
+  const objective = new Map(metricSamples(text, 'tenantscope_slo_objective_ratio').map((s) => [key(s.labels), s.value]));
+  const burn = new Map<string, number>();
+  for (const s of metricSamples(text, 'tenantscope_sli_events_total')) {
+    if (s.value === 0) continue;
+    const b = ((bad.get(key(s.labels)) ?? 0) / s.value) / (1 - objective.get(key(s.labels))!);
+    burn.set(s.labels.tenant!, Math.max(burn.get(s.labels.tenant!) ?? 0, b));
+  }
+  return burn;
+}
