@@ -13,7 +13,8 @@
 // 2. Incidents. Episodes that overlap in time form one incident, classified by who it hit
 //    (see `classify`).
 // 3. Impact. For each affected tenant: its bad minutes (a minute whose own burn rate is above
-//    the lowest threshold that fired), requests and failures between its first and last,
+//    the lowest threshold that fired, from the longest short window of the pairs that fired
+//    before an episode to its end), requests and failures between its first and last,
 //    the error budget that consumed, and the SLA credit its calendar month's availability
 //    reaches under its contract.
 import { createHash } from 'node:crypto';
@@ -461,15 +462,18 @@ interface BadMinutes {
 function badMinutes(t: TenantRecord, key: string, episodes: Episode[], mins: Minutes, toMs: number): BadMinutes {
   const services = [...new Set(episodes.map((e) => e.service))].sort();
   const series = mins.series.filter((s) => s.tenant.id === t.id && services.includes(s.service));
-  // Bad minutes are looked for from a long window before the episode (the burn that opened it) to its end.
   let firstBad = Infinity;
   let lastBad = -Infinity;
   for (const e of episodes) {
     const s = series.find((x) => x.service === e.service)!;
     const bad = e.sli === 'availability' ? s.errors : s.slow;
     const allowed = allowedRate(e.sli === 'availability' ? t.slo.availability : t.slo.latencyTarget);
-    const longest = Math.max(...e.pairs.map((p) => BURN_WINDOWS[p.split('/')[0] as keyof typeof BURN_WINDOWS]));
-    const lo = Math.max(0, Math.floor((e.startMs - longest - mins.baseMs) / MINUTE));
+    // Back from the episode's start by the longest short window of its pairs: the burn that
+    // opened it lies there (the short window is what says a burn is going on now). The long
+    // windows reach days back, where a quiet series' one failed request in five is a "bad
+    // minute" too and would stretch the impact over days.
+    const lookback = Math.max(...e.pairs.map((p) => BURN_WINDOWS[p.split('/')[1] as keyof typeof BURN_WINDOWS]));
+    const lo = Math.max(0, Math.floor((e.startMs - lookback - mins.baseMs) / MINUTE));
     const hi = Math.min(mins.count, Math.ceil((Math.min(e.endMs, toMs) - mins.baseMs) / MINUTE));
     for (let m = lo; m < hi; m++) {
       const total = s.total[m]!;
