@@ -120,13 +120,27 @@ export interface NoisyOptions {
 /**
  * The whole analysis as one query with one row per (resource, tenant) that is an offender, a
  * victim, or both, over the per-minute rollup (resource_minutes). ClickHouse inlines a CTE
- * wherever it is named, so the minute-level steps stay cheap (FINAL reads of merged parts,
- * low-cardinality groupings) and only contended minutes reach the per-tenant detail. A
- * tenant's view runs the same analysis (its neighbours' load is the point) and keeps, in
+ * wherever it is named, computing it again each time, but evaluates a scalar subquery once per
+ * query. So the two small sets that several steps need are scalars (arrays), looked up with
+ * `transform` rather than joined: `active`, each resource's minutes with any request, and `o`,
+ * each operation's normal latency, usual count and window totals (a few hundred operations;
+ * `usual` unpacks them again per tenant). The rollup is then read four times, each a FINAL
+ * read of merged parts with cheap groupings: for `active`, for `ops`, for `contended` (each
+ * minute's busy time against its demand) and for `detail`, which only the contended minutes
+ * pass, so the per-tenant steps see a few rows a contended minute. `contended` stays a CTE,
+ * named once: the IN set is built from it once, and IN over a scalar array of the same pairs
+ * is many times slower. `ops` groups by the operation's hash, one key instead of three strings.
+ * A tenant's view runs the same analysis (its neighbours' load is the point) and keeps, in
  * Node, only the few result rows it may see.
  */
 function analysisSql(): string {
   const window = 'minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))';
+  // An operation's normal latency and usual count, looked up in `o` by its hash (o's arrays,
+  // in order: op, base_ns, base_n, resource, tenant_id, op_n, op_busy); a resource's active
+  // minutes in `active` (resource, active_minutes).
+  const baseNs = 'transform(op, o.1, o.2, 0.)';
+  const baseN = 'transform(op, o.1, o.3, 0.)';
+  const activeMinutes = 'transform(resource, active.1, active.2, toUInt64(0))';
   return `
 WITH
   r AS (
@@ -135,31 +149,28 @@ WITH
       FROM resource_minutes FINAL
      WHERE ${window}
   ),
-  active AS (
-    SELECT resource, uniqExact(m) AS active_minutes FROM r GROUP BY resource
-  ),
+  (SELECT groupArray(resource), groupArray(active_minutes)
+     FROM (SELECT resource, uniqExact(m) AS active_minutes FROM r GROUP BY resource)) AS active,
   ops AS (
-    SELECT tenant_id, resource, name, any(op) AS op,
+    SELECT op, any(tenant_id) AS tenant_id, any(resource) AS resource,
            quantileExact(0.5)(rb / rn) AS base_ns,
-           arrayReduce('quantileExact(0.75)', arrayConcat(groupArray(toFloat64(rn)), arrayWithConstant(toUInt64(any(active_minutes) - count()), 0.))) AS base_n,
+           arrayReduce('quantileExact(0.75)', arrayConcat(groupArray(toFloat64(rn)), arrayWithConstant(toUInt64(${activeMinutes} - count()), 0.))) AS base_n,
            sum(rn) AS op_n, sum(rb) AS op_busy
-      FROM r INNER JOIN active USING (resource)
-     GROUP BY tenant_id, resource, name
+      FROM r
+     GROUP BY op
   ),
-  demand AS (
-    SELECT resource, m, rn, rb, rn * base_ns AS rd
-      FROM r INNER JOIN (SELECT op, base_ns FROM ops) AS o USING (op)
-  ),
+  (SELECT groupArray(op), groupArray(base_ns), groupArray(base_n), groupArray(resource), groupArray(tenant_id), groupArray(op_n), groupArray(op_busy)
+     FROM ops) AS o,
   contended AS (
-    SELECT resource, m FROM demand GROUP BY resource, m
-    HAVING sum(rb) >= {minSlowdown:Float64} * sum(rd) AND sum(rn) >= {minRequests:UInt32}
+    SELECT resource, m FROM r GROUP BY resource, m
+    HAVING sum(rb) >= {minSlowdown:Float64} * sum(rn * ${baseNs}) AND sum(rn) >= {minRequests:UInt32}
   ),
   detail AS (
     SELECT resource, m, tenant_id, sum(rn) AS n, sum(rb) AS busy, sum(rn * base_ns) AS demand,
            sum(greatest(rn - base_n - 2 * sqrt(base_n) - 1, 0.) * base_ns) AS excess,
            argMaxMerge(slowest) AS example_trace
-      FROM (SELECT * FROM r WHERE (resource, m) IN (SELECT resource, m FROM contended)) AS hot
-           INNER JOIN (SELECT op, base_ns, base_n FROM ops) AS o USING (op)
+      FROM (SELECT *, ${baseNs} AS base_ns, ${baseN} AS base_n
+              FROM r WHERE (resource, m) IN (SELECT resource, m FROM contended)) AS hot
      GROUP BY resource, m, tenant_id
   ),
   scored AS (
@@ -188,7 +199,9 @@ WITH
   usual AS (
     SELECT resource, tenant_id, sum(op_n) AS window_n, sum(op_busy) AS window_busy, sum(op_n * base_ns) AS window_demand,
            sum(window_n) OVER (PARTITION BY resource) AS resource_n, sum(window_busy) OVER (PARTITION BY resource) AS resource_busy
-      FROM ops GROUP BY resource, tenant_id
+      FROM (SELECT o.4 AS resource, o.5 AS tenant_id, o.6 AS op_n, o.7 AS op_busy, o.2 AS base_ns)
+           ARRAY JOIN resource, tenant_id, op_n, op_busy, base_ns
+     GROUP BY resource, tenant_id
   )
 SELECT resource, tenant_id AS tenant,
        round(any(score), 3) AS score,
@@ -200,7 +213,7 @@ SELECT resource, tenant_id AS tenant,
        round((any(window_n) - sum(n)) / nullIf(any(resource_n) - any(contended_n), 0), 4) AS baseline_request_share,
        round((any(window_busy) - sum(busy)) / nullIf(any(resource_busy) - any(contended_busy), 0), 4) AS baseline_busy_share,
        round(sumIf(demand, offending) / countIf(offending)
-             / nullIf((any(window_demand) - sum(demand)) / nullIf(any(active_minutes) - any(contended_minutes), 0), 0), 2) AS load_factor,
+             / nullIf((any(window_demand) - sum(demand)) / nullIf(${activeMinutes} - any(contended_minutes), 0), 0), 2) AS load_factor,
        round(sumIf(total_busy - busy, offending) / nullIf(sumIf(total_demand - demand, offending), 0), 3) AS neighbour_slowdown,
        round(sumIf(busy, hurt) / nullIf(sumIf(demand, hurt), 0) - 1, 4) AS latency_increase,
        sumIf(n, hurt) AS hurt_requests,
@@ -210,7 +223,6 @@ SELECT resource, tenant_id AS tenant,
        arraySlice(arrayMap(x -> x.2, arrayReverseSort(groupArrayIf((busy - demand, example_trace), hurt))), 1, 5) AS hurt_traces
   FROM marked
        INNER JOIN usual USING (resource, tenant_id)
-       INNER JOIN active USING (resource)
  GROUP BY resource, tenant_id
 HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >= {minLatencyIncrease:Float64})`;
 }
