@@ -12,17 +12,10 @@ import { join } from 'node:path';
 import { fromRoot } from '../src/paths.js';
 import { until } from './support/wait.js';
 import { freePort } from './support/net.js';
+import { onPath } from './support/commands.js';
 
 const CONFIG = fromRoot('dashboards', 'alertmanager', 'alertmanager.yml');
 
-function onPath(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Run amtool; its output, or a failure with its own message. */
 function amtool(args: string[]): string {

@@ -15,7 +15,7 @@
 // are the shipped ones, in real time, so the two runs share the wait: about four minutes in all.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ import { bearer, DEMO_CONFIG } from '../support/server.js';
 import { freePort } from '../support/net.js';
 import { burnRates, metricSamples, ruleFiles } from '../support/promql.js';
 import { until } from '../support/wait.js';
+import { onPath } from '../support/commands.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -35,14 +36,6 @@ const AM_CONFIG = fromRoot('dashboards', 'alertmanager', 'alertmanager.yml');
 /** The fast-burn page threshold of the 1h/5m pair. */
 const PAGE_BURN = 14.4;
 
-function onPath(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Alertmanager's durations as its configuration writes them (90s, 1m, 4h, 1h30m). */
 function durationMs(text: string): number {

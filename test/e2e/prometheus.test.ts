@@ -19,17 +19,10 @@ import { auditEvent } from '../support/audit.js';
 import { runStreams } from '../support/fairness-load.js';
 import { burnRates, dashboardQueries, metricNames, ruleFiles, ruleQueries } from '../support/promql.js';
 import { until } from '../support/wait.js';
+import { onPath } from '../support/commands.js';
 
 const HOUR = 3_600_000;
 
-function onPath(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface PromResult {
   status: string;
