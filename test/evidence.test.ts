@@ -30,6 +30,7 @@ import { PLATFORM_CHAIN } from '../src/ingest/audit/chain.js';
 import { standaloneRecoveryJudge } from '../src/policy/recovery-judge.js';
 import { ANOTHER_TENANT } from '../src/reports/foreign-names.js';
 import { incidentsReport, tenantIncidents } from '../src/reports/incidents.js';
+import { reportingSetUp } from './support/hooks.js';
 
 const registry = loadRegistry(DEMO_CONFIG);
 const judge = standaloneRecoveryJudge(registry);
@@ -185,13 +186,7 @@ let acme: EvidenceReport;
 let acmeDoc: SignedEvidence;
 let acmeText: string;
 
-test.before(async () => {
-  // uvu's runner drops an error thrown by a hook (the file then only shows 0 passed).
-  await setUp().catch((e: unknown) => {
-    console.error('evidence: setting up failed:', e);
-    throw e;
-  });
-});
+test.before(reportingSetUp('evidence', setUp));
 
 async function setUp(): Promise<void> {
   store = await openTestStore(dir);

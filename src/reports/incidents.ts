@@ -392,7 +392,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   const noisy = noisyAnswer.report;
   const currency = registry.settings.priceCard.currency;
   const incidents = drafts.map((d, i) => {
-    const own = d.impacts.map((x) => tenantImpact(x, counts.get(`budget:${x.key}`)!, counts.get(`month:${x.key}`)!, traces.get(x.key) ?? [], toMs, currency));
+    const own = d.impacts.map((x) => tenantImpact(x, counts.get(`budget:${x.key}`)!, counts.get(`month:${x.key}`)!, traces.get(x.key) ?? [], currency));
     return incident(d.g, d.ids.map((id) => registry.tenant(id)!), own, active, noisy, shared[i]!);
   });
   return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents };
@@ -531,7 +531,7 @@ function calendarMonth(impactFrom: number, impactTo: number, toMs: number): { fr
 }
 
 /** One tenant's impact: its bad minutes, what they consumed of its error budget, and what they cost. */
-function tenantImpact(d: BadMinutes, window: ServerCounts, month: ServerCounts, traceIds: string[], toMs: number, currency: string): TenantImpact {
+function tenantImpact(d: BadMinutes, window: ServerCounts, month: ServerCounts, traceIds: string[], currency: string): TenantImpact {
   const t = d.tenant;
   const budget = window.requests * allowedRate(t.slo.availability);
   return {

@@ -26,7 +26,7 @@ import { fromRoot } from '../../src/paths.js';
 import { serveCli, stopCli, type Serving } from '../support/cli.js';
 import { bearer, DEMO_CONFIG } from '../support/server.js';
 import { freePort } from '../support/net.js';
-import { burnRates, metricSamples, ruleFiles } from '../support/promql.js';
+import { burnRates, metricSamples, prometheusConfig, ruleFiles } from '../support/promql.js';
 import { until } from '../support/wait.js';
 import { onPath } from '../support/commands.js';
 
@@ -178,28 +178,7 @@ async function routingRun(scenario: ScenarioName, seed: number, expected: { what
 
     const promPort = await freePort();
     const promUrl = `http://127.0.0.1:${promPort}`;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        ...ruleFiles().map((f) => `  - ${JSON.stringify(f)}`),
-        'alerting:',
-        '  alertmanagers:',
-        '    - static_configs:',
-        `        - targets: ["127.0.0.1:${amPort}"]`,
-        'scrape_configs:',
-        '  - job_name: tenantscope',
-        '    authorization:',
-        '      type: Bearer',
-        '      credentials: demo-admin',
-        '    static_configs:',
-        `      - targets: ["${new URL(serving.apiUrl).host}"]`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(new URL(serving.apiUrl).host, `127.0.0.1:${amPort}`));
     children.push(spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' }));
     await until(`${scenario}: Prometheus to scrape tenantscope`, async () => {
       const r = (await (await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: 'up{job="tenantscope"} == 1' })}`)).json()) as { data?: { result: unknown[] } };

@@ -17,7 +17,7 @@ import { freePort } from '../support/net.js';
 import { postFacts as postRecoveryFacts, recoveryFact } from '../support/recovery.js';
 import { auditEvent } from '../support/audit.js';
 import { runStreams } from '../support/fairness-load.js';
-import { burnRates, dashboardQueries, metricNames, ruleFiles, ruleQueries } from '../support/promql.js';
+import { burnRates, dashboardQueries, metricNames, prometheusConfig, ruleQueries } from '../support/promql.js';
 import { until } from '../support/wait.js';
 import { onPath } from '../support/commands.js';
 
@@ -58,24 +58,7 @@ if (!onPath('prometheus') || !onPath('promtool')) {
     promUrl = `http://127.0.0.1:${port}`;
     promDir = mkdtempSync(join(tmpdir(), 'tenantscope-prometheus-'));
     const api = new URL(server.apiUrl);
-    writeFileSync(
-      join(promDir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        ...ruleFiles().map((f) => `  - ${JSON.stringify(f)}`),
-        'scrape_configs:',
-        '  - job_name: tenantscope',
-        '    authorization:',
-        '      type: Bearer',
-        '      credentials: demo-admin',
-        '    static_configs:',
-        `      - targets: ["${api.host}"]`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(promDir, 'prometheus.yml'), prometheusConfig(api.host));
     prom = spawn('prometheus', [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
     await until('Prometheus to scrape tenantscope', async () => ((await query('up{job="tenantscope"} == 1')).data?.result.length ?? 0) > 0);
 

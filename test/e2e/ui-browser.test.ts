@@ -20,6 +20,7 @@ import type { Violation } from '../../src/policy/types.js';
 import { auditEvent } from '../support/audit.js';
 import { bearer, DEMO_CONFIG, startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/wait.js';
+import { reportingSetUp } from '../support/hooks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOUR = 3_600_000;
@@ -113,13 +114,7 @@ async function signIn(token: string): Promise<void> {
 if (!existsSync(CHROMIUM)) {
   console.log(`ui-browser: skipped, ${CHROMIUM} is not installed (Debian package chromium; .ci/run installs it)`);
 } else {
-  test.before(async () => {
-    await setUp().catch((e: unknown) => {
-      // uvu's runner drops an error thrown by a hook (the file then only shows 0 passed).
-      console.error('ui-browser: setting up failed:', e);
-      throw e;
-    });
-  });
+  test.before(reportingSetUp('ui-browser', setUp));
 
   async function setUp(): Promise<void> {
     server = await startTestServer();

@@ -12,6 +12,7 @@ import { fromRoot } from '../../src/paths.js';
 import type { IncidentsReport, TenantIncident } from '../../src/reports/incidents.js';
 import { bearer, startTestServer, type TestServer } from '../support/server.js';
 import { serverTraffic } from '../support/traffic.js';
+import { reportingSetUp } from '../support/hooks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MIN = 60_000;
@@ -73,13 +74,7 @@ const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 if (!existsSync(CHROMIUM)) {
   console.log(`ui-incidents: skipped, ${CHROMIUM} is not installed (Debian package chromium; .ci/run installs it)`);
 } else {
-  test.before(async () => {
-    await setUp().catch((e: unknown) => {
-      // uvu's runner drops an error thrown by a hook (the file then only shows 0 passed).
-      console.error('ui-incidents: setting up failed:', e);
-      throw e;
-    });
-  });
+  test.before(reportingSetUp('ui-incidents', setUp));
 
   async function setUp(): Promise<void> {
     server = await startTestServer({ policyIntervalMs: 0 });

@@ -14,6 +14,7 @@ import { fromRoot } from '../../src/paths.js';
 import type { RecoveryReport } from '../../src/reports/recovery.js';
 import { bearer, DEMO_CONFIG, startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/wait.js';
+import { reportingSetUp } from '../support/hooks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MIN = 60_000;
@@ -121,13 +122,7 @@ const mins = (x: number) => `${x.toFixed(1)} min`;
 if (!existsSync(CHROMIUM)) {
   console.log(`ui-recovery: skipped, ${CHROMIUM} is not installed (Debian package chromium; .ci/run installs it)`);
 } else {
-  test.before(async () => {
-    await setUp().catch((e: unknown) => {
-      // uvu's runner drops an error thrown by a hook (the file then only shows 0 passed).
-      console.error('ui-recovery: setting up failed:', e);
-      throw e;
-    });
-  });
+  test.before(reportingSetUp('ui-recovery', setUp));
 
   async function setUp(): Promise<void> {
     server = await startTestServer();

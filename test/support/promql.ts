@@ -104,6 +104,30 @@ export function ruleFiles(): string[] {
     .map((f) => join(PROMETHEUS_DIR, f));
 }
 
+/**
+ * A prometheus.yml for a test: tenantscope's /metrics at `target` (host:port) scraped with the
+ * demo admin token, the rule files evaluated, every second; alerts sent to `alertmanager`
+ * (host:port) when given.
+ */
+export function prometheusConfig(target: string, alertmanager?: string): string {
+  return [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'rule_files:',
+    ...ruleFiles().map((f) => `  - ${JSON.stringify(f)}`),
+    ...(alertmanager ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ["${alertmanager}"]`] : []),
+    'scrape_configs:',
+    '  - job_name: tenantscope',
+    '    authorization:',
+    '      type: Bearer',
+    '      credentials: demo-admin',
+    '    static_configs:',
+    `      - targets: ["${target}"]`,
+    '',
+  ].join('\n');
+}
+
 interface RuleFile {
   groups?: Array<{ name?: string; rules?: Array<{ record?: string; alert?: string; expr?: string }> }>;
 }
