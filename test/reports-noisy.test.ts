@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChdbStore } from '../src/store/index.js';
 import { openTestStore } from './support/topology.js';
-import { noisyNeighborReport, type NoisyNeighborReport } from '../src/reports/noisy.js';
+import { noisyFindings, noisyNeighborReport, type NoisyNeighborReport } from '../src/reports/noisy.js';
 import { rollUpStoredSpans } from './support/rollup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-noisy-'));
@@ -131,6 +131,17 @@ test('below the score threshold nobody is an offender, so nobody is a victim', a
   const d = await noisyNeighborReport(store, WINDOW);
   assert.equal([d.offenders, d.victims], [[], []]);
   assert.is(d.thresholds.min_score, 5);
+});
+
+test('the findings without explanations name the same offenders, windows and victims as the report', async () => {
+  // The incidents report asks only who; at every threshold its answer is the report's, cut down.
+  for (const thresholds of [LOW, { minScore: 0.71 }, { minScore: 0.1, minLatencyIncrease: 2.5 }, {}]) {
+    const [report, findings] = [await noisyNeighborReport(store, { ...WINDOW, thresholds }), await noisyFindings(store, { ...WINDOW, thresholds })];
+    assert.equal(findings.offenders, report.offenders.map((o) => ({ tenant: o.tenant, resource: o.resource, score: o.score, windows: o.windows })), JSON.stringify(thresholds));
+    const who = (v: { tenant: string; resource: string; offenders: string[] }) => `${v.tenant} ${v.resource} ${v.offenders.join(',')}`;
+    assert.equal(findings.victims.map(who).sort(), report.victims.map(who).sort(), JSON.stringify(thresholds));
+  }
+  assert.is((await noisyFindings(store, { ...WINDOW, thresholds: LOW })).victims.length, 2);
 });
 
 test('a victim\'s view names no other tenant and shows none of its traces', async () => {

@@ -73,11 +73,15 @@ test('a statement without a cluster form is refused by name instead of guessed a
   assert.throws(() => renderStatements('SELECT 1', { cluster: 'bad name; DROP' }), /invalid cluster name/);
 });
 
-test('table settings (insert deduplication, vertical merges) go to the local tables only: a Distributed table has none', () => {
+test('table settings (insert deduplication, vertical merges, projections) go to the local tables only: a Distributed table has none', () => {
   const settings = rendered.filter((s) => s.includes('MODIFY SETTING'));
   assert.is(settings.filter((s) => s.includes('non_replicated_deduplication_window')).length, 8);
   assert.is(settings.filter((s) => s.includes('vertical_merge_algorithm_min_rows_to_activate')).length, 3);
-  for (const s of settings) assert.match(s, /^ALTER TABLE \w+_local ON CLUSTER tenantscope MODIFY SETTING (non_replicated_deduplication_window|vertical_merge_algorithm)/);
+  assert.is(settings.filter((s) => s.includes('deduplicate_merge_projection_mode')).length, 1);
+  for (const s of settings) assert.match(s, /^ALTER TABLE \w+_local ON CLUSTER tenantscope MODIFY SETTING (non_replicated_deduplication_window|vertical_merge_algorithm|deduplicate_merge_projection_mode)/);
+  const projections = rendered.filter((s) => s.includes('PROJECTION'));
+  assert.is(projections.length, 2);
+  for (const s of projections) assert.match(s, /^ALTER TABLE resource_minutes_local ON CLUSTER tenantscope\s+(ADD|MATERIALIZE) PROJECTION/);
 });
 
 test('one node renders the same migrations without cluster clauses', () => {

@@ -23,7 +23,7 @@ import type { Store } from '../store/types.js';
 import { tsError } from '../errors.js';
 import { readNative } from '../store/native-read.js';
 import { ALERT_PAIRS, BURN_WINDOWS } from './slo.js';
-import { noisyNeighborReport, type NoisyNeighborReport } from './noisy.js';
+import { noisyFindings, type NoisyFindings } from './noisy.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -62,6 +62,9 @@ interface Series {
   total: Uint32Array;
   errors: Uint32Array;
   slow: Uint32Array;
+  /** Whether any minute read has a failure, a slow request. */
+  withErrors: boolean;
+  withSlow: boolean;
 }
 
 /** Minute counts per tenant and service over [baseMs, toMs). */
@@ -135,7 +138,15 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
     const [ms, totals, errMs, errs, slowMs, slows] = ['ms', 'totals', 'errMs', 'errs', 'slowMs', 'slows'].map((c) => answer.get(c) as Uint32Array[]);
     for (let r = 0; r < tenant.length; r++) {
       if (skip.has(tenant[r]!)) continue;
-      const s: Series = { tenant: byId.get(tenant[r]!)!, service: service[r]!, total: new Uint32Array(count), errors: new Uint32Array(count), slow: new Uint32Array(count) };
+      const s: Series = {
+        tenant: byId.get(tenant[r]!)!,
+        service: service[r]!,
+        total: new Uint32Array(count),
+        errors: new Uint32Array(count),
+        slow: new Uint32Array(count),
+        withErrors: errs![r]!.some((n) => n > 0),
+        withSlow: slows![r]!.some((n) => n > 0),
+      };
       const add = (into: Uint32Array, at: Uint32Array, n: Uint32Array) => {
         for (let i = 0; i < at.length; i++) into[at[i]!] += n[i]!;
       };
@@ -166,8 +177,7 @@ function allEpisodes(mins: Minutes, fromMs: number, toMs: number): Episode[] {
   const out: Episode[] = [];
   for (const s of mins.series) {
     // Without a bad event in the minutes read there is nothing to find.
-    const withErrors = s.errors.some((n) => n > 0);
-    const withSlow = s.slow.some((n) => n > 0);
+    const { withErrors, withSlow } = s;
     if (!withErrors && !withSlow) continue;
     prefix(s.total, pt);
     if (withErrors) out.push(...seriesEpisodes(s, 'availability', mins, fromMs, toMs, pt, prefix(s.errors, pb)));
@@ -356,7 +366,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   // starts before the episodes are known, so the engine works while Node slides the windows;
   // without an incident its answer is not used, but it is awaited all the same (an engine
   // read cannot be called off, and one left running would slow the next statement).
-  const noisyRead = noisyNeighborReport(store, { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs }).then(
+  const noisyRead = noisyFindings(store, { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs }).then(
     (report) => ({ report }),
     (error: unknown) => ({ error }),
   );
@@ -384,7 +394,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
     ...impacts.map((d) => ({ key: `budget:${d.key}`, tenant: d.tenant, fromMs: d.impactTo - d.tenant.slo.windowDays * DAY, toMs: d.impactTo })),
     ...impacts.map((d) => ({ key: `month:${d.key}`, tenant: d.tenant, ...calendarMonth(d.impactFrom, d.impactTo, toMs) })),
   ]);
-  const traces = await exemplarTraces(store, impacts, mins.fromSpans);
+  const traces = await exemplarTraces(store, impacts, mins);
   const shared: string[][] = [];
   for (const d of drafts) shared.push(await sharedResources(store, d.ids, Math.min(...d.impacts.map((x) => x.impactFrom), d.g.fromMs), Math.max(...d.impacts.map((x) => x.impactTo))));
   const noisyAnswer = await noisyRead;
@@ -419,7 +429,7 @@ function overlapping(episodes: Episode[]): { fromMs: number; toMs: number; episo
 }
 
 /** The noisy finding whose window overlaps [fromMs, toMs), with the victims it slowed there. */
-function noisyFor(report: NoisyNeighborReport | undefined, fromMs: number, toMs: number): { offender: string; resource: string; score: number; windows: { from: string; to: string }[]; victims: string[] } | undefined {
+function noisyFor(report: NoisyFindings | undefined, fromMs: number, toMs: number): { offender: string; resource: string; score: number; windows: { from: string; to: string }[]; victims: string[] } | undefined {
   if (!report) return undefined;
   const m = SCOPE_RULES.noisyMarginMs;
   for (const o of report.offenders) {
@@ -436,7 +446,7 @@ function incident(
   affected: readonly TenantRecord[],
   impacts: TenantImpact[],
   active: readonly TenantRecord[],
-  noisyReport: NoisyNeighborReport | undefined,
+  noisyReport: NoisyFindings | undefined,
   shared: string[],
 ): Incident {
   const ids = affected.map((t) => t.id);
@@ -623,49 +633,75 @@ async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountR
   return out;
 }
 
-/** Add each part's server requests and failures from the rollup; the parts it cannot answer are returned. */
+/**
+ * Add each part's server requests and failures from the rollup; the parts it cannot answer are
+ * returned. Whole hours come from the rollup's hourly sums (migration 0012's projection: a
+ * query grouping by the hour and filtering on nothing finer is answered from it), and the
+ * hours in which one of a tenant's parts begins or ends from its minutes.
+ */
 async function rollupCounts(store: Store, parts: readonly CountRange[], add: (key: string, requests: number, errors: number) => void): Promise<CountRange[]> {
   if (parts.length === 0) return [];
   const HOUR = 3_600_000;
   const ids = [...new Set(parts.map((r) => r.tenant.id))];
-  // A tenant's hours in which one of its parts begins or ends stay per minute; the rest are
-  // summed per hour. The (tenant, hour) pairs are numbers (tenant's index x 2^32 + the hour's
-  // seconds), so the engine looks each row's pair up in a set.
-  const edges = [...new Set(parts.flatMap((r) => [r.fromMs, r.toMs].map((ms) => ids.indexOf(r.tenant.id) * 2 ** 32 + Math.floor(ms / HOUR) * 3600)))];
-  const answer = readNative(await store.queryNative(
+  // A tenant's edge hours, as numbers (tenant's index x 2^32 + the hour's seconds) the engine
+  // looks each row's pair up in.
+  const pair = (tenant: string, hourSeconds: number) => ids.indexOf(tenant) * 2 ** 32 + hourSeconds;
+  const edges = new Set(parts.flatMap((r) => [r.fromMs, r.toMs].map((ms) => pair(r.tenant.id, Math.floor(ms / HOUR) * 3600))));
+  const lo = Math.floor(Math.min(...parts.map((r) => r.fromMs)) / HOUR) * HOUR;
+  const hi = Math.ceil(Math.max(...parts.map((r) => r.toMs)) / HOUR) * HOUR;
+  const params = { ids, index: ids.map((_, i) => i), edges: [...edges], edgeHours: [...new Set([...edges].map((x) => x % 2 ** 32))], lo, hi };
+  const pairOf = "transform(tenant_id, {ids:Array(String)}, {index:Array(UInt64)}, toUInt64(0)) * 4294967296 + toUnixTimestamp(toStartOfHour(minute))";
+  const perTenant = (buckets: string, where: string) =>
     `SELECT CAST(tenant_id AS String) AS tenant, groupArray(b) AS buckets, groupArray(n) AS requests, groupArray(e) AS errors, toUInt8(min(c)) AS counted
-       FROM (SELECT tenant_id,
-                    toUInt32(if(transform(tenant_id, {ids:Array(String)}, {index:Array(UInt64)}, toUInt64(0)) * 4294967296 + toUnixTimestamp(toStartOfHour(minute)) IN {edges:Array(UInt64)},
-                                minute, toStartOfHour(minute))) AS b,
-                    toUInt32(sum(requests)) AS n, toUInt32(sum(errors)) AS e, min(slow_threshold_min) > 0 AS c
+       FROM (SELECT tenant_id, toUInt32(${buckets}) AS b, toUInt32(sum(requests)) AS n, toUInt32(sum(errors)) AS e, min(slow_threshold_min) > 0 AS c
                FROM resource_minutes
-              WHERE minute >= toDateTime(intDiv({lo:Int64}, 1000)) AND minute < toDateTime(intDiv({hi:Int64}, 1000))
-                AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
+              WHERE ${where} AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
               GROUP BY tenant_id, b)
-      GROUP BY tenant_id`,
-    { ids, index: ids.map((_, i) => i), edges, lo: Math.min(...parts.map((r) => r.fromMs)), hi: Math.max(...parts.map((r) => r.toMs)) },
+      GROUP BY tenant_id`;
+  const hours = readNative(await store.queryNative(
+    perTenant('toStartOfHour(minute)', 'toStartOfHour(minute) >= toDateTime(intDiv({lo:Int64}, 1000)) AND toStartOfHour(minute) < toDateTime(intDiv({hi:Int64}, 1000))'),
+    params,
   ));
-  const tenants = answer.get('tenant') as string[] | undefined ?? [];
-  const at = new Map(tenants.map((t, i) => [t, i]));
-  const [buckets, requests, errors] = ['buckets', 'requests', 'errors'].map((c) => answer.get(c) as Uint32Array[]);
-  const counted = answer.get('counted') as number[];
+  const minutes = readNative(await store.queryNative(
+    perTenant('minute', `toStartOfHour(minute) IN {edgeHours:Array(DateTime)} AND ${pairOf} IN {edges:Array(UInt64)}`),
+    params,
+  ));
+  // Per tenant: its buckets (an hour outside its edge hours, or a minute inside them), and whether
+  // every row was counted (migration 0011).
+  const buckets = new Map<string, { at: number[]; requests: number[]; errors: number[]; counted: boolean }>();
+  for (const [answer, hourly] of [[hours, true], [minutes, false]] as const) {
+    const tenants = answer.get('tenant') as string[] | undefined ?? [];
+    const [b, n, e] = ['buckets', 'requests', 'errors'].map((c) => answer.get(c) as Uint32Array[]);
+    const counted = answer.get('counted') as number[];
+    tenants.forEach((t, i) => {
+      const into = buckets.get(t) ?? { at: [], requests: [], errors: [], counted: true };
+      buckets.set(t, into);
+      into.counted &&= counted[i] === 1;
+      for (let k = 0; k < b![i]!.length; k++) {
+        if (hourly && edges.has(pair(t, b![i]![k]!))) continue;
+        into.at.push(b![i]![k]!);
+        into.requests.push(n![i]![k]!);
+        into.errors.push(e![i]![k]!);
+      }
+    });
+  }
   const left: CountRange[] = [];
   for (const p of parts) {
-    const i = at.get(p.tenant.id);
-    if (i === undefined) continue;
-    if (counted[i] !== 1) {
+    const t = buckets.get(p.tenant.id);
+    if (t === undefined) continue;
+    if (!t.counted) {
       left.push(p);
       continue;
     }
-    const b = buckets![i]!;
+    // Every bucket lies wholly inside or outside a part: its edges' hours are minutes.
     const from = p.fromMs / 1000;
     const to = p.toMs / 1000;
     let n = 0;
     let e = 0;
-    for (let k = 0; k < b.length; k++) {
-      if (b[k]! >= from && b[k]! < to) {
-        n += requests![i]![k]!;
-        e += errors![i]![k]!;
+    for (let k = 0; k < t.at.length; k++) {
+      if (t.at[k]! >= from && t.at[k]! < to) {
+        n += t.requests[k]!;
+        e += t.errors[k]!;
       }
     }
     add(p.key, n, e);
@@ -691,54 +727,65 @@ async function spanCounts(store: Store, parts: readonly CountRange[], add: (key:
 
 /**
  * Up to five traces of failing or slow requests in each impact window, earliest minutes first:
- * the failing trace the rollup keeps for each minute, else its slowest when that was slow.
- * Tenants whose minutes were counted from the spans (their rollup rows are older than these
- * columns) get theirs from the spans.
+ * the failing trace the rollup keeps for each minute, else its slowest when that was slow. The
+ * minutes already read say which minutes hold such requests, so only the first five of those per
+ * impact are looked up (the rollup is ordered by minute: a handful of rows). Tenants whose
+ * minutes were counted from the spans (their rollup rows are older than these columns) get
+ * theirs from the spans.
  */
-async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], fromSpans: ReadonlySet<string>): Promise<Map<string, string[]>> {
+async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], mins: Minutes): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  const rolled = impacts.filter((d) => !fromSpans.has(d.tenant.id));
-  const raw = impacts.filter((d) => fromSpans.has(d.tenant.id));
-  const window = (list: readonly BadMinutes[]) => ({
-    ids: list.map((d) => d.tenant.id),
-    froms: list.map((d) => d.impactFrom),
-    tos: list.map((d) => d.impactTo),
-    lo: Math.min(...list.map((d) => d.impactFrom)),
-    hi: Math.max(...list.map((d) => d.impactTo)),
+  const rolled = impacts.filter((d) => !mins.fromSpans.has(d.tenant.id));
+  const raw = impacts.filter((d) => mins.fromSpans.has(d.tenant.id));
+  // Per rolled-up impact, the first five minutes (as epoch seconds) with a failing or slow request.
+  const wanted = rolled.map((d) => {
+    const lo = (d.impactFrom - mins.baseMs) / MINUTE;
+    const hi = (d.impactTo - mins.baseMs) / MINUTE;
+    const found = new Set<number>();
+    for (const s of mins.series) {
+      if (s.tenant.id !== d.tenant.id) continue;
+      for (let m = lo; m < hi; m++) if (s.errors[m]! > 0 || s.slow[m]! > 0) found.add(m);
+    }
+    return [...found].sort((a, b) => a - b).slice(0, 5).map((m) => (mins.baseMs + m * MINUTE) / 1000);
   });
-  // k: which impact (1-based) a row falls in; a tenant's impacts in several incidents do not overlap.
-  const which = (time: string) =>
-    `arrayJoin(arrayFilter(i -> {ids:Array(String)}[i] = tenant_id AND ${time} >= fromUnixTimestamp64Milli({froms:Array(Int64)}[i]) AND ${time} < fromUnixTimestamp64Milli({tos:Array(Int64)}[i]), arrayEnumerate({ids:Array(String)})))`;
+  const minutes = [...new Set(wanted.flat())];
   const [fromRollup, fromRaw] = await Promise.all([
-    rolled.length === 0 ? [] : store.query<{ k: number; trace_id: string }>(
-      `SELECT ${which('toDateTime64(minute, 3)')} AS k, if(failed_trace != '', failed_trace, finalizeAggregation(slowest)) AS trace_id
+    minutes.length === 0 ? [] : store.query<{ tenant: string; minute: number; trace_id: string }>(
+      `SELECT CAST(tenant_id AS String) AS tenant, toUInt32(minute) AS minute, if(failed_trace != '', failed_trace, finalizeAggregation(slowest)) AS trace_id
          FROM resource_minutes
-        WHERE tenant_id IN {ids:Array(String)} AND ${SERVER_ROWS}
-          AND minute >= toDateTime(intDiv({lo:Int64}, 1000)) AND minute < toDateTime(intDiv({hi:Int64}, 1000))
-          AND (failed_trace != '' OR slow > 0)
-        ORDER BY k, minute, trace_id
-        LIMIT 5 BY k`,
-      window(rolled),
+        WHERE minute IN (SELECT toDateTime(arrayJoin({minutes:Array(UInt32)}))) AND tenant_id IN {ids:Array(String)} AND ${SERVER_ROWS}
+          AND (failed_trace != '' OR slow > 0)`,
+      { minutes, ids: [...new Set(rolled.map((d) => d.tenant.id))] },
     ),
     raw.length === 0 ? [] : store.query<{ k: number; trace_id: string }>(
-      `SELECT ${which('start_time')} AS k, trace_id
+      `SELECT arrayJoin(arrayFilter(i -> {ids:Array(String)}[i] = tenant_id AND start_time >= fromUnixTimestamp64Milli({froms:Array(Int64)}[i]) AND start_time < fromUnixTimestamp64Milli({tos:Array(Int64)}[i]), arrayEnumerate({ids:Array(String)}))) AS k,
+              trace_id
          FROM spans
         WHERE tenant_id IN {ids:Array(String)} AND kind = ${SPAN_KIND_SERVER}
           AND start_time >= fromUnixTimestamp64Milli({lo:Int64}) AND start_time < fromUnixTimestamp64Milli({hi:Int64})
           AND (status_code = ${STATUS_ERROR} OR duration_ns > transform(tenant_id, {tenants:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)))
         ORDER BY k, start_time, trace_id
         LIMIT 5 BY k`,
-      { ...window(raw), tenants: raw.map((d) => d.tenant.id), slowNs: raw.map((d) => slowNsOf(d.tenant)) },
+      {
+        ids: raw.map((d) => d.tenant.id),
+        froms: raw.map((d) => d.impactFrom),
+        tos: raw.map((d) => d.impactTo),
+        lo: Math.min(...raw.map((d) => d.impactFrom)),
+        hi: Math.max(...raw.map((d) => d.impactTo)),
+        tenants: raw.map((d) => d.tenant.id),
+        slowNs: raw.map((d) => slowNsOf(d.tenant)),
+      },
     ),
   ]);
-  for (const [list, rows] of [[rolled, fromRollup], [raw, fromRaw]] as const) {
-    for (const r of rows) {
-      const key = list[Number(r.k) - 1]!.key;
-      const traces = out.get(key) ?? [];
-      if (!traces.includes(r.trace_id)) traces.push(r.trace_id);
-      out.set(key, traces);
-    }
-  }
+  // k is the 1-based impact a span falls in (a tenant's impacts in several incidents do not overlap).
+  const add = (key: string, traceIds: string[]) => {
+    const traces = out.get(key) ?? [];
+    for (const id of traceIds) if (!traces.includes(id) && traces.length < 5) traces.push(id);
+    out.set(key, traces);
+  };
+  const sorted = [...fromRollup].sort((a, b) => a.minute - b.minute || (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0));
+  rolled.forEach((d, i) => add(d.key, sorted.filter((r) => r.tenant === d.tenant.id && wanted[i]!.includes(Number(r.minute))).map((r) => r.trace_id)));
+  for (const r of fromRaw) add(raw[Number(r.k) - 1]!.key, [r.trace_id]);
   return out;
 }
 

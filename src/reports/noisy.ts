@@ -133,7 +133,7 @@ export interface NoisyOptions {
  * A tenant's view runs the same analysis (its neighbours' load is the point) and keeps, in
  * Node, only the few result rows it may see.
  */
-function analysisSql(): string {
+function analysisSql(explained: boolean): string {
   const window = 'minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))';
   // An operation's normal latency and usual count, looked up in `o` by its hash (o's arrays,
   // in order: op, base_ns, base_n, resource, tenant_id, op_n, op_busy); a resource's active
@@ -167,8 +167,8 @@ WITH
   ),
   detail AS (
     SELECT resource, m, tenant_id, sum(rn) AS n, sum(rb) AS busy, sum(rn * base_ns) AS demand,
-           sum(greatest(rn - base_n - 2 * sqrt(base_n) - 1, 0.) * base_ns) AS excess,
-           argMaxMerge(slowest) AS example_trace
+           sum(greatest(rn - base_n - 2 * sqrt(base_n) - 1, 0.) * base_ns) AS excess${explained ? `,
+           argMaxMerge(slowest) AS example_trace` : ''}
       FROM (SELECT *, ${baseNs} AS base_ns, ${baseN} AS base_n
               FROM r WHERE (resource, m) IN (SELECT resource, m FROM contended)) AS hot
      GROUP BY resource, m, tenant_id
@@ -195,7 +195,7 @@ WITH
            groupArrayIf(tenant_id, offending AND score >= {minScore:Float64}) OVER (PARTITION BY resource, m) AS minute_offenders,
            notEmpty(minute_offenders) AND NOT has(minute_offenders, tenant_id) AS hurt
       FROM ranked
-  ),
+  )${explained ? `,
   usual AS (
     SELECT resource, tenant_id, sum(op_n) AS window_n, sum(op_busy) AS window_busy, sum(op_n * base_ns) AS window_demand,
            sum(window_n) OVER (PARTITION BY resource) AS resource_n, sum(window_busy) OVER (PARTITION BY resource) AS resource_busy
@@ -224,6 +224,13 @@ SELECT resource, tenant_id AS tenant,
   FROM marked
        INNER JOIN usual USING (resource, tenant_id)
  GROUP BY resource, tenant_id
+` : `
+SELECT resource, tenant_id AS tenant, round(any(score), 3) AS score, arraySort(groupArrayIf(m, offending)) AS offence_minutes,
+       round(sumIf(busy, hurt) / nullIf(sumIf(demand, hurt), 0) - 1, 4) AS latency_increase, sumIf(n, hurt) AS hurt_requests,
+       arraySort(groupUniqArrayArrayIf(minute_offenders, hurt)) AS hurt_by
+  FROM marked
+ GROUP BY resource, tenant_id
+`}
 HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >= {minLatencyIncrease:Float64})`;
 }
 
@@ -241,20 +248,50 @@ interface AnalysisRow
   hurt_traces: string[];
 }
 
-/** The noisy-neighbour report over [fromMs, toMs) (default: the last day). */
-export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {}): Promise<NoisyNeighborReport> {
+/** The analysis's thresholds, window and query parameters from a caller's options. */
+function analysisParams(opts: NoisyOptions) {
   const t = { ...DEFAULT_NOISY_THRESHOLDS, ...opts.thresholds };
   const toMs = opts.toMs ?? Date.now();
   const fromMs = opts.fromMs ?? toMs - DAY;
-  const params = {
-    from: fromMs,
-    to: toMs,
-    minSlowdown: t.minSlowdown,
-    minRequests: t.minRequests,
-    minScore: t.minScore,
-    minLatencyIncrease: t.minLatencyIncrease,
+  const params = { from: fromMs, to: toMs, minSlowdown: t.minSlowdown, minRequests: t.minRequests, minScore: t.minScore, minLatencyIncrease: t.minLatencyIncrease };
+  return { t, fromMs, toMs, params };
+}
+
+const byScore = (a: { score: number; tenant: string; resource: string }, b: { score: number; tenant: string; resource: string }): number =>
+  b.score - a.score || a.tenant.localeCompare(b.tenant) || a.resource.localeCompare(b.resource);
+
+/** Whether a row is a victim entry: slowed requests, slowed past the threshold. */
+const isVictim = (r: Pick<AnalysisRow, 'hurt_requests' | 'latency_increase'>, t: NoisyThresholds): boolean =>
+  Number(r.hurt_requests) > 0 && r.latency_increase !== null && Number(r.latency_increase) >= t.minLatencyIncrease;
+
+/** The findings of a platform report without what explains them: who offended where and when, and who it hurt. */
+export interface NoisyFindings {
+  /** Highest score first, as in the report. */
+  offenders: Pick<NoisyOffender, 'tenant' | 'resource' | 'score' | 'windows'>[];
+  victims: Pick<NoisyVictim, 'tenant' | 'resource' | 'offenders'>[];
+}
+
+/**
+ * The platform report's offenders and victims over [fromMs, toMs), the same analysis without
+ * its explanations (traces, shares, load factors): a third cheaper, for callers that only
+ * ask who (the incidents report's scope rule).
+ */
+export async function noisyFindings(store: Store, opts: Omit<NoisyOptions, 'tenant' | 'anonymise'> = {}): Promise<NoisyFindings> {
+  const { t, params } = analysisParams(opts);
+  const rows = await store.query<Pick<AnalysisRow, 'resource' | 'tenant' | 'score' | 'offence_minutes' | 'latency_increase' | 'hurt_requests' | 'hurt_by'>>(analysisSql(false), params);
+  return {
+    offenders: rows
+      .filter((r) => Number(r.score) >= t.minScore)
+      .map((r) => ({ tenant: r.tenant, resource: r.resource, score: Number(r.score), windows: minuteRuns(r.offence_minutes) }))
+      .sort(byScore),
+    victims: rows.filter((r) => isVictim(r, t)).map((r) => ({ tenant: r.tenant, resource: r.resource, offenders: r.hurt_by })),
   };
-  const rows = await store.query<AnalysisRow>(analysisSql(), params);
+}
+
+/** The noisy-neighbour report over [fromMs, toMs) (default: the last day). */
+export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {}): Promise<NoisyNeighborReport> {
+  const { t, fromMs, toMs, params } = analysisParams(opts);
+  const rows = await store.query<AnalysisRow>(analysisSql(true), params);
   let offenders: NoisyOffender[] = rows
     .filter((r) => Number(r.score) >= t.minScore)
     .map((r) => ({
@@ -271,9 +308,9 @@ export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {})
       load_factor: finiteOrNull(r.load_factor),
       neighbour_slowdown: finiteOrNull(r.neighbour_slowdown),
     }))
-    .sort((a, b) => b.score - a.score || a.tenant.localeCompare(b.tenant) || a.resource.localeCompare(b.resource));
+    .sort(byScore);
   let victims: NoisyVictim[] = rows
-    .filter((r) => Number(r.hurt_requests) > 0 && r.latency_increase !== null && Number(r.latency_increase) >= t.minLatencyIncrease)
+    .filter((r) => isVictim(r, t))
     .map((r) => ({
       tenant: r.tenant,
       resource: r.resource,

@@ -98,12 +98,12 @@ function clusterStatements(stmt: string, cluster: string, on: string, replicated
   m = /^DROP VIEW IF EXISTS \w+ \$ON_CLUSTER$/.exec(stmt);
   if (m) return [withOn(stmt)];
   // Column changes apply to the local tables and to the Distributed table over them; table
-  // settings exist only on the local (MergeTree) tables.
+  // settings and projections exist only on the local (MergeTree) tables.
   m = /^ALTER TABLE (\w+) \$ON_CLUSTER\b/.exec(stmt);
   if (m) {
     const t = m[1]!;
     const local = withOn(stmt.replace(m[0], `ALTER TABLE ${t}_local $ON_CLUSTER`));
-    return /\bMODIFY SETTING\b/.test(stmt) ? [local] : [local, withOn(stmt)];
+    return /\bMODIFY SETTING\b|\bPROJECTION\b/.test(stmt) ? [local] : [local, withOn(stmt)];
   }
   // Data statements go through the Distributed tables, once, from the node that migrates.
   if (/^INSERT INTO \w+/.test(stmt) && !stmt.includes('$')) return [stmt];
