@@ -23,6 +23,11 @@ const MIN = 60_000;
 
 const traffic = (tenant: string, service: string, fromMs: number, toMs: number, perMinute: number, errors = 0, slow = 0) => serverTraffic(store, tenant, service, fromMs, toMs, perMinute, errors, { slow });
 const LATER = { fromMs: T + 8 * 60 * MIN, toMs: T + 11 * 60 * MIN };
+// Ten days on, a day's period whose three-day burn windows reach over hours the report reads
+// by the hour (no window of the period starts inside them: the day two days before it).
+const H = 60 * MIN;
+const D = T + 10 * 24 * H;
+const DAY_D = { fromMs: D, toMs: D + 24 * H };
 
 test.before(async () => {
   store = await openTestStore(dir);
@@ -44,6 +49,14 @@ test.before(async () => {
   await traffic('hooli-wholesale', 'billing-svc', LATER.fromMs, T + 9 * 60 * MIN, 50);
   await traffic('hooli-wholesale', 'billing-svc', T + 9 * 60 * MIN, T + 9 * 60 * MIN + 15 * MIN, 50, 0, 30);
   await traffic('hooli-wholesale', 'billing-svc', T + 9 * 60 * MIN + 15 * MIN, LATER.toMs, 50);
+  // stark-logistics' recon-svc (availability 0.999), 20 requests a minute from D - 3d - 90m
+  // to D + 1d. Two of them fail each minute over [D - 2d + 4h, D - 2d + 5h): 120 failures in
+  // the hours read by the hour. One fails each minute over [D + 6h, D + 6h + 10m).
+  await traffic('stark-logistics', 'recon-svc', D - 72 * H - 90 * MIN, D - 44 * H, 20);
+  await traffic('stark-logistics', 'recon-svc', D - 44 * H, D - 43 * H, 20, 2);
+  await traffic('stark-logistics', 'recon-svc', D - 43 * H, D + 6 * H, 20);
+  await traffic('stark-logistics', 'recon-svc', D + 6 * H, D + 6 * H + 10 * MIN, 20, 1);
+  await traffic('stark-logistics', 'recon-svc', D + 6 * H + 10 * MIN, D + 24 * H, 20);
 });
 
 test.after(async () => {
@@ -127,10 +140,43 @@ test('a latency threshold moved in the registry since ingest is judged from the 
   assert.is(impact.slow, impact.requests);
 });
 
+test('failures in the hours read by the hour count in the three-day window, to the minute', async () => {
+  // Only the 3d/6h ticket pair fires: its three-day window holds 130 failures in 86,400
+  // requests (0.15%, over the 0.1% allowed) only with the 120 of two days before. Its six-hour
+  // window burns from the end of the eighth failing minute (8 of 7,200 > 7.2) to the minute
+  // the third one leaves it, D + 12h + 3m (7 left). The other pairs' long windows do not burn
+  // (e.g. 1h: 10 of 1,200 is 0.83%, under 14.4 x 0.1%).
+  const r = await incidentsReport(store, registry, DAY_D);
+  const inc = r.incidents.find((i) => i.tenants.some((x) => x.tenant === 'stark-logistics'))!;
+  assert.ok(inc, JSON.stringify(r.incidents.map((i) => i.tenants.map((x) => x.tenant))));
+  assert.equal(inc.episodes.map((e) => [e.service, e.sli, e.severity, e.from, e.to, e.pairs]), [
+    ['recon-svc', 'availability', 'ticket', new Date(D + 6 * H + 8 * MIN).toISOString(), new Date(D + 12 * H + 3 * MIN).toISOString(), ['3d/6h']],
+  ]);
+  const impact = inc.tenants[0]!;
+  assert.equal(impact.impact, { from: new Date(D + 6 * H).toISOString(), to: new Date(D + 6 * H + 10 * MIN).toISOString(), minutes: 10 });
+  assert.equal([impact.requests, impact.failures], [200, 10]);
+  // The 28-day window to D + 6h10m holds every request from D - 3d - 90m, 4,780 minutes x 20
+  // = 95,600, and edi-gateway's 3,600 at T (budget 99.2): 10 failures consume 0.101 of it.
+  assert.is(impact.error_budget_consumed, 0.101);
+  // A two-day SLO window starts at D - 2d + 6h10m, inside an hour read by the hour: 57,600
+  // requests, 57.6 of budget, 0.174 consumed.
+  const yaml = readFileSync(DEMO_CONFIG, 'utf8').replace('    encryption_key_id: kms-stark-logistics-1\n', '    encryption_key_id: kms-stark-logistics-1\n    slo: { window_days: 2 }\n');
+  const file = join(dir, 'two-day-window.yaml');
+  writeFileSync(file, yaml);
+  const twoDays = loadRegistry(file);
+  assert.is(twoDays.tenant('stark-logistics')!.slo.windowDays, 2);
+  const short = (await incidentsReport(store, twoDays, DAY_D)).incidents.flatMap((i) => i.tenants).find((x) => x.tenant === 'stark-logistics')!;
+  assert.is(short.error_budget_consumed, 0.174);
+  // Without the failures two days back there is no episode.
+  const before = await incidentsReport(store, registry, { fromMs: D - 2 * 24 * H, toMs: D - 44 * H });
+  assert.not.ok(before.incidents.some((i) => i.tenants.some((x) => x.tenant === 'stark-logistics' && x.impact.from > new Date(D).toISOString())));
+});
+
 // Last: it rewrites the rollup. Rows written before the rollup counted failures read 0 for the
 // threshold; the report then counts those tenants' minutes from the spans, to the same answer.
 test('a rollup that did not count failures and slow requests gives the same report, read from the spans', async () => {
-  const periods = [{ fromMs: T - 3 * 60 * MIN, toMs: T }, LATER, { fromMs: T - 175 * MIN, toMs: T + 30_000 }];
+  // DAY_D: the spans, read minute by minute throughout, say what the rollup's hours said.
+  const periods = [{ fromMs: T - 3 * 60 * MIN, toMs: T }, LATER, { fromMs: T - 175 * MIN, toMs: T + 30_000 }, DAY_D];
   const before = await Promise.all(periods.map((p) => incidentsReport(store, registry, p)));
   // A Distributed table takes no mutation: on the cluster layout the rows live in the local table.
   await store.exec(`ALTER TABLE ${clusterTopology() ? 'resource_minutes_local' : 'resource_minutes'} UPDATE slow_threshold_min = 0, errors = 0, slow = 0, failed_trace = '' WHERE 1 SETTINGS mutations_sync = 2`);
@@ -152,7 +198,7 @@ test('a rollup that did not count failures and slow requests gives the same repo
     );
     assert.is(Number(n!.n), t.ids.length, `${t.tenant}'s exemplars are its failing or slow requests in its impact window`);
   }
-  assert.ok(before[0]!.incidents.length === 1 && before[1]!.incidents.length === 1);
+  assert.ok(before[0]!.incidents.length === 1 && before[1]!.incidents.length === 1 && before[3]!.incidents.length === 1);
 });
 
 // The scope rules, one by one, on tenants of the demo registry.

@@ -4,12 +4,15 @@
 // 1. Episodes. Per tenant, service and SLI, the per-minute rollup holds the server spans'
 //    counts (all, failed, slower than the tenant's threshold: migration 0011), read from the
 //    longest burn window before the period to its last whole minute, in the Native format
-//    (a million minutes as JSON took longer to parse than to count). A tenant whose rollup
-//    rows were not counted with its current threshold is counted from its spans. Node slides the SLO report's alert pairs over those minutes: a pair
-//    fires at the end of a minute when both its windows burn faster than its threshold and
-//    its long window holds at least `slo.min_events` events (the minimum-traffic guard). An
-//    episode opens when any pair fires and closes at the first minute end at which none of
-//    the pairs that fired during it has both windows above its threshold.
+//    (a million minutes as JSON took longer to parse than to count). The hours in which no
+//    burn window of the period starts (for a day's period, the day two days before it) come
+//    from the rollup's hourly sums (migration 0012) instead. A tenant whose rollup rows were
+//    not counted with its current threshold is counted from its spans. Node slides the SLO
+//    report's alert pairs over those minutes: a pair fires at the end of a minute when both
+//    its windows burn faster than its threshold and its long window holds at least
+//    `slo.min_events` events (the minimum-traffic guard). An episode opens when any pair
+//    fires and closes at the first minute end at which none of the pairs that fired during
+//    it has both windows above its threshold.
 // 2. Incidents. Episodes that overlap in time form one incident, classified by who it hit
 //    (see `classify`).
 // 3. Impact. For each affected tenant: its bad minutes (a minute whose own burn rate is above
@@ -31,8 +34,11 @@ const SPAN_KIND_SERVER = 2;
 const STATUS_ERROR = 2;
 /** The longest period one incidents query covers. */
 export const MAX_PERIOD_DAYS = 35;
+const HOUR = 3_600_000;
 /** The longest window of any alert pair: how far before the period the minutes are read. */
 const LOOKBACK_MS = Math.max(...ALERT_PAIRS.map((p) => BURN_WINDOWS[p.long]));
+/** The longest short window: how far before the period every minute is needed. */
+const SHORT_LOOKBACK_MS = Math.max(...ALERT_PAIRS.map((p) => BURN_WINDOWS[p.short]));
 
 export type Sli = 'availability' | 'latency';
 export type IncidentScope = 'tenant' | 'noisy_neighbour' | 'tier' | 'regional' | 'platform';
@@ -67,10 +73,15 @@ interface Series {
   withSlow: boolean;
 }
 
-/** Minute counts per tenant and service over [baseMs, toMs). */
+/**
+ * Minute counts per tenant and service over [baseMs, baseMs + count minutes). In the hours of
+ * `gaps` (minute indexes [from, to), whole hours) each hour's counts sit on its first minute:
+ * a running sum is exact at an hour's start there and nowhere else inside it.
+ */
 interface Minutes {
   baseMs: number;
   count: number;
+  gaps: [number, number][];
   series: Series[];
   /** Tenants whose minutes were counted from the spans: the rollup could not answer for them. */
   fromSpans: Set<string>;
@@ -81,35 +92,89 @@ const slowNsOf = (t: TenantRecord): number => Math.round(t.slo.latencyThresholdM
 /** The rollup's rows of server spans (resource `service:<name>`), and how tenants and minutes pick them out. */
 const SERVER_ROWS = "startsWith(resource, 'service:')";
 
+/**
+ * The whole hours before the period that no burn window starts in (minute indexes from baseMs,
+ * [from, to)): a day's period with its three days of burn windows reads the day two days
+ * before it by the hour.
+ */
+function hoursNoWindowStartsIn(first: number, last: number, lookbackMin: number): [number, number][] {
+  // A window ending at minute `end` (first..last) sums minutes [end - w, end): its running sums
+  // are read at end - w. The period's own minutes and the short windows' are all needed, by
+  // the minute, from the longest short window before it.
+  const needed = [...new Set(PAIRS.map((p) => p.longMin))].map((w): [number, number] => [first - w, last - w]);
+  const gaps: [number, number][] = [];
+  let free = 0; // the first index after the needed stretches seen so far
+  for (const [a, b] of [...needed, [first - lookbackMin, last] as [number, number]].sort((x, y) => x[0] - y[0])) {
+    // Indexes free..a-1 are needed by no window: the whole hours whose insides lie there
+    // (their edges may be needed: a running sum is exact at an hour's start).
+    const from = Math.ceil(Math.max(0, free - 1) / 60) * 60;
+    const to = Math.floor(a / 60) * 60;
+    if (to > from) gaps.push([from, to]);
+    free = Math.max(free, b + 1);
+  }
+  return gaps;
+}
+
 async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromMs: number, toMs: number): Promise<Minutes> {
-  const baseMs = Math.floor((fromMs - LOOKBACK_MS) / MINUTE) * MINUTE;
+  // From the hour of the longest burn window's start before the period (hours, so the hourly
+  // sums line up with the minutes).
+  const baseMs = Math.floor((fromMs - LOOKBACK_MS) / HOUR) * HOUR;
   // Whole minutes only: a burn window ends at a minute's end, so a minute the period cuts
   // short is never judged.
   const count = Math.max(0, Math.floor((toMs - baseMs) / MINUTE));
   const endMs = baseMs + count * MINUTE;
+  const gaps = hoursNoWindowStartsIn(Math.ceil((fromMs - baseMs) / MINUTE), Math.floor((toMs - baseMs) / MINUTE), SHORT_LOOKBACK_MS / MINUTE);
   // The rollup answers for a tenant whose every row in the range was counted with its current
   // latency threshold (migration 0011); the others' minutes are counted from the spans.
   // One row per series with its minutes as arrays of 32-bit numbers: a day and its burn windows
-  // are about a million minutes across tenants, which as one object each would cost more to
-  // hand over than to count.
+  // are hundreds of thousands of minutes across tenants, which as one object each would cost
+  // more to hand over than to count.
   const ids = tenants.map((t) => t.id);
   const thresholds = tenants.map(slowNsOf);
+  // The stretches read by the minute and the gaps read by the hour, as times in seconds; each a
+  // range of the rollup's key (an OR of ranges narrows its read, a condition per row would not).
+  const edges = [0, ...gaps.flat(), count].map((m) => (baseMs + m * MINUTE) / 1000);
+  const stretches = edges.flatMap((_, i) => (i % 2 === 0 && edges[i]! < edges[i + 1]! ? [[edges[i]!, edges[i + 1]!]] : []));
+  const inGaps = (time: string) => `(${gaps.length === 0 ? '0' : gaps.map((_, i) => `${time} >= toDateTime({gap${i}:UInt32}) AND ${time} < toDateTime({gapEnd${i}:UInt32})`).join(' OR ')})`;
+  const inStretches = (time: string) => `(${stretches.length === 0 ? '0' : stretches.map((_, i) => `${time} >= toDateTime({at${i}:UInt32}) AND ${time} < toDateTime({atEnd${i}:UInt32})`).join(' OR ')})`;
+  const params = {
+    ids,
+    slowNs: thresholds,
+    base: baseMs,
+    end: endMs,
+    ...Object.fromEntries(gaps.flatMap((_, i) => [[`gap${i}`, edges[2 * i + 1]], [`gapEnd${i}`, edges[2 * i + 2]]])),
+    ...Object.fromEntries(stretches.flatMap(([a, b], i) => [[`at${i}`, a], [`atEnd${i}`, b]])),
+  };
   // Rows as stored, not summed per minute first: a minute holds a row per span name (and,
   // until merged, per insert), which the loop below adds up faster than a GROUP BY on the minute.
   // Failures and slow requests come only for the minutes that have some (most have none),
-  // which halves what is handed over.
+  // which halves what is handed over. The gaps' hours come from the hourly sums (migration
+  // 0012), each on its hour's first minute.
+  const perSeries = (at: string, from: string, where: string) => `
+     SELECT CAST(tenant_id AS String) AS tenant, CAST(substring(resource, 9) AS String) AS service,
+            groupArray(at) AS ms, groupArray(n) AS totals,
+            groupArrayIf(at, e > 0) AS errMs, groupArrayIf(e, e > 0) AS errs, groupArrayIf(at, s > 0) AS slowMs, groupArrayIf(s, s > 0) AS slows,
+            toUInt8(min(lo) = transform(tenant_id, {ids:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)) AND max(hi) = min(lo)) AS counted
+       FROM (SELECT tenant_id, resource, toUInt32(intDiv(toUnixTimestamp(${at}) - intDiv({base:Int64}, 1000), 60)) AS at, ${from}
+              WHERE ${where} AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)})
+      GROUP BY tenant_id, resource`;
   const rolled = readNative(await store.queryNative(
-    `SELECT CAST(tenant_id AS String) AS tenant, CAST(substring(resource, 9) AS String) AS service,
-            groupArray(toUInt32(intDiv(toUnixTimestamp(minute) - intDiv({base:Int64}, 1000), 60))) AS ms,
-            groupArray(toUInt32(requests)) AS totals,
-            groupArrayIf(toUInt32(intDiv(toUnixTimestamp(minute) - intDiv({base:Int64}, 1000), 60)), errors > 0) AS errMs, groupArrayIf(toUInt32(errors), errors > 0) AS errs,
-            groupArrayIf(toUInt32(intDiv(toUnixTimestamp(minute) - intDiv({base:Int64}, 1000), 60)), slow > 0) AS slowMs, groupArrayIf(toUInt32(slow), slow > 0) AS slows,
-            toUInt8(min(slow_threshold_min) = transform(tenant_id, {ids:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)) AND max(slow_threshold_max) = min(slow_threshold_min)) AS counted
-       FROM resource_minutes
-      WHERE minute >= toDateTime(intDiv({base:Int64}, 1000)) AND minute < toDateTime(intDiv({end:Int64}, 1000))
-        AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
-      GROUP BY tenant_id, resource`,
-    { ids, slowNs: thresholds, base: baseMs, end: endMs },
+    `${perSeries(
+      'minute',
+      'toUInt32(requests) AS n, toUInt32(errors) AS e, toUInt32(slow) AS s, slow_threshold_min AS lo, slow_threshold_max AS hi FROM resource_minutes',
+      inStretches('minute'),
+    )}
+     UNION ALL
+     ${perSeries(
+       'h',
+       `n, e, s, lo, hi FROM (SELECT tenant_id, resource, toStartOfHour(minute) AS h, toUInt32(sum(requests)) AS n, toUInt32(sum(errors)) AS e, toUInt32(sum(slow)) AS s,
+                                     min(slow_threshold_min) AS lo, max(slow_threshold_max) AS hi
+                                FROM resource_minutes
+                               WHERE ${inGaps('toStartOfHour(minute)')} AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
+                               GROUP BY tenant_id, resource, h)`,
+       '1',
+     )}`,
+    params,
   ));
   const counted = rolled.get('counted') as number[] | undefined ?? [];
   const tenantCol = rolled.get('tenant') as string[] | undefined ?? [];
@@ -127,36 +192,35 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
                   AND start_time >= fromUnixTimestamp64Milli({base:Int64}) AND start_time < fromUnixTimestamp64Milli({end:Int64})
                 GROUP BY tenant_id, service_name, m)
         GROUP BY tenant_id, service_name`,
-      { ids, slowNs: thresholds, uncounted, base: baseMs, end: endMs },
+      { ...params, uncounted },
     )));
   }
   const byKey = new Map<string, Series>();
   const byId = new Map(tenants.map((t) => [t.id, t]));
+  const add = (into: Uint32Array, at: Uint32Array, n: Uint32Array) => {
+    for (let i = 0; i < at.length; i++) into[at[i]!] += n[i]!;
+  };
   for (const [answer, skip] of answers.map((x, i) => [x, i === 0 ? new Set(uncounted) : new Set<string>()] as const)) {
     const tenant = answer.get('tenant') as string[] | undefined ?? [];
     const service = answer.get('service') as string[];
     const [ms, totals, errMs, errs, slowMs, slows] = ['ms', 'totals', 'errMs', 'errs', 'slowMs', 'slows'].map((c) => answer.get(c) as Uint32Array[]);
     for (let r = 0; r < tenant.length; r++) {
       if (skip.has(tenant[r]!)) continue;
-      const s: Series = {
-        tenant: byId.get(tenant[r]!)!,
-        service: service[r]!,
-        total: new Uint32Array(count),
-        errors: new Uint32Array(count),
-        slow: new Uint32Array(count),
-        withErrors: errs![r]!.some((n) => n > 0),
-        withSlow: slows![r]!.some((n) => n > 0),
-      };
-      const add = (into: Uint32Array, at: Uint32Array, n: Uint32Array) => {
-        for (let i = 0; i < at.length; i++) into[at[i]!] += n[i]!;
-      };
+      // A series comes in two rows from the rollup: its minutes, and its gaps' hours.
+      const key = `${tenant[r]}\u0000${service[r]}`;
+      let s = byKey.get(key);
+      if (!s) {
+        s = { tenant: byId.get(tenant[r]!)!, service: service[r]!, total: new Uint32Array(count), errors: new Uint32Array(count), slow: new Uint32Array(count), withErrors: false, withSlow: false };
+        byKey.set(key, s);
+      }
+      s.withErrors ||= errs![r]!.length > 0;
+      s.withSlow ||= slows![r]!.length > 0;
       add(s.total, ms![r]!, totals![r]!);
       add(s.errors, errMs![r]!, errs![r]!);
       add(s.slow, slowMs![r]!, slows![r]!);
-      byKey.set(`${tenant[r]}\u0000${service[r]}`, s);
     }
   }
-  return { baseMs, count, series: [...byKey.values()], fromSpans: new Set(uncounted) };
+  return { baseMs, count, gaps, series: [...byKey.values()], fromSpans: new Set(uncounted) };
 }
 
 /** Running sums of `a` into `into` (length a.length + 1), so any window's count is one subtraction. */
@@ -205,12 +269,16 @@ function seriesEpisodes(s: Series, sli: Sli, mins: Minutes, fromMs: number, toMs
   const first = Math.ceil((fromMs - mins.baseMs) / MINUTE);
   const last = Math.floor((toMs - mins.baseMs) / MINUTE);
   const minEvents = s.tenant.slo.minEvents;
+  // Every short window ends where the longest does: with no bad event in that one, no pair
+  // burns now (most minutes of a healthy series), and an open episode ends.
+  const longestShort = Math.max(...shortW);
   for (let end = Math.max(first, 1); end <= last; end++) {
     let firingNow = false;
     let stillHot = false;
     const pte = pt[end]!;
     const pbe = pb[end]!;
-    for (let i = 0; i < n; i++) {
+    const quiet = pbe === pb[end > longestShort ? end - longestShort : 0];
+    for (let i = 0; i < n && !quiet; i++) {
       const ls = end > longW[i]! ? end - longW[i]! : 0;
       const longTotal = pte - pt[ls]!;
       if (!(pbe - pb[ls]! > limit[i]! * longTotal)) continue;
@@ -613,9 +681,18 @@ async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountR
     if (last < r.toMs) spanParts.push({ ...r, fromMs: last });
     if (first < Math.min(last, mins.baseMs)) rollupParts.push({ ...r, fromMs: first, toMs: Math.min(last, mins.baseMs) });
     if (Math.max(first, end) < last) rollupParts.push({ ...r, fromMs: Math.max(first, end), toMs: last });
-    const lo = Math.max(first, mins.baseMs);
-    const hi = Math.min(last, end);
+    let lo = Math.max(first, mins.baseMs);
+    let hi = Math.min(last, end);
     if (lo >= hi) continue;
+    // Inside an hour of the gaps only the hour's start is exact: the rest of it is the rollup's.
+    const [loIn, hiIn] = [hourInGap(mins, lo, Math.ceil), hourInGap(mins, hi, Math.floor)];
+    if (loIn >= hiIn) {
+      rollupParts.push({ ...r, fromMs: lo, toMs: hi });
+      continue;
+    }
+    if (lo < loIn) rollupParts.push({ ...r, fromMs: lo, toMs: loIn });
+    if (hiIn < hi) rollupParts.push({ ...r, fromMs: hiIn, toMs: hi });
+    [lo, hi] = [loIn, hiIn];
     const c = out.get(r.key)!;
     for (const s of mins.series) {
       if (s.tenant.id !== r.tenant.id) continue;
@@ -633,6 +710,13 @@ async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountR
   return out;
 }
 
+/** A time, or, if it falls inside an hour of the minutes' gaps, that hour's start or end (`round` down or up). */
+function hourInGap(mins: Minutes, ms: number, round: (x: number) => number): number {
+  const at = (ms - mins.baseMs) / MINUTE;
+  if (at % 60 === 0 || !mins.gaps.some(([a, b]) => at > a && at < b)) return ms;
+  return mins.baseMs + round(at / 60) * HOUR;
+}
+
 /**
  * Add each part's server requests and failures from the rollup; the parts it cannot answer are
  * returned. Whole hours come from the rollup's hourly sums (migration 0012's projection: a
@@ -641,7 +725,6 @@ async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountR
  */
 async function rollupCounts(store: Store, parts: readonly CountRange[], add: (key: string, requests: number, errors: number) => void): Promise<CountRange[]> {
   if (parts.length === 0) return [];
-  const HOUR = 3_600_000;
   const ids = [...new Set(parts.map((r) => r.tenant.id))];
   // A tenant's edge hours, as numbers (tenant's index x 2^32 + the hour's seconds) the engine
   // looks each row's pair up in.

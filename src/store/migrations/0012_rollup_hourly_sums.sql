@@ -1,8 +1,9 @@
--- Hourly sums of the rollup's server counts, kept by the engine beside resource_minutes as an
+-- Hourly sums of the rollup's counts, kept by the engine beside resource_minutes as an
 -- aggregate projection. The incidents report counts a tenant's requests and failures over its
--- 28-day SLO window and its calendar month: from the minute rows that is 40,320 rows per
--- service and month, from these 672. A query grouping by the hour of `minute` (and filtering
--- on nothing finer) is answered from the projection; one that needs minutes reads the table.
+-- 28-day SLO window and its calendar month, and its burn windows of a day and three days
+-- reach back days before the period: from the minute rows a month is 43,200 rows per service,
+-- from these 720. A query grouping by the hour of `minute` (and filtering on nothing finer) is
+-- answered from the projection; one that needs minutes reads the table.
 --
 -- A projection, not a second table filled by a view: inserts of every kind (ingest's sums,
 -- a tenant's restore or move) build it with the part, and mutations (a tenant's erase) rebuild
@@ -14,7 +15,7 @@ ALTER TABLE resource_minutes $ON_CLUSTER MODIFY SETTING deduplicate_merge_projec
 
 ALTER TABLE resource_minutes $ON_CLUSTER
     ADD PROJECTION IF NOT EXISTS server_hours (
-        SELECT tenant_id, resource, toStartOfHour(minute), sum(requests), sum(errors), min(slow_threshold_min)
+        SELECT tenant_id, resource, toStartOfHour(minute), sum(requests), sum(errors), sum(slow), min(slow_threshold_min), max(slow_threshold_max)
          GROUP BY tenant_id, resource, toStartOfHour(minute)
     );
 
