@@ -115,7 +115,8 @@ function hoursNoWindowStartsIn(first: number, last: number, lookbackMin: number)
   return gaps;
 }
 
-async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromMs: number, toMs: number): Promise<Minutes> {
+/** The minutes of [fromMs, toMs) and its burn windows; `answered` is called once the engine has answered, before Node adds the answer up. */
+async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromMs: number, toMs: number, answered: () => void): Promise<Minutes> {
   // From the hour of the longest burn window's start before the period (hours, so the hourly
   // sums line up with the minutes).
   const baseMs = Math.floor((fromMs - LOOKBACK_MS) / HOUR) * HOUR;
@@ -158,7 +159,7 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
        FROM (SELECT tenant_id, resource, toUInt32(intDiv(toUnixTimestamp(${at}) - intDiv({base:Int64}, 1000), 60)) AS at, ${from}
               WHERE ${where} AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)})
       GROUP BY tenant_id, resource`;
-  const rolled = readNative(await store.queryNative(
+  const rolledBytes = await store.queryNative(
     `${perSeries(
       'minute',
       'toUInt32(requests) AS n, toUInt32(errors) AS e, toUInt32(slow) AS s, slow_threshold_min AS lo, slow_threshold_max AS hi FROM resource_minutes',
@@ -175,7 +176,9 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
        '1',
      )}`,
     params,
-  ));
+  );
+  answered();
+  const rolled = readNative(rolledBytes);
   const counted = rolled.get('counted') as number[] | undefined ?? [];
   const tenantCol = rolled.get('tenant') as string[] | undefined ?? [];
   const uncounted = [...new Set(tenantCol.filter((_, i) => counted[i] !== 1))];
@@ -427,17 +430,22 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   // Every series' minutes are held while its episodes are found: bounded by the period.
   if (toMs - fromMs > MAX_PERIOD_DAYS * DAY) throw tsError('TS_ERR_BAD_QUERY', ['from', `an incidents period may span at most ${MAX_PERIOD_DAYS} days; ask month by month`]);
   const tenants = registry.tenants();
-  const mins = await readMinutes(store, tenants, fromMs, toMs);
   // The noisy-neighbour analysis that may explain an incident learns what is usual from the
   // minutes it is given: over an incident alone a surge would be its own normal, so it runs
   // over the whole period, widened by the margin its findings may lie off an incident. It
-  // starts before the episodes are known, so the engine works while Node slides the windows;
-  // without an incident its answer is not used, but it is awaited all the same (an engine
-  // read cannot be called off, and one left running would slow the next statement).
-  const noisyRead = noisyFindings(store, { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs }).then(
-    (report) => ({ report }),
-    (error: unknown) => ({ error }),
-  );
+  // starts as soon as the engine has answered for the minutes, so it works while Node adds
+  // them up and slides the windows (not beside the minutes' read: two big reads side by side
+  // take longer than in turn); without an incident its answer is not used, but it is awaited
+  // all the same (an engine read cannot be called off, and one left running would slow the
+  // next statement).
+  let noisyRead: Promise<{ report: NoisyFindings } | { error: unknown }> | undefined;
+  const startNoisy = () => {
+    noisyRead = noisyFindings(store, { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs }).then(
+      (report) => ({ report }),
+      (error: unknown) => ({ error }),
+    );
+  };
+  const mins = await readMinutes(store, tenants, fromMs, toMs, startNoisy);
   const episodes = allEpisodes(mins, fromMs, toMs);
   const activeIds = new Set(mins.series.filter((s) => sumRange(s.total, Math.max(0, Math.floor((fromMs - mins.baseMs) / MINUTE)), mins.count) > 0).map((s) => s.tenant.id));
   const active = tenants.filter((t) => activeIds.has(t.id));
@@ -454,18 +462,18 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   });
   const impacts = drafts.flatMap((d) => d.impacts);
   if (groups.length === 0) {
-    const answer = await noisyRead;
+    const answer = await noisyRead!;
     if ('error' in answer) throw answer.error;
     return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents: [] };
   }
-  const counts = await serverCounts(store, mins, [
+  const counts = await serverCounts(store, [
     ...impacts.map((d) => ({ key: `budget:${d.key}`, tenant: d.tenant, fromMs: d.impactTo - d.tenant.slo.windowDays * DAY, toMs: d.impactTo })),
     ...impacts.map((d) => ({ key: `month:${d.key}`, tenant: d.tenant, ...calendarMonth(d.impactFrom, d.impactTo, toMs) })),
   ]);
   const traces = await exemplarTraces(store, impacts, mins);
   const shared: string[][] = [];
   for (const d of drafts) shared.push(await sharedResources(store, d.ids, Math.min(...d.impacts.map((x) => x.impactFrom), d.g.fromMs), Math.max(...d.impacts.map((x) => x.impactTo))));
-  const noisyAnswer = await noisyRead;
+  const noisyAnswer = await noisyRead!;
   if ('error' in noisyAnswer) throw noisyAnswer.error;
   const noisy = noisyAnswer.report;
   const currency = registry.settings.priceCard.currency;
@@ -658,16 +666,14 @@ interface ServerCounts {
 type CountRange = { key: string; tenant: TenantRecord; fromMs: number; toMs: number };
 
 /**
- * Server requests and failures of each tenant over each range. The minutes already read
- * answer for their span of time; the rest comes from the per-minute rollup in one read (summed
- * per hour except in the hours where a part begins or ends, so every part is a sum of whole
- * buckets), and what neither can answer from the spans in one more: a part's minute that the
- * range cuts short, and tenants whose rollup rows were written before failures were counted
- * (migration 0011).
+ * Server requests and failures of each tenant over each range, from the rollup (its hourly
+ * sums, and its minutes in the hours where a range begins or ends: cheaper than adding up the
+ * minutes already read, which cover only a few of a month's days anyway), and what it cannot
+ * answer from the spans: a range's minute that it cuts short, and tenants whose rollup rows
+ * were written before failures were counted (migration 0011).
  */
-async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountRange[]): Promise<Map<string, ServerCounts>> {
+async function serverCounts(store: Store, ranges: readonly CountRange[]): Promise<Map<string, ServerCounts>> {
   const out = new Map<string, ServerCounts>(ranges.map((r) => [r.key, { requests: 0, errors: 0 }]));
-  const end = mins.baseMs + mins.count * MINUTE;
   const rollupParts: CountRange[] = [];
   const spanParts: CountRange[] = [];
   for (const r of ranges) {
@@ -679,26 +685,7 @@ async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountR
     }
     if (r.fromMs < first) spanParts.push({ ...r, toMs: first });
     if (last < r.toMs) spanParts.push({ ...r, fromMs: last });
-    if (first < Math.min(last, mins.baseMs)) rollupParts.push({ ...r, fromMs: first, toMs: Math.min(last, mins.baseMs) });
-    if (Math.max(first, end) < last) rollupParts.push({ ...r, fromMs: Math.max(first, end), toMs: last });
-    let lo = Math.max(first, mins.baseMs);
-    let hi = Math.min(last, end);
-    if (lo >= hi) continue;
-    // Inside an hour of the gaps only the hour's start is exact: the rest of it is the rollup's.
-    const [loIn, hiIn] = [hourInGap(mins, lo, Math.ceil), hourInGap(mins, hi, Math.floor)];
-    if (loIn >= hiIn) {
-      rollupParts.push({ ...r, fromMs: lo, toMs: hi });
-      continue;
-    }
-    if (lo < loIn) rollupParts.push({ ...r, fromMs: lo, toMs: loIn });
-    if (hiIn < hi) rollupParts.push({ ...r, fromMs: hiIn, toMs: hi });
-    [lo, hi] = [loIn, hiIn];
-    const c = out.get(r.key)!;
-    for (const s of mins.series) {
-      if (s.tenant.id !== r.tenant.id) continue;
-      c.requests += sumRange(s.total, (lo - mins.baseMs) / MINUTE, (hi - mins.baseMs) / MINUTE);
-      c.errors += sumRange(s.errors, (lo - mins.baseMs) / MINUTE, (hi - mins.baseMs) / MINUTE);
-    }
+    if (first < last) rollupParts.push({ ...r, fromMs: first, toMs: last });
   }
   const add = (key: string, requests: number, errors: number) => {
     const c = out.get(key)!;
@@ -708,13 +695,6 @@ async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountR
   const uncounted = await rollupCounts(store, rollupParts, add);
   await spanCounts(store, [...spanParts, ...uncounted], add);
   return out;
-}
-
-/** A time, or, if it falls inside an hour of the minutes' gaps, that hour's start or end (`round` down or up). */
-function hourInGap(mins: Minutes, ms: number, round: (x: number) => number): number {
-  const at = (ms - mins.baseMs) / MINUTE;
-  if (at % 60 === 0 || !mins.gaps.some(([a, b]) => at > a && at < b)) return ms;
-  return mins.baseMs + round(at / 60) * HOUR;
 }
 
 /**
