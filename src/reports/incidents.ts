@@ -228,8 +228,9 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
 
 /** Running sums of `a` into `into` (length a.length + 1), so any window's count is one subtraction. */
 function prefix(a: Uint32Array, into: Float64Array): Float64Array {
+  let sum = 0;
   into[0] = 0;
-  for (let i = 0; i < a.length; i++) into[i + 1] = into[i]! + a[i]!;
+  for (let i = 0; i < a.length; i++) into[i + 1] = sum += a[i]!;
   return into;
 }
 

@@ -2,6 +2,12 @@
 //
 // chDB binds one data directory per process and its synchronous calls block the event loop,
 // so this store uses only the async calls and refuses a second directory in one process.
+//
+// A connection runs one statement at a time. Reads that arrive while the main connection is
+// busy go to a second connection on the same directory (the engine behind both is one), so a
+// small read does not wait behind a long analysis: the incidents report's counts and exemplars
+// beside its noisy-neighbour analysis, an API request beside another's report. Writes and
+// schema changes stay on the main connection, in the order they were made.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -38,10 +44,15 @@ export class ChdbStore implements Store {
   readonly kind = 'chdb' as const;
   readonly location: string;
   private session: Session | undefined;
+  /** The second connection, for reads while the main one is busy. */
+  private reader: Session | undefined;
+  /** Statements in flight on each connection. */
+  private busy = { main: 0, reader: 0 };
 
-  private constructor(path: string, session: Session) {
+  private constructor(path: string, session: Session, reader: Session | undefined) {
     this.location = path;
     this.session = session;
+    this.reader = reader;
   }
 
   /** Open (creating if needed) the chDB data directory at `dataDir`. */
@@ -53,16 +64,18 @@ export class ChdbStore implements Store {
     mkdirSync(path, { recursive: true });
     await drainPending();
     let session: Session;
+    let reader: Session;
     try {
       const args = opts.configFile ? [...CONNECTION_ARGS, `--config-file=${resolve(opts.configFile)}`] : CONNECTION_ARGS;
       session = new Session(path, { connectionArgs: args });
+      reader = new Session(path, { connectionArgs: args });
     } catch (e) {
       const owner = lockOwner(path);
       if (owner !== undefined) throw tsError('TS_ERR_STORE_LOCKED', [`${path} (pid ${owner})`]);
       throw storeError(e, `open ${path}`);
     }
     openPath = path;
-    return new ChdbStore(path, session);
+    return new ChdbStore(path, session, reader);
   }
 
   private get s(): Session {
@@ -70,10 +83,32 @@ export class ChdbStore implements Store {
     return this.session;
   }
 
+  /** Run a statement on the main connection. */
+  private async onMain<T>(run: (s: Session) => Promise<T>): Promise<T> {
+    const s = this.s;
+    this.busy.main++;
+    try {
+      return await run(s);
+    } finally {
+      this.busy.main--;
+    }
+  }
+
+  /** Run a read on the main connection, or on the reader if the main one is busy and the reader is not. */
+  private async read<T>(run: (s: Session) => Promise<T>): Promise<T> {
+    const reader = this.reader;
+    if (!reader || !this.session || this.busy.main === 0 || this.busy.reader > 0) return this.onMain(run);
+    this.busy.reader++;
+    try {
+      return await run(reader);
+    } finally {
+      this.busy.reader--;
+    }
+  }
+
   async exec(sql: string, params?: Params): Promise<void> {
     try {
-      if (params) await this.s.queryBindAsync(sql, params, { format: 'TSV' });
-      else await this.s.queryAsync(sql, { format: 'TSV' });
+      await this.onMain((s) => (params ? s.queryBindAsync(sql, params, { format: 'TSV' }) : s.queryAsync(sql, { format: 'TSV' })));
     } catch (e) {
       throw storeError(e, sql);
     }
@@ -82,9 +117,7 @@ export class ChdbStore implements Store {
   async query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]> {
     let text: string;
     try {
-      const r = params
-        ? await this.s.queryBindAsync(sql, params, { format: 'JSONEachRow' })
-        : await this.s.queryAsync(sql, { format: 'JSONEachRow' });
+      const r = await this.read((s) => (params ? s.queryBindAsync(sql, params, { format: 'JSONEachRow' }) : s.queryAsync(sql, { format: 'JSONEachRow' })));
       text = r.text();
     } catch (e) {
       throw storeError(e, sql);
@@ -94,7 +127,7 @@ export class ChdbStore implements Store {
 
   async queryNative(sql: string, params?: Params): Promise<Uint8Array> {
     try {
-      const r = params ? await this.s.queryBindAsync(sql, params, { format: 'Native' }) : await this.s.queryAsync(sql, { format: 'Native' });
+      const r = await this.read((s) => (params ? s.queryBindAsync(sql, params, { format: 'Native' }) : s.queryAsync(sql, { format: 'Native' })));
       return r.bytes();
     } catch (e) {
       throw storeError(e, sql);
@@ -105,7 +138,7 @@ export class ChdbStore implements Store {
     if (rows === 0) return { rows: 0 };
     try {
       const settings = opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : undefined;
-      await this.s.insert({ table, values: body, format: 'JSONEachRow', settings });
+      await this.onMain((s) => s.insert({ table, values: body, format: 'JSONEachRow', settings }));
     } catch (e) {
       throw storeError(e, `INSERT INTO ${table}`);
     }
@@ -131,7 +164,7 @@ export class ChdbStore implements Store {
       // INFILE takes no query parameter.
       // A column the table does not have is refused, not skipped: a block is all or nothing.
       const settings = `input_format_skip_unknown_fields = 0${opts.dedupToken ? `, insert_deduplication_token = ${quoteString(opts.dedupToken)}` : ''}`;
-      await this.s.queryAsync(`INSERT INTO ${table} FROM INFILE ${quoteString(path)} SETTINGS ${settings} FORMAT Native`, { format: 'TSV' });
+      await this.onMain((s) => s.queryAsync(`INSERT INTO ${table} FROM INFILE ${quoteString(path)} SETTINGS ${settings} FORMAT Native`, { format: 'TSV' }));
     } catch (e) {
       throw storeError(e, `INSERT INTO ${table} FORMAT Native`);
     } finally {
@@ -145,7 +178,7 @@ export class ChdbStore implements Store {
   async queryToFile(sql: string, params: Params, format: FileFormat, path: string): Promise<number> {
     let bytes: Uint8Array;
     try {
-      bytes = (await this.s.queryBindAsync(sql, params, { format })).bytes();
+      bytes = (await this.onMain((s) => s.queryBindAsync(sql, params, { format }))).bytes();
     } catch (e) {
       throw storeError(e, sql);
     }
@@ -157,8 +190,7 @@ export class ChdbStore implements Store {
     // file() takes no query parameter: the path and structure are string literals (our own names and types).
     const statement = sql(`file(${quoteString(resolve(file.path))}, ${file.format}, ${quoteString(file.structure)})`);
     try {
-      if (params) await this.s.queryBindAsync(statement, params, { format: 'TSV' });
-      else await this.s.queryAsync(statement, { format: 'TSV' });
+      await this.onMain((s) => (params ? s.queryBindAsync(statement, params, { format: 'TSV' }) : s.queryAsync(statement, { format: 'TSV' })));
     } catch (e) {
       throw storeError(e, statement);
     }
@@ -166,6 +198,8 @@ export class ChdbStore implements Store {
 
   async close(): Promise<void> {
     if (!this.session) return;
+    this.reader?.close();
+    this.reader = undefined;
     this.session.close();
     this.session = undefined;
     await drainPending();
