@@ -467,7 +467,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
     return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents: [] };
   }
   const [counts, traces, shared] = await Promise.all([
-    serverCounts(store, [
+    serverCounts(store, mins, [
       ...impacts.map((d) => ({ key: `budget:${d.key}`, tenant: d.tenant, fromMs: d.impactTo - d.tenant.slo.windowDays * DAY, toMs: d.impactTo })),
       ...impacts.map((d) => ({ key: `month:${d.key}`, tenant: d.tenant, ...calendarMonth(d.impactFrom, d.impactTo, toMs) })),
     ]),
@@ -673,26 +673,36 @@ type CountRange = { key: string; tenant: TenantRecord; fromMs: number; toMs: num
  * answer from the spans: a range's minute that it cuts short, and tenants whose rollup rows
  * were written before failures were counted (migration 0011).
  */
-async function serverCounts(store: Store, ranges: readonly CountRange[]): Promise<Map<string, ServerCounts>> {
+async function serverCounts(store: Store, mins: Minutes, ranges: readonly CountRange[]): Promise<Map<string, ServerCounts>> {
   const out = new Map<string, ServerCounts>(ranges.map((r) => [r.key, { requests: 0, errors: 0 }]));
+  const add = (key: string, requests: number, errors: number) => {
+    const c = out.get(key)!;
+    c.requests += requests;
+    c.errors += errors;
+  };
   const rollupParts: CountRange[] = [];
   const spanParts: CountRange[] = [];
+  // The minutes read are exact after the last gap's end: a range ending there takes the minutes
+  // of its last, partial hour from them, so the rollup is asked for whole hours at that end.
+  const exactFrom = mins.baseMs + (mins.gaps.at(-1)?.[1] ?? 0) * MINUTE;
+  const exactTo = mins.baseMs + mins.count * MINUTE;
   for (const r of ranges) {
     const first = Math.ceil(r.fromMs / MINUTE) * MINUTE;
-    const last = Math.floor(r.toMs / MINUTE) * MINUTE;
+    let last = Math.floor(r.toMs / MINUTE) * MINUTE;
     if (first > last) {
       spanParts.push(r);
       continue;
     }
     if (r.fromMs < first) spanParts.push({ ...r, toMs: first });
     if (last < r.toMs) spanParts.push({ ...r, fromMs: last });
+    const hour = Math.max(first, Math.floor(last / HOUR) * HOUR);
+    if (hour < last && hour >= exactFrom && last <= exactTo) {
+      const [a, b] = [(hour - mins.baseMs) / MINUTE, (last - mins.baseMs) / MINUTE];
+      for (const s of mins.series) if (s.tenant.id === r.tenant.id) add(r.key, sumRange(s.total, a, b), sumRange(s.errors, a, b));
+      last = hour;
+    }
     if (first < last) rollupParts.push({ ...r, fromMs: first, toMs: last });
   }
-  const add = (key: string, requests: number, errors: number) => {
-    const c = out.get(key)!;
-    c.requests += requests;
-    c.errors += errors;
-  };
   const uncounted = await rollupCounts(store, rollupParts, add);
   await spanCounts(store, [...spanParts, ...uncounted], add);
   return out;
@@ -710,41 +720,44 @@ async function rollupCounts(store: Store, parts: readonly CountRange[], add: (ke
   // A tenant's edge hours, as numbers (tenant's index x 2^32 + the hour's seconds) the engine
   // looks each row's pair up in.
   const pair = (tenant: string, hourSeconds: number) => ids.indexOf(tenant) * 2 ** 32 + hourSeconds;
-  const edges = new Set(parts.flatMap((r) => [r.fromMs, r.toMs].map((ms) => pair(r.tenant.id, Math.floor(ms / HOUR) * 3600))));
+  const edges = new Set(parts.flatMap((r) => [r.fromMs, r.toMs].filter((ms) => ms % HOUR !== 0).map((ms) => pair(r.tenant.id, Math.floor(ms / HOUR) * 3600))));
   const lo = Math.floor(Math.min(...parts.map((r) => r.fromMs)) / HOUR) * HOUR;
   const hi = Math.ceil(Math.max(...parts.map((r) => r.toMs)) / HOUR) * HOUR;
   const params = { ids, index: ids.map((_, i) => i), edges: [...edges], edgeHours: [...new Set([...edges].map((x) => x % 2 ** 32))], lo, hi };
   const pairOf = "transform(tenant_id, {ids:Array(String)}, {index:Array(UInt64)}, toUInt64(0)) * 4294967296 + toUnixTimestamp(toStartOfHour(minute))";
-  const perTenant = (buckets: string, where: string) =>
-    `SELECT CAST(tenant_id AS String) AS tenant, groupArray(b) AS buckets, groupArray(n) AS requests, groupArray(e) AS errors, toUInt8(min(c)) AS counted
-       FROM (SELECT tenant_id, toUInt32(${buckets}) AS b, toUInt32(sum(requests)) AS n, toUInt32(sum(errors)) AS e, min(slow_threshold_min) > 0 AS c
+  // One statement: the hours (each a row of the projection), and the edge hours' minutes.
+  const perTenant = (hourly: boolean, where: string) =>
+    `SELECT CAST(tenant_id AS String) AS tenant, toUInt8(${hourly ? 1 : 0}) AS hourly, groupArray(b) AS buckets, groupArray(n) AS requests, groupArray(e) AS errors, toUInt8(min(c)) AS counted
+       FROM (SELECT tenant_id, toUInt32(${hourly ? 'toStartOfHour(minute)' : 'minute'}) AS b, toUInt32(sum(requests)) AS n, toUInt32(sum(errors)) AS e, min(slow_threshold_min) > 0 AS c
                FROM resource_minutes
               WHERE ${where} AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)}
               GROUP BY tenant_id, b)
       GROUP BY tenant_id`;
-  const [hours, minutes] = (await Promise.all([
-    store.queryNative(perTenant('toStartOfHour(minute)', 'toStartOfHour(minute) >= toDateTime(intDiv({lo:Int64}, 1000)) AND toStartOfHour(minute) < toDateTime(intDiv({hi:Int64}, 1000))'), params),
-    store.queryNative(perTenant('minute', `toStartOfHour(minute) IN {edgeHours:Array(DateTime)} AND ${pairOf} IN {edges:Array(UInt64)}`), params),
-  ])).map(readNative);
+  const answer = readNative(await store.queryNative(
+    [
+      perTenant(true, 'toStartOfHour(minute) >= toDateTime(intDiv({lo:Int64}, 1000)) AND toStartOfHour(minute) < toDateTime(intDiv({hi:Int64}, 1000))'),
+      ...(edges.size === 0 ? [] : [perTenant(false, `toStartOfHour(minute) IN {edgeHours:Array(DateTime)} AND ${pairOf} IN {edges:Array(UInt64)}`)]),
+    ].join(' UNION ALL '),
+    params,
+  ));
   // Per tenant: its buckets (an hour outside its edge hours, or a minute inside them), and whether
   // every row was counted (migration 0011).
   const buckets = new Map<string, { at: number[]; requests: number[]; errors: number[]; counted: boolean }>();
-  for (const [answer, hourly] of [[hours, true], [minutes, false]] as const) {
-    const tenants = answer.get('tenant') as string[] | undefined ?? [];
-    const [b, n, e] = ['buckets', 'requests', 'errors'].map((c) => answer.get(c) as Uint32Array[]);
-    const counted = answer.get('counted') as number[];
-    tenants.forEach((t, i) => {
-      const into = buckets.get(t) ?? { at: [], requests: [], errors: [], counted: true };
-      buckets.set(t, into);
-      into.counted &&= counted[i] === 1;
-      for (let k = 0; k < b![i]!.length; k++) {
-        if (hourly && edges.has(pair(t, b![i]![k]!))) continue;
-        into.at.push(b![i]![k]!);
-        into.requests.push(n![i]![k]!);
-        into.errors.push(e![i]![k]!);
-      }
-    });
-  }
+  const tenants = answer.get('tenant') as string[] | undefined ?? [];
+  const [b, n, e] = ['buckets', 'requests', 'errors'].map((c) => answer.get(c) as Uint32Array[]);
+  const [counted, hourlyRow] = ['counted', 'hourly'].map((c) => answer.get(c) as number[]);
+  tenants.forEach((t, i) => {
+    const hourly = hourlyRow![i] === 1;
+    const into = buckets.get(t) ?? { at: [], requests: [], errors: [], counted: true };
+    buckets.set(t, into);
+    into.counted &&= counted![i] === 1;
+    for (let k = 0; k < b![i]!.length; k++) {
+      if (hourly && edges.has(pair(t, b![i]![k]!))) continue;
+      into.at.push(b![i]![k]!);
+      into.requests.push(n![i]![k]!);
+      into.errors.push(e![i]![k]!);
+    }
+  });
   const left: CountRange[] = [];
   for (const p of parts) {
     const t = buckets.get(p.tenant.id);
