@@ -25,8 +25,9 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const TODAY = Math.floor(Date.now() / DAY) * DAY;
 const FROM = new Date(TODAY - 2 * DAY).toISOString();
-// Up to now: the streamed findings are stamped when they are found.
-const TO = new Date(Math.ceil(Date.now() / HOUR) * HOUR + HOUR).toISOString();
+// To the end of today, past now: the streamed findings are stamped when they are found. (An
+// hour past now, as this was, ran into tomorrow after 23:00 UTC: a fourth day in the series.)
+const TO = new Date(TODAY + DAY).toISOString();
 const WINDOW = `from=${FROM}&to=${TO}`;
 const EVIDENCE = `/api/v1/tenants/acme-dist/evidence?${WINDOW}`;
 
