@@ -61,4 +61,25 @@ embedded('a data directory another process holds is refused naming that process'
   }
 });
 
+embedded('a read made while a statement runs is answered beside it, and sees what was written before', async () => {
+  const store = await ChdbStore.open(join(dir, 'busy'));
+  try {
+    await store.exec('CREATE TABLE t (x UInt32) ENGINE = MergeTree ORDER BY x');
+    await store.exec('INSERT INTO t VALUES (1), (2), (3)');
+    let longDone = false;
+    const long = store.query('SELECT sleep(2) AS s').then(() => (longDone = true));
+    const [row] = await store.query<{ n: string }>('SELECT toString(sum(x)) AS n FROM t');
+    assert.is(row!.n, '6');
+    assert.not.ok(longDone, 'the short read did not wait for the two-second one');
+    await long;
+    // Writes keep to one connection, in order; a read after them sees them on either.
+    await store.exec('INSERT INTO t VALUES (4)');
+    const again = store.query('SELECT sleep(1) AS s');
+    assert.equal(await store.query('SELECT toString(sum(x)) AS n FROM t'), [{ n: '10' }]);
+    await again;
+  } finally {
+    await store.close();
+  }
+});
+
 embedded.run();
