@@ -115,8 +115,8 @@ function hoursNoWindowStartsIn(first: number, last: number, lookbackMin: number)
   return gaps;
 }
 
-/** The minutes of [fromMs, toMs) and its burn windows; `answered` is called once the engine has answered, before Node adds the answer up. */
-async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromMs: number, toMs: number, answered: () => void): Promise<Minutes> {
+/** The minutes of [fromMs, toMs) and its burn windows. */
+async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromMs: number, toMs: number): Promise<Minutes> {
   // From the hour of the longest burn window's start before the period (hours, so the hourly
   // sums line up with the minutes).
   const baseMs = Math.floor((fromMs - LOOKBACK_MS) / HOUR) * HOUR;
@@ -159,7 +159,7 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
        FROM (SELECT tenant_id, resource, toUInt32(intDiv(toUnixTimestamp(${at}) - intDiv({base:Int64}, 1000), 60)) AS at, ${from}
               WHERE ${where} AND ${SERVER_ROWS} AND tenant_id IN {ids:Array(String)})
       GROUP BY tenant_id, resource`;
-  const rolledBytes = await store.queryNative(
+  const rolled = readNative(await store.queryNative(
     `${perSeries(
       'minute',
       'toUInt32(requests) AS n, toUInt32(errors) AS e, toUInt32(slow) AS s, slow_threshold_min AS lo, slow_threshold_max AS hi FROM resource_minutes',
@@ -176,9 +176,7 @@ async function readMinutes(store: Store, tenants: readonly TenantRecord[], fromM
        '1',
      )}`,
     params,
-  );
-  answered();
-  const rolled = readNative(rolledBytes);
+  ));
   const counted = rolled.get('counted') as number[] | undefined ?? [];
   const tenantCol = rolled.get('tenant') as string[] | undefined ?? [];
   const uncounted = [...new Set(tenantCol.filter((_, i) => counted[i] !== 1))];
@@ -433,20 +431,16 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   const tenants = registry.tenants();
   // The noisy-neighbour analysis that may explain an incident learns what is usual from the
   // minutes it is given: over an incident alone a surge would be its own normal, so it runs
-  // over the whole period, widened by the margin its findings may lie off an incident. It
-  // starts as soon as the engine has answered for the minutes, so it works while Node adds
-  // them up and slides the windows (not beside the minutes' read: two big reads side by side
-  // take longer than in turn); without an incident its answer is not used, but it is awaited
-  // all the same (an engine read cannot be called off, and one left running would slow the
-  // next statement).
-  let noisyRead: Promise<{ report: NoisyFindings } | { error: unknown }> | undefined;
-  const startNoisy = () => {
-    noisyRead = noisyFindings(store, { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs }).then(
-      (report) => ({ report }),
-      (error: unknown) => ({ error }),
-    );
-  };
-  const mins = await readMinutes(store, tenants, fromMs, toMs, startNoisy);
+  // over the whole period, widened by the margin its findings may lie off an incident. It is
+  // the longest read, so it starts first, beside the minutes' read (the store answers reads
+  // on two connections), and goes on while Node adds the minutes up and slides the windows.
+  // Without an incident its answer is not used, but it is awaited all the same (an engine
+  // read cannot be called off, and one left running would slow the next statement).
+  const noisyRead = noisyFindings(store, { fromMs: fromMs - SCOPE_RULES.noisyMarginMs, toMs: toMs + SCOPE_RULES.noisyMarginMs }).then(
+    (report) => ({ report }),
+    (error: unknown) => ({ error }),
+  );
+  const mins = await readMinutes(store, tenants, fromMs, toMs);
   const episodes = allEpisodes(mins, fromMs, toMs);
   const activeIds = new Set(mins.series.filter((s) => sumRange(s.total, Math.max(0, Math.floor((fromMs - mins.baseMs) / MINUTE)), mins.count) > 0).map((s) => s.tenant.id));
   const active = tenants.filter((t) => activeIds.has(t.id));
@@ -462,7 +456,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   });
   const impacts = drafts.flatMap((d) => d.impacts);
   if (groups.length === 0) {
-    const answer = await noisyRead!;
+    const answer = await noisyRead;
     if ('error' in answer) throw answer.error;
     return { from: iso(fromMs), to: iso(toMs), active_tenants: active.length, incidents: [] };
   }
@@ -474,7 +468,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
     exemplarTraces(store, impacts, mins),
     Promise.all(drafts.map((d) => sharedResources(store, d.ids, Math.min(...d.impacts.map((x) => x.impactFrom), d.g.fromMs), Math.max(...d.impacts.map((x) => x.impactTo))))),
   ]);
-  const noisyAnswer = await noisyRead!;
+  const noisyAnswer = await noisyRead;
   if ('error' in noisyAnswer) throw noisyAnswer.error;
   const noisy = noisyAnswer.report;
   const currency = registry.settings.priceCard.currency;

@@ -238,8 +238,8 @@ HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >=
 /**
  * The analysis with its parameters (all numbers) written into its text, each checked finite and
  * cast to its placeholder's type. The embedded engine runs statements with bound parameters one
- * at a time, and this one is long: unbound, the small reads the incidents report makes beside
- * it (its counts, exemplars, shared resources) need not wait for it.
+ * at a time, and this one is long: unbound, the reads the incidents report makes beside it (its
+ * minutes, counts, exemplars) need not wait for it.
  */
 function withNumbers(sql: string, values: Record<string, number>): string {
   return sql.replace(/\{(\w+):(\w+)\}/g, (_m, name: string, type: string) => {

@@ -5,8 +5,8 @@
 //
 // A connection runs one statement at a time. Reads that arrive while the main connection is
 // busy go to a second connection on the same directory (the engine behind both is one), so a
-// small read does not wait behind a long analysis: the incidents report's counts and exemplars
-// beside its noisy-neighbour analysis, an API request beside another's report. Writes and
+// read does not wait behind a long analysis: the incidents report's minutes and counts beside
+// its noisy-neighbour analysis, an API request beside another's report. Writes and
 // schema changes stay on the main connection, in the order they were made.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
