@@ -448,8 +448,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
   // Each affected tenant's bad minutes come from the minutes already read (still beside the
   // noisy-neighbour read); what lies outside them (its SLO window's requests, its calendar
   // month, exemplar traces, shared resources) is then read for every incident and tenant at
-  // once, beside the noisy-neighbour read: the engine runs statements side by side, and these
-  // small ones take a few milliseconds there, where after it they would add theirs to its.
+  // once, on the store's second connection while the noisy-neighbour analysis holds the first.
   const drafts = groups.map((g, i) => {
     const ids = [...new Set(g.episodes.map((e) => e.tenant))].sort();
     return { g, ids, impacts: ids.map((id) => badMinutes(registry.tenant(id)!, `${i}:${id}`, g.episodes.filter((e) => e.tenant === id), mins, toMs)) };
@@ -713,7 +712,8 @@ async function rollupCounts(store: Store, parts: readonly CountRange[], add: (ke
   const ids = [...new Set(parts.map((r) => r.tenant.id))];
   // A tenant's edge hours, as numbers (tenant's index x 2^32 + the hour's seconds) the engine
   // looks each row's pair up in.
-  const pair = (tenant: string, hourSeconds: number) => ids.indexOf(tenant) * 2 ** 32 + hourSeconds;
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const pair = (tenant: string, hourSeconds: number) => index.get(tenant)! * 2 ** 32 + hourSeconds;
   const edges = new Set(parts.flatMap((r) => [r.fromMs, r.toMs].filter((ms) => ms % HOUR !== 0).map((ms) => pair(r.tenant.id, Math.floor(ms / HOUR) * 3600))));
   const lo = Math.floor(Math.min(...parts.map((r) => r.fromMs)) / HOUR) * HOUR;
   const hi = Math.ceil(Math.max(...parts.map((r) => r.toMs)) / HOUR) * HOUR;
@@ -830,7 +830,7 @@ async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], mins
          FROM spans
         WHERE tenant_id IN {ids:Array(String)} AND kind = ${SPAN_KIND_SERVER}
           AND start_time >= fromUnixTimestamp64Milli({lo:Int64}) AND start_time < fromUnixTimestamp64Milli({hi:Int64})
-          AND (status_code = ${STATUS_ERROR} OR duration_ns > transform(tenant_id, {tenants:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)))
+          AND (status_code = ${STATUS_ERROR} OR duration_ns > transform(tenant_id, {ids:Array(String)}, {slowNs:Array(UInt64)}, toUInt64(0)))
         ORDER BY k, start_time, trace_id
         LIMIT 5 BY k`,
       {
@@ -839,12 +839,10 @@ async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], mins
         tos: raw.map((d) => d.impactTo),
         lo: Math.min(...raw.map((d) => d.impactFrom)),
         hi: Math.max(...raw.map((d) => d.impactTo)),
-        tenants: raw.map((d) => d.tenant.id),
         slowNs: raw.map((d) => slowNsOf(d.tenant)),
       },
     ),
   ]);
-  // k is the 1-based impact a span falls in (a tenant's impacts in several incidents do not overlap).
   const add = (key: string, traceIds: string[]) => {
     const traces = out.get(key) ?? [];
     for (const id of traceIds) if (!traces.includes(id) && traces.length < 5) traces.push(id);
@@ -852,6 +850,7 @@ async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], mins
   };
   const sorted = [...fromRollup].sort((a, b) => a.minute - b.minute || (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0));
   rolled.forEach((d, i) => add(d.key, sorted.filter((r) => r.tenant === d.tenant.id && wanted[i]!.includes(Number(r.minute))).map((r) => r.trace_id)));
+  // k is the 1-based impact a span falls in (a tenant's impacts in several incidents do not overlap).
   for (const r of fromRaw) add(raw[Number(r.k) - 1]!.key, [r.trace_id]);
   return out;
 }

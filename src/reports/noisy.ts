@@ -34,7 +34,6 @@
 // other tenant is renamed tenant-1, tenant-2, ... in order of rank, without its trace ids.
 // Aliases follow the rank in this report only, so they say nothing across reports.
 import type { Store } from '../store/types.js';
-import { tsError } from '../errors.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -235,20 +234,6 @@ SELECT resource, tenant_id AS tenant, round(any(score), 3) AS score, arraySort(g
 HAVING score >= {minScore:Float64} OR (hurt_requests > 0 AND latency_increase >= {minLatencyIncrease:Float64})`;
 }
 
-/**
- * The analysis with its parameters (all numbers) written into its text, each checked finite and
- * cast to its placeholder's type. The embedded engine runs statements with bound parameters one
- * at a time, and this one is long: unbound, the reads the incidents report makes beside it (its
- * minutes, counts, exemplars) need not wait for it.
- */
-function withNumbers(sql: string, values: Record<string, number>): string {
-  return sql.replace(/\{(\w+):(\w+)\}/g, (_m, name: string, type: string) => {
-    const v = values[name];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw tsError('TS_ERR_BAD_QUERY', [name, 'must be a finite number']);
-    return `CAST(${v} AS ${type})`;
-  });
-}
-
 /** A row of the analysis: the offender's figures as reported, plus the victim's. */
 interface AnalysisRow
   extends Pick<NoisyOffender, 'resource' | 'tenant' | 'score' | 'request_share' | 'busy_share' | 'baseline_request_share' | 'baseline_busy_share' | 'load_factor' | 'neighbour_slowdown'> {
@@ -293,7 +278,7 @@ export interface NoisyFindings {
  */
 export async function noisyFindings(store: Store, opts: Omit<NoisyOptions, 'tenant' | 'anonymise'> = {}): Promise<NoisyFindings> {
   const { t, params } = analysisParams(opts);
-  const rows = await store.query<Pick<AnalysisRow, 'resource' | 'tenant' | 'score' | 'offence_minutes' | 'latency_increase' | 'hurt_requests' | 'hurt_by'>>(withNumbers(analysisSql(false), params));
+  const rows = await store.query<Pick<AnalysisRow, 'resource' | 'tenant' | 'score' | 'offence_minutes' | 'latency_increase' | 'hurt_requests' | 'hurt_by'>>(analysisSql(false), params);
   return {
     offenders: rows
       .filter((r) => Number(r.score) >= t.minScore)
@@ -306,7 +291,7 @@ export async function noisyFindings(store: Store, opts: Omit<NoisyOptions, 'tena
 /** The noisy-neighbour report over [fromMs, toMs) (default: the last day). */
 export async function noisyNeighborReport(store: Store, opts: NoisyOptions = {}): Promise<NoisyNeighborReport> {
   const { t, fromMs, toMs, params } = analysisParams(opts);
-  const rows = await store.query<AnalysisRow>(withNumbers(analysisSql(true), params));
+  const rows = await store.query<AnalysisRow>(analysisSql(true), params);
   let offenders: NoisyOffender[] = rows
     .filter((r) => Number(r.score) >= t.minScore)
     .map((r) => ({

@@ -7,7 +7,9 @@
 // busy go to a second connection on the same directory (the engine behind both is one), so a
 // read does not wait behind a long analysis: the incidents report's minutes and counts beside
 // its noisy-neighbour analysis, an API request beside another's report. Writes and
-// schema changes stay on the main connection, in the order they were made.
+// schema changes stay on the main connection, in the order they were made. chdb also runs
+// statements with bound parameters one at a time, whatever the connection; a read whose
+// parameters are all numbers is sent with them written in, so it is not held to that.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -117,7 +119,7 @@ export class ChdbStore implements Store {
   async query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]> {
     let text: string;
     try {
-      const r = await this.read((s) => (params ? s.queryBindAsync(sql, params, { format: 'JSONEachRow' }) : s.queryAsync(sql, { format: 'JSONEachRow' })));
+      const r = await this.read((s) => send(s, sql, params, 'JSONEachRow'));
       text = r.text();
     } catch (e) {
       throw storeError(e, sql);
@@ -127,7 +129,7 @@ export class ChdbStore implements Store {
 
   async queryNative(sql: string, params?: Params): Promise<Uint8Array> {
     try {
-      const r = await this.read((s) => (params ? s.queryBindAsync(sql, params, { format: 'Native' }) : s.queryAsync(sql, { format: 'Native' })));
+      const r = await this.read((s) => send(s, sql, params, 'Native'));
       return r.bytes();
     } catch (e) {
       throw storeError(e, sql);
@@ -205,6 +207,28 @@ export class ChdbStore implements Store {
     await drainPending();
     openPath = undefined;
   }
+}
+
+/** A read on `s`: its parameters written in when they are all finite numbers (see the header), bound otherwise. */
+function send(s: Session, sql: string, params: Params | undefined, format: string) {
+  const written = params && numbersWrittenIn(sql, params);
+  if (written !== undefined) return s.queryAsync(written, { format });
+  return params ? s.queryBindAsync(sql, params, { format }) : s.queryAsync(sql, { format });
+}
+
+/** `sql` with every `{name:Type}` replaced by its number cast to the type, if each is a finite number of a numeric type; undefined otherwise. */
+function numbersWrittenIn(sql: string, params: Params): string | undefined {
+  let all = true;
+  const written = sql.replace(/\{(\w+):([^}]+)\}/g, (placeholder, name: string, type: string) => {
+    const v = params[name];
+    const numeric = /^(U?Int(8|16|32|64)|Float(32|64))$/.test(type);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !numeric || (!type.startsWith('Float') && !Number.isInteger(v))) {
+      all = false;
+      return placeholder;
+    }
+    return `CAST(${v} AS ${type})`;
+  });
+  return all ? written : undefined;
 }
 
 // chDB reports a data directory held by another process only as "Failed to create
