@@ -16,11 +16,11 @@ import { randomUUID } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { tsError } from '../errors.js';
-import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, quoteString, type FileFormat, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, NO_EXPRESSION_COMPILING, nativeBytes, transientStoreFailure, quoteString, type FileFormat, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 // Output settings the rest of the code relies on: 64-bit integers as JSON strings (exact in
 // JS) and NaN/Inf as strings rather than null. The Distributed settings matter only on a
-// cluster layout (see CLUSTER_SETTINGS in types.ts).
+// cluster layout (see CLUSTER_SETTINGS in types.ts); NO_EXPRESSION_COMPILING is there too.
 const CONNECTION_ARGS = [
   '--output_format_json_quote_64bit_integers=1',
   '--output_format_json_quote_denormals=1',
@@ -29,14 +29,7 @@ const CONNECTION_ARGS = [
   // recovery views in the database, crash-recovery runs stored replayed blocks twice in about
   // one run of five while loading was asynchronous (the engine's default), and none of 7 since.
   '--async_load_databases=0',
-  // No machine code for expressions: the engine compiles an expression the third time it meets
-  // it, which costs a read hundreds of milliseconds once, and a report repeated over the same
-  // period meets that (a dashboard's refresh, the benchmark) while one over a moving period
-  // never reuses what was compiled. On these reads it saves a few percent at best.
-  '--compile_expressions=0',
-  '--compile_aggregate_expressions=0',
-  '--compile_sort_description=0',
-  ...Object.entries(CLUSTER_SETTINGS).map(([k, v]) => `--${k}=${v}`),
+  ...Object.entries({ ...CLUSTER_SETTINGS, ...NO_EXPRESSION_COMPILING }).map(([k, v]) => `--${k}=${v}`),
 ];
 
 export interface ChdbOpenOptions {

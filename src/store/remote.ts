@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { createClient, ClickHouseError, ClickHouseLogLevel, type ClickHouseClient, type Logger as ClientLogger } from '@clickhouse/client';
 import { tsError } from '../errors.js';
 import { stageLogger } from '../log.js';
-import { CLUSTER_SETTINGS, nativeBytes, transientStoreFailure, quoteString, type FileFormat, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
+import { CLUSTER_SETTINGS, NO_EXPRESSION_COMPILING, nativeBytes, transientStoreFailure, quoteString, type FileFormat, type InsertOptions, type InsertResult, type NativeInput, type Params, type Store, type TableName } from './types.js';
 
 export interface RemoteStoreOptions {
   url: string;
@@ -29,7 +29,7 @@ export class RemoteStore implements Store {
       username: opts.username,
       password: opts.password,
       database: opts.database,
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 1, output_format_json_quote_denormals: 1, ...CLUSTER_SETTINGS },
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1, output_format_json_quote_denormals: 1, ...CLUSTER_SETTINGS, ...NO_EXPRESSION_COMPILING },
       // Written out rather than left to the client's defaults, which have changed between
       // releases. What tenantscope sends (inserts above all) is gzipped at level 1: measured
       // on span rows with random ids, about 7 µs of one core per row for a body 12 times

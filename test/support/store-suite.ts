@@ -79,6 +79,17 @@ export function runStoreSpecification(name: string, fresh: FreshStore): void {
     assert.is(n!.n, '1');
   });
 
+  spec('reads run with no machine-code compiling of expressions (a third run would pay for the compile)', async () => {
+    const rows = await store.query<{ name: string; value: string }>(
+      "SELECT name, value FROM system.settings WHERE name IN ('compile_expressions', 'compile_aggregate_expressions', 'compile_sort_description') ORDER BY name",
+    );
+    assert.equal(rows, [
+      { name: 'compile_aggregate_expressions', value: '0' },
+      { name: 'compile_expressions', value: '0' },
+      { name: 'compile_sort_description', value: '0' },
+    ]);
+  });
+
   spec('a migration edited after it was applied is refused with a clear message', async () => {
     const edited = loadMigrations().map((m) => (m.version === 1 ? { ...m, checksum: 'f'.repeat(64) } : m));
     const e = await failure(() => migrate(store, {}, edited));
