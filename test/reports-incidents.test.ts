@@ -57,6 +57,18 @@ test.before(async () => {
   await traffic('stark-logistics', 'recon-svc', D - 43 * H, D + 6 * H, 20);
   await traffic('stark-logistics', 'recon-svc', D + 6 * H, D + 6 * H + 10 * MIN, 20, 1);
   await traffic('stark-logistics', 'recon-svc', D + 6 * H + 10 * MIN, D + 24 * H, 20);
+  // Shared resources besides services, straight into the rollup: umbrella-pharma on its
+  // database pool during its failures and on a cache before them; acme-dist on a queue during
+  // umbrella-pharma's failures.
+  const used = (tenant: string, resource: string, atMs: number) =>
+    store.exec(
+      `INSERT INTO resource_minute_sums (minute, resource, tenant_id, name, requests, busy_ns, slowest_trace, slowest_ns, retention_days, received)
+       VALUES (toDateTime({at:Int64} / 1000), {resource:String}, {tenant:String}, 'query', 3, 3000000, '', 0, 30, now())`,
+      { at: atMs, resource, tenant },
+    );
+  await used('umbrella-pharma', 'db:pg-shared', T - 110 * MIN);
+  await used('umbrella-pharma', 'cache:redis-1', T - 170 * MIN);
+  await used('acme-dist', 'queue:orders', T - 110 * MIN);
 });
 
 test.after(async () => {
@@ -81,6 +93,16 @@ test("one tenant's failures are one incident of scope tenant, its impact window 
   const first = inc.episodes.find((e) => e.sli === 'availability')!;
   assert.is(first.from, new Date(T - 119 * MIN).toISOString());
   assert.ok(first.pairs.includes('1h/5m'));
+});
+
+test('each incident of a report names the shared resources its own tenants used in its window, and no other', async () => {
+  // Two incidents in one report: umbrella-pharma's failures and, hours later, hooli-wholesale's
+  // slow requests.
+  const r = await incidentsReport(store, registry, { fromMs: T - 3 * 60 * MIN, toMs: LATER.toMs });
+  assert.equal(r.incidents.map((i) => i.tenants.map((t) => t.tenant)), [['umbrella-pharma'], ['hooli-wholesale']]);
+  // Not the cache umbrella-pharma used before its failures, nor acme-dist's queue beside them.
+  assert.equal(r.incidents[0]!.shared_resources, ['db:pg-shared', 'service:order-api']);
+  assert.equal(r.incidents[1]!.shared_resources, ['service:billing-svc']);
 });
 
 test('the impact: requests, failures, error budget consumed and the SLA credit, to the cent', async () => {

@@ -465,7 +465,7 @@ export async function incidentsReport(store: Store, registry: Registry, window: 
       ...impacts.map((d) => ({ key: `month:${d.key}`, tenant: d.tenant, ...calendarMonth(d.impactFrom, d.impactTo, toMs) })),
     ]),
     exemplarTraces(store, impacts, mins),
-    Promise.all(drafts.map((d) => sharedResources(store, d.ids, Math.min(...d.impacts.map((x) => x.impactFrom), d.g.fromMs), Math.max(...d.impacts.map((x) => x.impactTo))))),
+    sharedResources(store, drafts.map((d) => ({ tenants: d.ids, fromMs: Math.min(...d.impacts.map((x) => x.impactFrom), d.g.fromMs), toMs: Math.max(...d.impacts.map((x) => x.impactTo)) }))),
   ]);
   const noisyAnswer = await noisyRead;
   if ('error' in noisyAnswer) throw noisyAnswer.error;
@@ -855,15 +855,26 @@ async function exemplarTraces(store: Store, impacts: readonly BadMinutes[], mins
   return out;
 }
 
-/** Shared resources the tenants used in [fromMs, toMs), from the per-minute rollup. */
-async function sharedResources(store: Store, tenants: readonly string[], fromMs: number, toMs: number): Promise<string[]> {
-  const rows = await store.query<{ resource: string }>(
-    `SELECT DISTINCT resource FROM resource_minutes
-      WHERE tenant_id IN {tenants:Array(String)} AND minute >= toDateTime(intDiv({from:Int64}, 1000)) AND minute < toDateTime(intDiv({to:Int64}, 1000))
-      ORDER BY resource LIMIT 50`,
-    { tenants: [...tenants], from: Math.floor(fromMs / MINUTE) * MINUTE, to: Math.max(toMs, fromMs + MINUTE) },
+/**
+ * The shared resources each incident's tenants used in its window, from the per-minute rollup
+ * (at most 50 each, by name): one statement for every incident, a branch each (a month's
+ * report has dozens of incidents, and statements with bound parameters run one at a time).
+ */
+async function sharedResources(store: Store, asks: readonly { tenants: readonly string[]; fromMs: number; toMs: number }[]): Promise<string[][]> {
+  if (asks.length === 0) return [];
+  const rows = await store.query<{ k: number; resource: string }>(
+    asks
+      .map((_, i) => `SELECT toUInt32(${i}) AS k, resource FROM (
+                  SELECT DISTINCT resource FROM resource_minutes
+                   WHERE tenant_id IN {tenants${i}:Array(String)} AND minute >= toDateTime(intDiv({from${i}:Int64}, 1000)) AND minute < toDateTime(intDiv({to${i}:Int64}, 1000))
+                   ORDER BY resource LIMIT 50)`)
+      .join('\n UNION ALL '),
+    Object.fromEntries(asks.flatMap((a, i) => [[`tenants${i}`, [...a.tenants]], [`from${i}`, Math.floor(a.fromMs / MINUTE) * MINUTE], [`to${i}`, Math.max(a.toMs, a.fromMs + MINUTE)]])),
   );
-  return rows.map((r) => r.resource);
+  const out = asks.map((): string[] => []);
+  for (const r of rows) out[Number(r.k)]!.push(r.resource);
+  // Each branch answers in name order; the branches come in any order.
+  return out.map((list) => list.sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
 }
 
 /** GET /api/v1/tenants/{id}/incidents: the incidents that hit one tenant, as that tenant may see them. */
