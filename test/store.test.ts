@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChdbStore } from '../src/store/index.js';
 import { fromRoot } from '../src/paths.js';
-import { failure, runStoreSpecification } from './support/store-suite.js';
+import { assertNoCompiling, compileSettings, failure, runStoreSpecification } from './support/store-suite.js';
 
 runStoreSpecification('ChdbStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tenantscope-store-'));
@@ -61,17 +61,26 @@ embedded('a data directory another process holds is refused naming that process'
   }
 });
 
+/**
+ * Run `reads` while a `seconds`-long statement holds the main connection, and check they
+ * answered before it ended (`what` says which reads, for the failure message).
+ */
+async function besideLongStatement<T>(store: ChdbStore, seconds: number, what: string, reads: () => Promise<T>): Promise<T> {
+  let longDone = false;
+  const long = store.query(`SELECT sleep(${seconds}) AS s`).then(() => (longDone = true));
+  const answer = await reads();
+  assert.not.ok(longDone, `${what} did not wait for the ${seconds}-second statement`);
+  await long;
+  return answer;
+}
+
 embedded('a read made while a statement runs is answered beside it, and sees what was written before', async () => {
   const store = await ChdbStore.open(join(dir, 'busy'));
   try {
     await store.exec('CREATE TABLE t (x UInt32) ENGINE = MergeTree ORDER BY x');
     await store.exec('INSERT INTO t VALUES (1), (2), (3)');
-    let longDone = false;
-    const long = store.query('SELECT sleep(2) AS s').then(() => (longDone = true));
-    const [row] = await store.query<{ n: string }>('SELECT toString(sum(x)) AS n FROM t');
+    const [row] = await besideLongStatement(store, 2, 'the short read', () => store.query<{ n: string }>('SELECT toString(sum(x)) AS n FROM t'));
     assert.is(row!.n, '6');
-    assert.not.ok(longDone, 'the short read did not wait for the two-second one');
-    await long;
     // Writes keep to one connection, in order; a read after them sees them on either.
     await store.exec('INSERT INTO t VALUES (4)');
     const again = store.query('SELECT sleep(1) AS s');
@@ -85,13 +94,9 @@ embedded('a read made while a statement runs is answered beside it, and sees wha
 embedded('reads made while a long statement holds the main connection all queue beside it, none behind it', async () => {
   const store = await ChdbStore.open(join(dir, 'queue'));
   try {
-    let longDone = false;
-    const long = store.query('SELECT sleep(2) AS s').then(() => (longDone = true));
     // Three at once: the second connection takes them in turn; none waits on the first.
-    const reads = await Promise.all([1, 2, 3].map((i) => store.query<{ i: number }>(`SELECT ${i} AS i`)));
+    const reads = await besideLongStatement(store, 2, 'the short reads', () => Promise.all([1, 2, 3].map((i) => store.query<{ i: number }>(`SELECT ${i} AS i`))));
     assert.equal(reads.map(([r]) => r!.i), [1, 2, 3]);
-    assert.not.ok(longDone, 'the short reads did not wait for the two-second one');
-    await long;
   } finally {
     await store.close();
   }
@@ -102,20 +107,8 @@ embedded('the engine compiles no expressions to machine code on either connectio
   // "Benchmarks"); the setting must hold for reads on the second connection too.
   const store = await ChdbStore.open(join(dir, 'compile'));
   try {
-    const settings = "SELECT name, value FROM system.settings WHERE name IN ('compile_expressions', 'compile_aggregate_expressions', 'compile_sort_description') ORDER BY name";
-    let longDone = false;
-    const long = store.query('SELECT sleep(1) AS s').then(() => (longDone = true));
-    const beside = await store.query<{ name: string; value: string }>(settings);
-    assert.not.ok(longDone, 'the settings were read on the second connection');
-    await long;
-    const main = await store.query<{ name: string; value: string }>(settings);
-    for (const rows of [main, beside]) {
-      assert.equal(rows, [
-        { name: 'compile_aggregate_expressions', value: '0' },
-        { name: 'compile_expressions', value: '0' },
-        { name: 'compile_sort_description', value: '0' },
-      ]);
-    }
+    assertNoCompiling(await besideLongStatement(store, 1, 'the settings read on the second connection', () => compileSettings(store)));
+    assertNoCompiling(await compileSettings(store));
   } finally {
     await store.close();
   }

@@ -51,6 +51,22 @@ export function freshRemoteStores(conn: RemoteStoreOptions, prefix = 'tenantscop
   };
 }
 
+/** The engine's expression-compiling settings as a read on `store` sees them. */
+export function compileSettings(store: Store): Promise<{ name: string; value: string }[]> {
+  return store.query<{ name: string; value: string }>(
+    "SELECT name, value FROM system.settings WHERE name IN ('compile_expressions', 'compile_aggregate_expressions', 'compile_sort_description') ORDER BY name",
+  );
+}
+
+/** Every compiling setting is off. */
+export function assertNoCompiling(rows: { name: string; value: string }[]): void {
+  assert.equal(rows, [
+    { name: 'compile_aggregate_expressions', value: '0' },
+    { name: 'compile_expressions', value: '0' },
+    { name: 'compile_sort_description', value: '0' },
+  ]);
+}
+
 /** Register the store specification for the stores `fresh` opens, and run it. */
 export function runStoreSpecification(name: string, fresh: FreshStore): void {
   const spec = suite(`${name}: schema, retention and values`);
@@ -80,14 +96,7 @@ export function runStoreSpecification(name: string, fresh: FreshStore): void {
   });
 
   spec('reads run with no machine-code compiling of expressions (a third run would pay for the compile)', async () => {
-    const rows = await store.query<{ name: string; value: string }>(
-      "SELECT name, value FROM system.settings WHERE name IN ('compile_expressions', 'compile_aggregate_expressions', 'compile_sort_description') ORDER BY name",
-    );
-    assert.equal(rows, [
-      { name: 'compile_aggregate_expressions', value: '0' },
-      { name: 'compile_expressions', value: '0' },
-      { name: 'compile_sort_description', value: '0' },
-    ]);
+    assertNoCompiling(await compileSettings(store));
   });
 
   spec('a migration edited after it was applied is refused with a clear message', async () => {
